@@ -1,0 +1,46 @@
+# Two commands on a fresh machine: `make run` and `make test`. Each bootstraps the
+# project's virtual environment from nothing; a stamp keeps it quick when done.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench dist clean venv
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=23.2" "setuptools>=68" wheel
+	$(BIN)/python -m pip install -q -e ".[ingest,dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python -m aitally.agent.devrun
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# mypy cannot follow setuptools' editable import hook, so it checks a symlinked view
+# of the folders under their import names.
+TYPEVIEW := .typeview/aitally
+typecheck: $(STAMP)
+	@mkdir -p $(TYPEVIEW)
+	@for p in agent collectors uploader installer ingest; do ln -sfn $(CURDIR)/$$p $(TYPEVIEW)/$$p; done
+	MYPYPATH=.typeview $(BIN)/mypy $(foreach p,agent collectors uploader installer ingest,-p aitally.$(p))
+	$(BIN)/mypy tests bench
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+dist: $(STAMP)
+	$(BIN)/python -m aitally.installer.dist
+
+clean:
+	rm -rf $(VENV) .typeview build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""aitally.agent package."""

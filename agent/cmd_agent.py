@@ -1,0 +1,171 @@
+"""CLI commands that run and inspect the agent: run, status, config show."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from aitally.agent import config, paths
+from aitally.agent.instance_lock import AlreadyRunning, holder_pid, is_held
+from aitally.agent.store import Store
+from aitally.agent.table import render
+from aitally.agent.timerange import iso
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="run the agent in the foreground")
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="one full pass (scan, file catch-up, close idle, one upload), then exit",
+    )
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("status", help="is the agent running, queue, drops, errors, policy")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("config", help="configuration")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    show = csub.add_parser("show", help="each effective value and where it came from")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_config_show)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from aitally.agent import logs
+    from aitally.agent.daemon import Agent, install_signal_handlers
+
+    cfg = config.load_default()
+    logs.setup(paths.log_dir(), cfg.get("agent", "log_level"))
+    agent = Agent(cfg)
+    install_signal_handlers(agent)
+    try:
+        return agent.run(once=args.once)
+    except AlreadyRunning as exc:
+        print(f"aitally: {exc}", file=sys.stderr)
+        return 1
+
+
+def status_data(cfg: config.Config) -> dict[str, Any]:
+    lock = paths.lock_file()
+    running = is_held(lock)
+    data: dict[str, Any] = {
+        "running": running,
+        "pid": holder_pid(lock) if running else None,
+        "data_dir": str(paths.data_dir()),
+        "policy": {
+            "level": cfg.get("privacy", "level"),
+            "managed": cfg.is_managed("privacy", "level"),
+        },
+        "endpoint": cfg.get("upload", "endpoint") or None,
+    }
+    if not paths.store_file().exists():
+        data.update(
+            store=None,
+            last_scan=None,
+            open_segments=0,
+            queue_depth=0,
+            dropped={},
+            parse_errors={},
+            drift={},
+            errors={},
+        )
+        return data
+    store = Store(paths.store_file(), check=False)
+    try:
+        c = store.conn
+        scan = store.kv_get("last_scan")
+        scan_data = json.loads(scan) if scan else None
+        if scan_data:
+            scan_data["at"] = iso(scan_data["at"])
+        data.update(
+            store={"path": str(store.path), "bytes": store.size_bytes()},
+            started_at=iso(float(v)) if (v := store.kv_get("agent_started_at")) else None,
+            last_scan=scan_data,
+            live_processes=[
+                dict(r)
+                for r in c.execute("SELECT tool, pid FROM live_processes ORDER BY tool, pid")
+            ],
+            open_segments=c.execute(
+                "SELECT COUNT(*) FROM segments WHERE ended_at IS NULL"
+            ).fetchone()[0],
+            queue_depth=c.execute("SELECT COUNT(*) FROM outbox").fetchone()[0],
+            dropped=store.counters("dropped"),
+            parse_errors=store.counters("parse_error"),
+            drift=store.counters("drift"),
+            errors=store.counters("errors"),
+        )
+        from aitally.agent import status_extras
+
+        data.update(status_extras.collect(cfg, store))
+    finally:
+        store.close()
+    return data
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    cfg = config.load_default()
+    data = status_data(cfg)
+    if args.json:
+        print(json.dumps(data, indent=2, sort_keys=True))
+        return 0
+    state = f"running (pid {data['pid']})" if data["running"] else "not running"
+    lines = [f"agent:        {state}", f"data folder:  {data['data_dir']}"]
+    if data.get("last_scan"):
+        s = data["last_scan"]
+        lines.append(
+            f"last scan:    {s['at']} ({s['seconds'] * 1000:.1f} ms, {s['processes']} processes)"
+        )
+    live = data.get("live_processes") or []
+    lines.append(
+        "tools now:    " + (", ".join(f"{p['tool']} ({p['pid']})" for p in live) or "none running")
+    )
+    lines.append(f"open segments: {data['open_segments']}   upload queue: {data['queue_depth']}")
+    lines.append(
+        f"policy:       {data['policy']['level']}"
+        + (" (managed)" if data["policy"]["managed"] else "")
+    )
+    lines.append(f"endpoint:     {data['endpoint'] or 'none (everything stays local)'}")
+    for key in ("dropped", "parse_errors", "drift", "errors"):
+        if data.get(key):
+            lines.append(
+                f"{key.replace('_', ' ') + ':':14}"
+                + ", ".join(f"{k}={v}" for k, v in sorted(data[key].items()))
+            )
+    for key, value in sorted(data.items()):
+        if key.startswith("x_"):
+            lines.append(f"{key[2:].replace('_', ' ') + ':':14}{value}")
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_config_show(args: argparse.Namespace) -> int:
+    cfg = config.load_default()
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "values": cfg.values,
+                    "origins": cfg.origins,
+                    "tools": [t.get("id") for t in cfg.tools],
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+        return 0
+    rows = []
+    for section, values in cfg.values.items():
+        for key, value in values.items():
+            shown = "(set)" if key == "org_key" and value else json.dumps(value)
+            rows.append([f"{section}.{key}", shown, cfg.origins[section][key]])
+    print(render(["key", "value", "origin"], rows))
+    print(
+        f"\nuser file: {paths.user_config_file()}   managed policy: "
+        f"{paths.managed_policy_file()}   generated {time.strftime('%Y-%m-%d %H:%M:%S')}"
+    )
+    return 0

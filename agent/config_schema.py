@@ -1,0 +1,90 @@
+"""Every configuration key aitally knows: its type, default, allowed values and meaning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    type: type
+    default: Any
+    help: str
+    choices: tuple[Any, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+        text = kind.get(self.type, "a list of strings" if self.type is list else "a table")
+        if self.minimum is not None and self.maximum is not None:
+            text += f" from {self.minimum:g} to {self.maximum:g}"
+        elif self.minimum is not None:
+            text += f" >= {self.minimum:g}"
+        return text
+
+
+MiB = 1024 * 1024
+PRIVACY_LEVELS = ("identified", "pseudonymous", "anonymous", "aggregate")
+
+# Defaults, with the reason for each number (design section 4).
+SCHEMA: dict[str, dict[str, Key]] = {
+    "agent": {
+        # ActivityWatch polls AFK every 5 s; a warm scan costs ~1 us per process.
+        "scan_interval": Key(float, 5.0, "seconds between process scans", minimum=0.2, maximum=600),
+        # WakaTime's keystroke timeout: a longer gap ends a segment.
+        "idle_timeout": Key(
+            float, 900.0, "seconds of no activity that end a segment", minimum=10, maximum=86400
+        ),
+        # A process burning this share of one core between scans counts as in use.
+        "cpu_active_threshold": Key(
+            float, 0.02, "share of a core that counts as activity", minimum=0.0, maximum=1.0
+        ),
+        "log_level": Key(
+            str, "info", "log verbosity", choices=("debug", "info", "warning", "error")
+        ),
+        "backfill_days": Key(
+            int, 30, "days of existing tool history read on first start", minimum=0, maximum=3650
+        ),
+        "paused_allowed": Key(bool, True, "whether the engineer may pause collection"),
+    },
+    "store": {
+        "max_bytes": Key(int, 256 * MiB, "size bound of the local store", minimum=MiB),
+        "max_age_days": Key(int, 90, "records older than this are dropped (counted)", minimum=1),
+    },
+    "upload": {
+        "endpoint": Key(str, "", "ingest service base URL; empty: keep everything local"),
+        "interval": Key(float, 300.0, "seconds between uploads (jittered)", minimum=1),
+        "jitter": Key(float, 0.2, "relative jitter of the upload interval", minimum=0, maximum=1),
+        "batch_max_records": Key(int, 500, "records per batch", minimum=1, maximum=5000),
+        "batch_max_bytes": Key(
+            int, MiB, "bytes per batch before gzip", minimum=1024, maximum=5 * MiB
+        ),
+        "connect_timeout": Key(float, 10.0, "seconds to connect", minimum=0.1),
+        "read_timeout": Key(float, 30.0, "seconds to wait for an answer", minimum=0.1),
+        "verify_tls": Key(bool, True, "verify the server certificate (never disable in fleets)"),
+        "ca_bundle": Key(str, "", "extra CA bundle file for TLS-intercepting proxies"),
+        "proxy": Key(str, "", "HTTP(S) proxy URL; empty: the environment's"),
+        "otlp_endpoint": Key(str, "", "OTLP/HTTP logs endpoint (…/v1/logs); empty: off"),
+    },
+    "privacy": {
+        "level": Key(
+            str, "pseudonymous", "what identifies people in uploads", choices=PRIVACY_LEVELS
+        ),
+        "allow_stricter": Key(bool, True, "whether the engineer may choose a stricter level"),
+        "org_key": Key(str, "", "organisation HMAC key for pseudonyms (managed policy)"),
+        "org_key_id": Key(str, "default", "identifier of the org key, for rotation"),
+        "org_unit": Key(str, "", "org unit reported with records (managed policy)"),
+        "send_projects": Key(bool, True, "send keyed project hashes"),
+    },
+    "collectors": {
+        "disabled_tools": Key(list, [], "tool ids not to collect"),
+        "extra_roots": Key(dict, {}, "tool id -> extra data folders to watch"),
+        "polling": Key(bool, False, "use the polling file watcher everywhere"),
+    },
+}
+# [[tools]] entries (IT-added catalog entries) are validated by the catalog loader.
+TABLE_ARRAYS = ("tools",)

@@ -1,0 +1,157 @@
+"""The agent loop: scan processes, step collectors, close idle segments, hand off uploads."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from aitally.agent import paths
+from aitally.agent.collector import Collector
+from aitally.agent.config import Config
+from aitally.agent.instance_lock import InstanceLock
+from aitally.agent.logs import RateLimited
+from aitally.agent.sessionizer import Sessionizer
+from aitally.agent.store import Store
+from aitally.collectors.catalog import Catalog
+from aitally.collectors.processes import ProcessScanner
+
+log = logging.getLogger(__name__)
+
+# Optional parts plug in here without the loop knowing them: each factory returns a
+# collector (or None when its module is absent or disabled by configuration).
+CollectorFactory = Callable[[Config, Store, Sessionizer], Collector | None]
+COLLECTOR_FACTORIES: list[str] = [
+    "aitally.collectors.files.watcher:create",
+    "aitally.uploader.service:create",
+]
+
+
+def _load_factories(names: list[str]) -> list[CollectorFactory]:
+    import importlib
+
+    out: list[CollectorFactory] = []
+    for name in names:
+        module, _, attr = name.partition(":")
+        try:
+            out.append(getattr(importlib.import_module(module), attr))
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not module.startswith(exc.name):
+                raise
+    return out
+
+
+class Agent:
+    def __init__(self, cfg: Config, *, factories: list[str] | None = None) -> None:
+        self.cfg = cfg
+        self.stop_event = threading.Event()
+        self.lock = InstanceLock(paths.lock_file())
+        self.store: Store | None = None
+        self.factory_names = COLLECTOR_FACTORIES if factories is None else factories
+        self.problems = RateLimited(log)
+
+    def _setup(self) -> tuple[Store, Sessionizer, ProcessScanner, list[Collector]]:
+        paths.data_dir().mkdir(parents=True, exist_ok=True)
+        self.lock.acquire()
+        store = Store(paths.store_file())
+        self.store = store
+        agent_cfg = self.cfg.section("agent")
+        sessionizer = Sessionizer(
+            store,
+            idle_timeout=agent_cfg["idle_timeout"],
+            cpu_active_threshold=agent_cfg["cpu_active_threshold"],
+            max_presence_step=max(60.0, 4 * agent_cfg["scan_interval"]),
+        )
+        catalog = Catalog.load(self.cfg.tools, self.cfg.get("collectors", "disabled_tools"))
+        scanner = ProcessScanner(catalog)
+        collectors: list[Collector] = []
+        for factory in _load_factories(self.factory_names):
+            c = factory(self.cfg, store, sessionizer)
+            if c is not None:
+                collectors.append(c)
+        store.kv_set("agent_pid", str(os.getpid()))
+        store.kv_set("agent_started_at", str(time.time()))
+        return store, sessionizer, scanner, collectors
+
+    def request_stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        if signum is not None:
+            log.info("received %s, stopping", signal.Signals(signum).name)
+        self.stop_event.set()
+
+    def run(self, *, once: bool = False) -> int:
+        store, sessionizer, scanner, collectors = self._setup()
+        interval = float(self.cfg.get("agent", "scan_interval"))
+        try:
+            for c in collectors:
+                c.start()
+            log.info(
+                "agent started (pid %d, scan every %gs, %d collectors)",
+                os.getpid(),
+                interval,
+                len(collectors),
+            )
+            while True:
+                self._tick(store, sessionizer, scanner, collectors)
+                if once or self.stop_event.wait(interval):
+                    break
+        finally:
+            for c in collectors:
+                try:
+                    c.stop()
+                except Exception:
+                    log.exception("collector %s failed to stop", c.name)
+            store.kv_set("agent_stopped_at", str(time.time()))
+            store.close()
+            self.lock.release()
+            log.info("agent stopped")
+        return 0
+
+    def _tick(
+        self,
+        store: Store,
+        sessionizer: Sessionizer,
+        scanner: ProcessScanner,
+        collectors: list[Collector],
+    ) -> None:
+        now = time.time()
+        start = time.perf_counter()
+        try:
+            observations = scanner.scan(now)
+            sessionizer.apply(observations, now=now)
+            store.kv_set(
+                "last_scan",
+                json.dumps(
+                    {
+                        "at": now,
+                        "seconds": round(time.perf_counter() - start, 6),
+                        "processes": len(scanner.known),
+                        "daemons": scanner.daemons(),
+                    }
+                ),
+            )
+        except Exception as exc:  # a failing scan must never stop the agent
+            self.problems.warning("scan", "process scan failed: %s", exc)
+            store.count("errors", "process_scan")
+        for c in collectors:
+            if self.stop_event.is_set():
+                break
+            try:
+                c.step(time.time())
+            except Exception as exc:
+                self.problems.warning(c.name, "%s failed: %s", c.name, exc)
+                log.debug("collector %s failure", c.name, exc_info=True)
+                store.count("errors", c.name)
+        try:
+            sessionizer.close_idle(time.time())
+        except Exception as exc:
+            self.problems.warning("close", "closing idle segments failed: %s", exc)
+
+
+def install_signal_handlers(agent: Agent) -> None:
+    signal.signal(signal.SIGTERM, agent.request_stop)
+    signal.signal(signal.SIGINT, agent.request_stop)

@@ -1,0 +1,76 @@
+"""One agent per user: an OS-level lock on a file that names the holder's pid."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import IO
+
+
+class AlreadyRunning(Exception):
+    def __init__(self, pid: int | None, path: Path) -> None:
+        self.pid = pid
+        super().__init__(
+            f"an aitally agent is already running (pid {pid or 'unknown'}, lock {path}); "
+            "stop it first or use `aitally status`"
+        )
+
+
+def _try_lock(fh: IO[str]) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def holder_pid(path: Path) -> int | None:
+    try:
+        text = path.read_text().strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def is_held(path: Path) -> bool:
+    """True while a live agent holds the lock (the kernel drops it when the holder dies)."""
+    try:
+        with path.open("a+") as fh:
+            return not _try_lock(fh)
+    except OSError:
+        return False
+
+
+class InstanceLock:
+    """Held for the agent's lifetime; released by the kernel even on SIGKILL."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: IO[str] | None = None
+
+    def acquire(self) -> None:
+        fh = self.path.open("a+")
+        if not _try_lock(fh):
+            fh.close()
+            raise AlreadyRunning(holder_pid(self.path), self.path)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self._fh = fh
+
+    def release(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None

@@ -1,0 +1,48 @@
+"""Where aitally reads and writes on each OS: data, config, logs, fixed managed-policy paths."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP = "aitally"
+
+
+def data_dir() -> Path:
+    """Everything the agent writes (store, lock, token fallback); AITALLY_DATA_DIR overrides."""
+    env = os.environ.get("AITALLY_DATA_DIR")
+    return Path(env) if env else Path(platformdirs.user_data_dir(APP, appauthor=False))
+
+
+def log_dir() -> Path:
+    """Logs go beside the data when AITALLY_DATA_DIR is set, so tests and CI stay self-contained."""
+    env = os.environ.get("AITALLY_DATA_DIR")
+    return Path(env) / "logs" if env else Path(platformdirs.user_log_dir(APP, appauthor=False))
+
+
+def user_config_file() -> Path:
+    env = os.environ.get("AITALLY_CONFIG")
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_config_dir(APP, appauthor=False)) / "config.toml"
+
+
+def managed_policy_file(platform: str = sys.platform) -> Path:
+    """The root-owned managed policy file. Deliberately not redirectable by any variable."""
+    if platform == "darwin":
+        return Path("/Library/Application Support/aitally/managed.toml")
+    if platform == "win32":
+        program_data = Path(os.environ.get("SYSTEMDRIVE", "C:") + "\\") / "ProgramData"
+        return program_data / "aitally" / "managed.toml"
+    return Path("/etc/aitally/managed.toml")
+
+
+def store_file() -> Path:
+    return data_dir() / "aitally.db"
+
+
+def lock_file() -> Path:
+    return data_dir() / "agent.lock"

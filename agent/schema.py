@@ -1,0 +1,100 @@
+"""The local store's schema as forward-only migrations, versioned with PRAGMA user_version."""
+
+from __future__ import annotations
+
+# Append new migrations at the end; never edit one that has shipped.
+MIGRATIONS: list[str] = [
+    # 1: sessions, segments, dedup, live processes, file positions, outbox, counters.
+    """
+    CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        tool TEXT NOT NULL,
+        session_key TEXT NOT NULL,          -- the tool's own id, else proc:<pid>:<create_ms>
+        tool_session_id TEXT,
+        surface TEXT,
+        tool_version TEXT,
+        project TEXT,                       -- local-only project label; uploads hash it
+        created_at REAL NOT NULL,
+        UNIQUE (tool, session_key)
+    );
+    CREATE TABLE segments (
+        id INTEGER PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        started_at REAL NOT NULL,
+        ended_at REAL,                      -- NULL while open
+        last_activity_at REAL,
+        last_seen_at REAL NOT NULL,
+        active_seconds REAL NOT NULL DEFAULT 0,
+        present_seconds REAL NOT NULL DEFAULT 0,
+        turns INTEGER NOT NULL DEFAULT 0,
+        tok_input INTEGER,                  -- NULL: the tool records no such figure
+        tok_output INTEGER,
+        tok_cache_read INTEGER,
+        tok_cache_write INTEGER,
+        tok_reasoning INTEGER,
+        signals TEXT NOT NULL DEFAULT '',
+        pids TEXT NOT NULL DEFAULT '',
+        UNIQUE (session_id, idx)
+    );
+    CREATE INDEX segments_open ON segments(ended_at) WHERE ended_at IS NULL;
+    CREATE INDEX segments_started ON segments(started_at);
+    CREATE TABLE segment_models (
+        segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        model TEXT NOT NULL,
+        input INTEGER, output INTEGER, cache_read INTEGER, cache_write INTEGER, reasoning INTEGER,
+        PRIMARY KEY (segment_id, model)
+    ) WITHOUT ROWID;
+    CREATE TABLE usage_seen (
+        tool TEXT NOT NULL,
+        dedup_key TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (tool, dedup_key)
+    ) WITHOUT ROWID;
+    CREATE TABLE live_processes (
+        pid INTEGER NOT NULL,
+        create_time REAL NOT NULL,
+        tool TEXT NOT NULL,
+        session_id INTEGER REFERENCES sessions(id) ON DELETE SET NULL,
+        first_seen REAL NOT NULL,
+        last_seen REAL NOT NULL,
+        PRIMARY KEY (pid, create_time)
+    );
+    CREATE TABLE file_positions (
+        path TEXT PRIMARY KEY,
+        tool TEXT NOT NULL,
+        dev INTEGER, ino INTEGER,
+        offset INTEGER NOT NULL DEFAULT 0,
+        size INTEGER, mtime REAL,
+        state TEXT                          -- adapter state as JSON (numbers and ids only)
+    );
+    CREATE TABLE outbox (
+        record_id TEXT PRIMARY KEY,
+        segment_id INTEGER NOT NULL UNIQUE REFERENCES segments(id),
+        enqueued_at REAL NOT NULL,
+        claimed_at REAL,
+        attempts INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE dead_letter (
+        record_id TEXT PRIMARY KEY,
+        segment_id INTEGER,
+        reason TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE TABLE upload_log (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        batch_id TEXT,
+        records INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        detail TEXT
+    );
+    CREATE TABLE counters (
+        name TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (name, reason)
+    ) WITHOUT ROWID;
+    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    """,
+]

@@ -1,0 +1,390 @@
+"""Turns observations into sessions and segments; closing a segment enqueues its upload record."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from aitally.agent.store import Store
+from aitally.collectors.observation import (
+    TOKEN_KINDS,
+    Activity,
+    Observation,
+    ProcessGone,
+    ProcessLink,
+    ProcessSeen,
+    Usage,
+)
+from aitally.uploader import outbox
+
+
+@dataclass(frozen=True, slots=True)
+class FilePosition:
+    """A tailer's committed read position, saved with the observations it produced."""
+
+    path: str
+    tool: str
+    offset: int
+    dev: int | None = None
+    ino: int | None = None
+    size: int | None = None
+    mtime: float | None = None
+    state: str | None = None
+
+
+def process_key(pid: int, create_time: float) -> str:
+    return f"proc:{pid}:{round(create_time * 1000)}"
+
+
+class Sessionizer:
+    """Applies batches of observations to the store, one transaction per batch."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        idle_timeout: float = 900.0,
+        cpu_active_threshold: float = 0.02,
+        max_presence_step: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.idle = idle_timeout
+        self.cpu_threshold = cpu_active_threshold
+        # A scan interval longer than this means the machine slept or the loop stalled;
+        # presence is not credited across it.
+        self.max_step = max_presence_step
+
+    # -- public API ---------------------------------------------------------------------
+    def apply(
+        self,
+        observations: Iterable[Observation],
+        *,
+        positions: Sequence[FilePosition] = (),
+        counters: Iterable[tuple[str, str, int]] = (),
+        now: float | None = None,
+    ) -> None:
+        with self.store.transaction() as conn:
+            for ob in observations:
+                self._apply_one(conn, ob)
+            for p in positions:
+                conn.execute(
+                    "INSERT INTO file_positions(path, tool, dev, ino, offset, size, mtime, state)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET"
+                    " tool=excluded.tool, dev=excluded.dev, ino=excluded.ino,"
+                    " offset=excluded.offset, size=excluded.size, mtime=excluded.mtime,"
+                    " state=excluded.state",
+                    (p.path, p.tool, p.dev, p.ino, p.offset, p.size, p.mtime, p.state),
+                )
+            for name, reason, n in counters:
+                self.store.count(name, reason, n, conn)
+            if now is not None:
+                self._close_idle(conn, now)
+
+    def close_idle(self, now: float) -> int:
+        with self.store.transaction() as conn:
+            return self._close_idle(conn, now)
+
+    # -- observations -------------------------------------------------------------------
+    def _apply_one(self, conn: sqlite3.Connection, ob: Observation) -> None:
+        if isinstance(ob, Usage):
+            self._usage(conn, ob)
+        elif isinstance(ob, Activity):
+            sid = self._session(
+                conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
+            )
+            self._touch(conn, sid, ob.at, active=True, signal=ob.signal, turn=ob.kind == "prompt")
+        elif isinstance(ob, ProcessSeen):
+            self._process_seen(conn, ob)
+        elif isinstance(ob, ProcessGone):
+            self._process_gone(conn, ob)
+        elif isinstance(ob, ProcessLink):
+            self._link(conn, ob)
+
+    def _usage(self, conn: sqlite3.Connection, ob: Usage) -> None:
+        if ob.dedup_key is not None:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at) VALUES (?, ?, ?)",
+                (ob.tool, ob.dedup_key, ob.at),
+            )
+            if cur.rowcount == 0:
+                self.store.count("usage_duplicate", ob.tool, 1, conn)
+                return
+        sid = self._session(
+            conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
+        )
+        seg = self._touch(conn, sid, ob.at, active=True, signal=ob.signal)
+        values = ob.tokens.as_dict()
+        sets = ", ".join(
+            f"tok_{k} = CASE WHEN ? IS NULL THEN tok_{k} ELSE COALESCE(tok_{k}, 0) + ? END"
+            for k in TOKEN_KINDS
+        )
+        args: list[object] = []
+        for k in TOKEN_KINDS:
+            args += [values[k], values[k]]
+        conn.execute(f"UPDATE segments SET {sets} WHERE id = ?", (*args, seg))
+        if ob.model:
+            cols = ", ".join(TOKEN_KINDS)
+            upd = ", ".join(
+                f"{k} = CASE WHEN excluded.{k} IS NULL THEN {k} "
+                f"ELSE COALESCE({k}, 0) + excluded.{k} END"
+                for k in TOKEN_KINDS
+            )
+            conn.execute(
+                f"INSERT INTO segment_models(segment_id, model, {cols})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)"
+                f" ON CONFLICT(segment_id, model) DO UPDATE SET {upd}",
+                (seg, ob.model, *(values[k] for k in TOKEN_KINDS)),
+            )
+
+    def _process_seen(self, conn: sqlite3.Connection, ob: ProcessSeen) -> None:
+        if ob.role != "session":
+            return  # daemons and helpers are shown by `status`, never counted as use
+        row = conn.execute(
+            "SELECT session_id FROM live_processes WHERE pid = ? AND create_time = ?",
+            (ob.pid, ob.create_time),
+        ).fetchone()
+        first_sight = row is None
+        if first_sight:
+            sid = self._session(
+                conn, ob.tool, process_key(ob.pid, ob.create_time), None, ob.surface, None
+            )
+            conn.execute(
+                "INSERT INTO live_processes(pid, create_time, tool, session_id, first_seen,"
+                " last_seen) VALUES (?, ?, ?, ?, ?, ?)",
+                (ob.pid, ob.create_time, ob.tool, sid, ob.at, ob.at),
+            )
+        else:
+            sid = int(row[0])
+            conn.execute(
+                "UPDATE live_processes SET last_seen = ? WHERE pid = ? AND create_time = ?",
+                (ob.at, ob.pid, ob.create_time),
+            )
+        active = ob.busy or (ob.interval > 0 and ob.cpu_delta >= self.cpu_threshold * ob.interval)
+        seg = self._open_segment(conn, sid)
+        if seg is None and not (first_sight or active):
+            return  # idle since its last segment closed: wait for evidence of use
+        step = ob.interval if 0 < ob.interval <= self.max_step else 0.0
+        seg_id = self._touch(
+            conn,
+            sid,
+            ob.at,
+            active=active,
+            signal="process",
+            pid=ob.pid,
+            start_at=min(ob.at, ob.create_time) if first_sight else ob.at,
+        )
+        if step:
+            conn.execute(
+                "UPDATE segments SET present_seconds = present_seconds + ? WHERE id = ?",
+                (step, seg_id),
+            )
+
+    def _process_gone(self, conn: sqlite3.Connection, ob: ProcessGone) -> None:
+        row = conn.execute(
+            "DELETE FROM live_processes WHERE pid = ? AND create_time = ? RETURNING session_id",
+            (ob.pid, ob.create_time),
+        ).fetchone()
+        if row is None or row[0] is None:
+            return
+        sid = int(row[0])
+        still = conn.execute("SELECT 1 FROM live_processes WHERE session_id = ?", (sid,)).fetchone()
+        seg = self._open_segment(conn, sid)
+        if seg is not None and still is None:
+            conn.execute(
+                "UPDATE segments SET last_seen_at = MAX(last_seen_at, ?) WHERE id = ?", (ob.at, seg)
+            )
+            self._close(conn, seg, ob.at)
+
+    def _link(self, conn: sqlite3.Connection, ob: ProcessLink) -> None:
+        row = conn.execute(
+            "SELECT lp.session_id, s.session_key FROM live_processes lp"
+            " JOIN sessions s ON s.id = lp.session_id WHERE lp.pid = ? AND lp.tool = ?",
+            (ob.pid, ob.tool),
+        ).fetchone()
+        if row is None or row["session_key"] == ob.tool_session_id:
+            return
+        source = int(row["session_id"])
+        target = self._session(conn, ob.tool, ob.tool_session_id, ob.tool_session_id, None, None)
+        src_seg = self._open_segment(conn, source)
+        dst_seg = self._open_segment(conn, target)
+        if src_seg is not None and dst_seg is not None:
+            self._merge_segments(conn, src_seg, dst_seg)
+        elif src_seg is not None:
+            idx = self._next_index(conn, target)
+            conn.execute(
+                "UPDATE segments SET session_id = ?, idx = ? WHERE id = ?", (target, idx, src_seg)
+            )
+        conn.execute(
+            "UPDATE live_processes SET session_id = ? WHERE session_id = ?", (target, source)
+        )
+        conn.execute(
+            "UPDATE sessions SET surface = COALESCE(surface, (SELECT surface FROM"
+            " sessions WHERE id = ?)) WHERE id = ?",
+            (source, target),
+        )
+        conn.execute(
+            "DELETE FROM sessions WHERE id = ? AND NOT EXISTS"
+            " (SELECT 1 FROM segments WHERE session_id = ?)",
+            (source, source),
+        )
+
+    # -- sessions and segments ------------------------------------------------------------
+    def _session(
+        self,
+        conn: sqlite3.Connection,
+        tool: str,
+        key: str,
+        tool_session_id: str | None,
+        surface: str | None,
+        version: str | None,
+    ) -> int:
+        row = conn.execute(
+            "SELECT id, surface, tool_version FROM sessions WHERE tool = ? AND session_key = ?",
+            (tool, key),
+        ).fetchone()
+        if row is not None:
+            if (surface and not row["surface"]) or (version and row["tool_version"] != version):
+                conn.execute(
+                    "UPDATE sessions SET surface = COALESCE(surface, ?),"
+                    " tool_version = COALESCE(?, tool_version) WHERE id = ?",
+                    (surface, version, row["id"]),
+                )
+            return int(row["id"])
+        cur = conn.execute(
+            "INSERT INTO sessions(tool, session_key, tool_session_id, surface, tool_version,"
+            " created_at) VALUES (?, ?, ?, ?, ?, strftime('%s','now'))",
+            (tool, key, tool_session_id, surface, version),
+        )
+        return int(cur.lastrowid or 0)
+
+    def _open_segment(self, conn: sqlite3.Connection, sid: int) -> int | None:
+        row = conn.execute(
+            "SELECT id FROM segments WHERE session_id = ? AND ended_at IS NULL", (sid,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def _next_index(self, conn: sqlite3.Connection, sid: int) -> int:
+        row = conn.execute(
+            "SELECT COALESCE(MAX(idx) + 1, 0) FROM segments WHERE session_id = ?", (sid,)
+        ).fetchone()
+        return int(row[0])
+
+    def _touch(
+        self,
+        conn: sqlite3.Connection,
+        sid: int,
+        at: float,
+        *,
+        active: bool,
+        signal: str,
+        turn: bool = False,
+        pid: int | None = None,
+        start_at: float | None = None,
+    ) -> int:
+        """Credits evidence at `at` to the session's open segment, cutting at idle gaps."""
+        seg = conn.execute(
+            "SELECT id, started_at, last_activity_at, last_seen_at, signals, pids FROM segments"
+            " WHERE session_id = ? AND ended_at IS NULL",
+            (sid,),
+        ).fetchone()
+        if seg is not None and active:
+            since = seg["last_activity_at"] if seg["last_activity_at"] is not None else None
+            if since is not None and at - since > self.idle:
+                self._close(conn, int(seg["id"]), since)
+                seg = None
+            elif since is None and at - seg["started_at"] > self.idle:
+                self._close(conn, int(seg["id"]), at)
+                seg = None
+        if seg is None:
+            begin = at if start_at is None else start_at
+            cur = conn.execute(
+                "INSERT INTO segments(session_id, idx, started_at, last_seen_at, signals, pids)"
+                " VALUES (?, ?, ?, ?, '', '')",
+                (sid, self._next_index(conn, sid), begin, at),
+            )
+            seg = conn.execute(
+                "SELECT id, started_at, last_activity_at, last_seen_at, signals,"
+                " pids FROM segments WHERE id = ?",
+                (cur.lastrowid,),
+            ).fetchone()
+        seg_id = int(seg["id"])
+        signals = set(filter(None, seg["signals"].split(",")))
+        signals.add(signal)
+        pids = set(filter(None, seg["pids"].split(",")))
+        if pid is not None:
+            pids.add(str(pid))
+        gained = 0.0
+        last = seg["last_activity_at"]
+        if active and last is not None and 0 < at - last <= self.idle:
+            gained = at - last
+        conn.execute(
+            "UPDATE segments SET started_at = MIN(started_at, ?), last_seen_at = MAX(last_seen_at,"
+            " ?), last_activity_at = CASE WHEN ? THEN MAX(COALESCE(last_activity_at, ?), ?)"
+            " ELSE last_activity_at END, active_seconds = active_seconds + ?, turns = turns + ?,"
+            " signals = ?, pids = ? WHERE id = ?",
+            (
+                at,
+                at,
+                active,
+                at,
+                at,
+                gained,
+                int(turn),
+                ",".join(sorted(signals)),
+                ",".join(sorted(pids, key=int)),
+                seg_id,
+            ),
+        )
+        return seg_id
+
+    def _merge_segments(self, conn: sqlite3.Connection, src: int, dst: int) -> None:
+        a = conn.execute("SELECT * FROM segments WHERE id = ?", (src,)).fetchone()
+        b = conn.execute("SELECT * FROM segments WHERE id = ?", (dst,)).fetchone()
+        signals = sorted(set(filter(None, (a["signals"] + "," + b["signals"]).split(","))))
+        pids = sorted(set(filter(None, (a["pids"] + "," + b["pids"]).split(","))), key=int)
+        lasts = [x for x in (a["last_activity_at"], b["last_activity_at"]) if x is not None]
+        conn.execute(
+            "UPDATE segments SET started_at = ?, last_seen_at = ?, last_activity_at = ?,"
+            " active_seconds = MAX(active_seconds, ?), present_seconds = present_seconds + ?,"
+            " signals = ?, pids = ? WHERE id = ?",
+            (
+                min(a["started_at"], b["started_at"]),
+                max(a["last_seen_at"], b["last_seen_at"]),
+                max(lasts) if lasts else None,
+                a["active_seconds"],
+                a["present_seconds"],
+                ",".join(signals),
+                ",".join(pids),
+                dst,
+            ),
+        )
+        conn.execute("DELETE FROM segments WHERE id = ?", (src,))
+
+    def _close(self, conn: sqlite3.Connection, seg_id: int, at: float) -> None:
+        row = conn.execute(
+            "SELECT s.tool, s.session_key, g.idx, g.started_at FROM segments g"
+            " JOIN sessions s ON s.id = g.session_id WHERE g.id = ?",
+            (seg_id,),
+        ).fetchone()
+        end = max(at, row["started_at"])
+        conn.execute(
+            "UPDATE segments SET ended_at = ?, present_seconds = MIN(present_seconds, ? -"
+            " started_at) WHERE id = ?",
+            (end, end, seg_id),
+        )
+        outbox.enqueue(conn, seg_id, row["tool"], row["session_key"], row["idx"], end)
+
+    def _close_idle(self, conn: sqlite3.Connection, now: float) -> int:
+        rows = conn.execute(
+            "SELECT id, started_at, last_activity_at, last_seen_at FROM segments"
+            " WHERE ended_at IS NULL AND COALESCE(last_activity_at, started_at) < ?",
+            (now - self.idle,),
+        ).fetchall()
+        for r in rows:
+            if r["last_activity_at"] is not None:
+                end = r["last_activity_at"]
+            else:  # present but never used: the presence counted up to the idle limit
+                end = min(r["last_seen_at"], r["started_at"] + self.idle)
+            self._close(conn, int(r["id"]), end)
+        return len(rows)

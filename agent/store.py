@@ -1,0 +1,152 @@
+"""The durable local store: SQLite in WAL mode, migrated forward, moved aside when corrupt."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+
+from aitally.agent.schema import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+
+class StoreError(Exception):
+    """The store cannot be used (unwritable folder, newer schema); str() names the path."""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) so a writer never
+    # deadlocks upgrading a read lock, and every commit is one durable WAL frame set.
+    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout = 10000")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if mode != "wal":
+        log.warning("store %s: WAL mode unavailable (journal_mode=%s)", path, mode)
+    # NORMAL is durable against process crashes in WAL mode; only a power cut can lose
+    # the last commits, never corrupt the file.
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _healthy(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("PRAGMA quick_check").fetchone()
+    return row is not None and row[0] == "ok"
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(path) + suffix)
+        if src.exists():
+            os.replace(src, Path(str(target) + suffix))
+    return target
+
+
+class Store:
+    """One connection to the store; open one per thread."""
+
+    def __init__(self, path: Path, *, check: bool = True) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(
+                f"data folder {path.parent} cannot be created: {exc.strerror}; "
+                "set AITALLY_DATA_DIR to a writable folder"
+            ) from None
+        if not os.access(path.parent, os.W_OK):
+            raise StoreError(
+                f"data folder {path.parent} is not writable; "
+                "fix its permissions or set AITALLY_DATA_DIR"
+            ) from None
+        moved: Path | None = None
+        try:
+            self.conn = _connect(path)
+            if check and not _healthy(self.conn):
+                raise sqlite3.DatabaseError("quick_check failed")
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+                raise StoreError(f"store {path} cannot be opened: {exc}") from None
+            with suppress(sqlite3.Error):
+                self.conn.close()
+            moved = _move_aside(path)
+            log.error(
+                "store %s was corrupt (%s); moved aside to %s and started fresh", path, exc, moved
+            )
+            self.conn = _connect(path)
+        self._migrate()
+        if moved is not None:
+            self.count("store", "corrupt_moved_aside")
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StoreError(
+                f"store {self.path} has schema {version}, newer than this aitally "
+                f"({len(MIGRATIONS)}); upgrade aitally or move the file away"
+            )
+        for number in range(version, len(MIGRATIONS)):
+            # executescript keeps comments intact; the explicit BEGIN/COMMIT makes the
+            # schema change and the version bump land together.
+            try:
+                self.conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]};\n"
+                    f"PRAGMA user_version = {number + 1};\nCOMMIT;"
+                )
+            except sqlite3.Error:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; everything inside lands together or not at all."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # Small helpers shared by every part of the agent.
+    def count(
+        self, name: str, reason: str, n: int = 1, conn: sqlite3.Connection | None = None
+    ) -> None:
+        (conn or self.conn).execute(
+            "INSERT INTO counters(name, reason, count) VALUES (?, ?, ?) "
+            "ON CONFLICT(name, reason) DO UPDATE SET count = count + excluded.count",
+            (name, reason, n),
+        )
+
+    def counters(self, name: str) -> dict[str, int]:
+        rows = self.conn.execute("SELECT reason, count FROM counters WHERE name = ?", (name,))
+        return {r["reason"]: r["count"] for r in rows}
+
+    def kv_get(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def kv_set(self, key: str, value: str, conn: sqlite3.Connection | None = None) -> None:
+        (conn or self.conn).execute(
+            "INSERT INTO kv(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def size_bytes(self) -> int:
+        page_count = self.conn.execute("PRAGMA page_count").fetchone()[0]
+        page_size = self.conn.execute("PRAGMA page_size").fetchone()[0]
+        free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
+        return int((page_count - free) * page_size)

@@ -1,0 +1,106 @@
+"""Content-free observations: the only values that flow from collectors to the sessionizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["session", "daemon", "helper"]
+# Kinds of activity: a person's prompt counts as a turn; the others only show use.
+ActivityKind = Literal["prompt", "reply", "tool", "file", "cpu"]
+TOKEN_KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """Token counts of one reply; None means the tool does not record that kind."""
+
+    input: int | None = None
+    output: int | None = None
+    cache_read: int | None = None
+    cache_write: int | None = None
+    reasoning: int | None = None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {k: getattr(self, k) for k in TOKEN_KINDS}
+
+    def total(self) -> int:
+        return sum(v for v in self.as_dict().values() if v)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSeen:
+    """A process of a tool is alive; emitted on every scan while it lives."""
+
+    tool: str
+    pid: int
+    create_time: float
+    at: float
+    surface: str = "cli"
+    role: Role = "session"
+    # CPU seconds burnt since the previous scan by the process and its folded helpers.
+    cpu_delta: float = 0.0
+    # Seconds since the previous scan on the monotonic clock (0 on first sight).
+    interval: float = 0.0
+    busy: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessGone:
+    """A previously seen tool process has exited."""
+
+    tool: str
+    pid: int
+    create_time: float
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessLink:
+    """A live process belongs to a tool's own session (e.g. Claude Code sessions/<pid>.json)."""
+
+    tool: str
+    pid: int
+    tool_session_id: str
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Evidence of use of a tool session at a moment."""
+
+    tool: str
+    session_key: str
+    at: float
+    kind: ActivityKind = "file"
+    signal: str = "transcript"
+    surface: str | None = None
+    tool_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Tokens of one model reply; dedup_key is the tool's own id so re-reads count once."""
+
+    tool: str
+    session_key: str
+    at: float
+    model: str | None
+    tokens: Tokens
+    dedup_key: str | None = None
+    signal: str = "transcript"
+    surface: str | None = None
+    tool_version: str | None = None
+
+
+Observation = ProcessSeen | ProcessGone | ProcessLink | Activity | Usage
+
+
+@dataclass(slots=True)
+class ParseStats:
+    """What an adapter skipped, by reason; surfaced in `aitally status`."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def add(self, reason: str, n: int = 1) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + n

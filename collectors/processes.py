@@ -1,0 +1,165 @@
+"""The process scanner: finds the current user's AI-tool processes; a warm scan costs ~pids()."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+import psutil
+from aitally.collectors.catalog import Catalog
+from aitally.collectors.observation import Observation, ProcessGone, ProcessSeen, Role
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Tracked:
+    """A tool process, or a child folded into one (owner is the session's root pid)."""
+
+    proc: psutil.Process
+    tool: str
+    surface: str
+    role: Role
+    create_time: float
+    owner: int | None = None  # None: this process is a root (session or daemon)
+    cpu: float = 0.0
+    last_mono: float = field(default_factory=time.monotonic)
+
+
+def _current_user() -> tuple[int | None, str | None]:
+    if sys.platform == "win32":
+        try:
+            return None, psutil.Process().username()
+        except psutil.Error:
+            return None, None
+    return os.getuid(), None
+
+
+class ProcessScanner:
+    """Classifies each (pid, create time) once; later scans only check what still lives."""
+
+    def __init__(self, catalog: Catalog, *, recheck_every: float = 600.0) -> None:
+        self.catalog = catalog
+        self.uid, self.username = _current_user()
+        # pid -> Tracked, or None for processes that are not ours or not a tool.
+        self.known: dict[int, Tracked | None] = {}
+        self.errors: dict[str, int] = {}
+        # PIDs are reused: forget untracked verdicts now and then so a tool that got an old
+        # pid between two scans is still found.
+        self.recheck_every = recheck_every
+        self._last_full = time.monotonic()
+
+    # -- classification ---------------------------------------------------------------
+    def _classify(self, pid: int) -> Tracked | None:
+        proc = psutil.Process(pid)
+        with proc.oneshot():
+            if self.uid is not None:
+                if proc.uids().real != self.uid:
+                    return None
+            elif self.username is not None and proc.username() != self.username:
+                return None
+            ctime = proc.create_time()
+            ppid = proc.ppid()
+            parent = self.known.get(ppid)
+            try:
+                cmdline = proc.cmdline()
+            except psutil.AccessDenied:
+                cmdline = []
+            try:
+                exe = proc.exe()
+            except (psutil.AccessDenied, psutil.ZombieProcess, OSError):
+                exe = ""
+            cpu = self._cpu(proc)
+        found = self.catalog.match(cmdline, exe)
+        if parent is not None and parent.role != "daemon":
+            # Shells, MCP servers, relaunched children, a native binary under its node
+            # launcher: all are the owner's, and their CPU is the owner's activity.
+            root = parent.owner if parent.owner is not None else pid_of(parent)
+            return Tracked(proc, parent.tool, parent.surface, "helper", ctime, owner=root, cpu=cpu)
+        if found is None or found.role == "helper":
+            return None
+        return Tracked(proc, found.tool, found.surface, found.role, ctime, cpu=cpu)
+
+    @staticmethod
+    def _cpu(proc: psutil.Process) -> float:
+        try:
+            t = proc.cpu_times()
+            return float(t.user + t.system)
+        except psutil.Error:
+            return 0.0
+
+    # -- scanning ---------------------------------------------------------------------
+    def scan(self, now: float | None = None) -> list[Observation]:
+        now = time.time() if now is None else now
+        mono = time.monotonic()
+        if mono - self._last_full > self.recheck_every:
+            self.known = {p: t for p, t in self.known.items() if t is not None}
+            self._last_full = mono
+        pids = psutil.pids()
+        current = set(pids)
+        out: list[Observation] = []
+        for pid in [p for p in self.known if p not in current]:
+            self._forget(pid, now, out)
+        for pid in pids:  # ascending, so parents are usually classified before children
+            if pid in self.known:
+                continue
+            try:
+                self.known[pid] = self._classify(pid)
+            except (psutil.NoSuchProcess, psutil.ZombieProcess):
+                continue  # vanished mid-scan: nothing to record
+            except psutil.AccessDenied:
+                self.known[pid] = None
+            except OSError as exc:
+                self.errors[type(exc).__name__] = self.errors.get(type(exc).__name__, 0) + 1
+                self.known[pid] = None
+        self._report(now, mono, out)
+        return out
+
+    def _forget(self, pid: int, now: float, out: list[Observation]) -> None:
+        tracked = self.known.pop(pid, None)
+        if tracked is not None and tracked.owner is None:
+            out.append(ProcessGone(tracked.tool, pid, tracked.create_time, now))
+
+    def _report(self, now: float, mono: float, out: list[Observation]) -> None:
+        burnt: dict[int, float] = {}
+        for pid, t in list(self.known.items()):
+            if t is None:
+                continue
+            if not t.proc.is_running():  # pid reused by another process since last scan
+                self._forget(pid, now, out)
+                continue
+            cpu = self._cpu(t.proc)
+            root = pid if t.owner is None else t.owner
+            burnt[root] = burnt.get(root, 0.0) + max(0.0, cpu - t.cpu)
+            t.cpu = cpu
+        for pid, t in self.known.items():
+            if t is None or t.owner is not None:
+                continue
+            interval = mono - t.last_mono if t.last_mono < mono else 0.0
+            out.append(
+                ProcessSeen(
+                    t.tool,
+                    pid,
+                    t.create_time,
+                    now,
+                    surface=t.surface,
+                    role=t.role,
+                    cpu_delta=burnt.get(pid, 0.0),
+                    interval=interval,
+                )
+            )
+            t.last_mono = mono
+
+    def daemons(self) -> list[tuple[str, int]]:
+        return [
+            (t.tool, p)
+            for p, t in self.known.items()
+            if t is not None and t.owner is None and t.role == "daemon"
+        ]
+
+
+def pid_of(t: Tracked) -> int:
+    return int(t.proc.pid)

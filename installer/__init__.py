@@ -1,0 +1,1 @@
+"""aitally.installer package."""
