@@ -70,10 +70,19 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE outbox (
         record_id TEXT PRIMARY KEY,
-        segment_id INTEGER NOT NULL UNIQUE REFERENCES segments(id),
+        kind TEXT NOT NULL DEFAULT 'segment',   -- segment | pause | daily_total
+        segment_id INTEGER UNIQUE REFERENCES segments(id) ON DELETE SET NULL,
+        payload TEXT,                           -- content-free JSON for non-segment records
         enqueued_at REAL NOT NULL,
         claimed_at REAL,
         attempts INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX outbox_enqueued ON outbox(enqueued_at);
+    CREATE TABLE pauses (
+        id INTEGER PRIMARY KEY,
+        started_at REAL NOT NULL,
+        ends_at REAL,                           -- planned end; NULL: until resumed
+        ended_at REAL                           -- actual end (resume or expiry)
     );
     CREATE TABLE dead_letter (
         record_id TEXT PRIMARY KEY,

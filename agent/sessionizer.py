@@ -65,7 +65,16 @@ class Sessionizer:
         now: float | None = None,
     ) -> None:
         with self.store.transaction() as conn:
+            paused = self._pauses(conn)
             for ob in observations:
+                if (
+                    paused
+                    and isinstance(ob, Usage | Activity | ProcessSeen)
+                    and any(start <= ob.at < end for start, end in paused)
+                ):
+                    # The engineer paused collection: nothing of that time is recorded.
+                    self.store.count("paused_dropped", ob.tool, 1, conn)
+                    continue
                 self._apply_one(conn, ob)
             for p in positions:
                 conn.execute(
@@ -84,6 +93,13 @@ class Sessionizer:
     def close_idle(self, now: float) -> int:
         with self.store.transaction() as conn:
             return self._close_idle(conn, now)
+
+    @staticmethod
+    def _pauses(conn: sqlite3.Connection) -> list[tuple[float, float]]:
+        rows = conn.execute(
+            "SELECT started_at, COALESCE(ended_at, ends_at, 1e18) FROM pauses"
+        ).fetchall()
+        return [(float(a), float(b)) for a, b in rows]
 
     # -- observations -------------------------------------------------------------------
     def _apply_one(self, conn: sqlite3.Connection, ob: Observation) -> None:
