@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from types import FrameType
 
+import psutil
+
 from aitally.agent import paths
 from aitally.agent.collector import Collector
 from aitally.agent.config import Config
@@ -19,6 +21,7 @@ from aitally.agent.logs import RateLimited
 from aitally.agent.sessionizer import Sessionizer
 from aitally.agent.store import Store
 from aitally.collectors.catalog import Catalog
+from aitally.collectors.observation import ProcessGone
 from aitally.collectors.processes import ProcessScanner
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,7 @@ class Agent:
             c = factory(self.cfg, store, sessionizer)
             if c is not None:
                 collectors.append(c)
+        reconcile_processes(store, sessionizer)
         store.kv_set("agent_pid", str(os.getpid()))
         store.kv_set("agent_started_at", str(time.time()))
         return store, sessionizer, scanner, collectors
@@ -150,6 +154,22 @@ class Agent:
             sessionizer.close_idle(time.time())
         except Exception as exc:
             self.problems.warning("close", "closing idle segments failed: %s", exc)
+
+
+def reconcile_processes(store: Store, sessionizer: Sessionizer) -> int:
+    """Processes that exited while the agent was down (or killed) close at their last sighting."""
+    gone = []
+    for row in store.conn.execute("SELECT pid, create_time, tool, last_seen FROM live_processes"):
+        try:
+            alive = abs(psutil.Process(row["pid"]).create_time() - row["create_time"]) < 0.01
+        except psutil.Error:
+            alive = False
+        if not alive:
+            gone.append(ProcessGone(row["tool"], row["pid"], row["create_time"], row["last_seen"]))
+    if gone:
+        sessionizer.apply(gone)
+        log.info("closed %d sessions whose processes exited while the agent was stopped", len(gone))
+    return len(gone)
 
 
 def install_signal_handlers(agent: Agent) -> None:

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 import psutil
+
 from aitally.collectors.catalog import Catalog
 from aitally.collectors.observation import Observation, ProcessGone, ProcessSeen, Role
 
