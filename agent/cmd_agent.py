@@ -10,7 +10,7 @@ from typing import Any
 
 from aitally.agent import config, paths
 from aitally.agent.instance_lock import AlreadyRunning, holder_pid, is_held
-from aitally.agent.store import Store
+from aitally.agent.store import Store, ensure_writable_dir
 from aitally.agent.table import render
 from aitally.agent.timerange import iso
 
@@ -40,6 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from aitally.agent.daemon import Agent, install_signal_handlers
 
     cfg = config.load_default()
+    ensure_writable_dir(paths.data_dir())  # before logging, so the error is the only line
     logs.setup(paths.log_dir(), cfg.get("agent", "log_level"))
     agent = Agent(cfg)
     install_signal_handlers(agent)

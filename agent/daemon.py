@@ -19,7 +19,7 @@ from aitally.agent.config import Config
 from aitally.agent.instance_lock import InstanceLock
 from aitally.agent.logs import RateLimited
 from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
+from aitally.agent.store import Store, ensure_writable_dir
 from aitally.collectors.catalog import Catalog
 from aitally.collectors.observation import ProcessGone
 from aitally.collectors.processes import ProcessScanner
@@ -59,7 +59,7 @@ class Agent:
         self.problems = RateLimited(log)
 
     def _setup(self) -> tuple[Store, Sessionizer, ProcessScanner, list[Collector]]:
-        paths.data_dir().mkdir(parents=True, exist_ok=True)
+        ensure_writable_dir(paths.data_dir())
         self.lock.acquire()
         store = Store(paths.store_file())
         self.store = store

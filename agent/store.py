@@ -35,6 +35,19 @@ def _connect(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def _statements(script: str) -> list[str]:
+    """Splits a migration into statements; sqlite3.complete_statement knows about comments."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
 def _healthy(conn: sqlite3.Connection) -> bool:
     row = conn.execute("PRAGMA quick_check").fetchone()
     return row is not None and row[0] == "ok"
@@ -50,61 +63,65 @@ def _move_aside(path: Path) -> Path:
     return target
 
 
+def ensure_writable_dir(folder: Path) -> None:
+    """Creates the data folder or raises StoreError naming it and the fix."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(
+            f"data folder {folder} cannot be created: {exc.strerror}; "
+            "set AITALLY_DATA_DIR to a writable folder"
+        ) from None
+    if not os.access(folder, os.W_OK):
+        raise StoreError(
+            f"data folder {folder} is not writable; fix its permissions or set AITALLY_DATA_DIR"
+        )
+
+
 class Store:
     """One connection to the store; open one per thread."""
 
     def __init__(self, path: Path, *, check: bool = True) -> None:
         self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(
-                f"data folder {path.parent} cannot be created: {exc.strerror}; "
-                "set AITALLY_DATA_DIR to a writable folder"
-            ) from None
-        if not os.access(path.parent, os.W_OK):
-            raise StoreError(
-                f"data folder {path.parent} is not writable; "
-                "fix its permissions or set AITALLY_DATA_DIR"
-            ) from None
+        ensure_writable_dir(path.parent)
         moved: Path | None = None
+        conn: sqlite3.Connection | None = None
         try:
-            self.conn = _connect(path)
-            if check and not _healthy(self.conn):
+            conn = _connect(path)
+            if check and not _healthy(conn):
                 raise sqlite3.DatabaseError("quick_check failed")
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
                 raise StoreError(f"store {path} cannot be opened: {exc}") from None
-            with suppress(sqlite3.Error):
-                self.conn.close()
+            if conn is not None:
+                with suppress(sqlite3.Error):
+                    conn.close()
             moved = _move_aside(path)
             log.error(
                 "store %s was corrupt (%s); moved aside to %s and started fresh", path, exc, moved
             )
-            self.conn = _connect(path)
+            conn = _connect(path)
+        self.conn = conn
         self._migrate()
         if moved is not None:
             self.count("store", "corrupt_moved_aside")
 
     def _migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"store {self.path} has schema {version}, newer than this aitally "
-                f"({len(MIGRATIONS)}); upgrade aitally or move the file away"
-            )
-        for number in range(version, len(MIGRATIONS)):
-            # executescript keeps comments intact; the explicit BEGIN/COMMIT makes the
-            # schema change and the version bump land together.
-            try:
-                self.conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{MIGRATIONS[number]};\n"
-                    f"PRAGMA user_version = {number + 1};\nCOMMIT;"
-                )
-            except sqlite3.Error:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise
+        # The version is read inside the write transaction, so two processes opening a new
+        # store at once (the agent and a CLI command) never apply a migration twice.
+        while True:
+            with self.transaction() as conn:
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise StoreError(
+                        f"store {self.path} has schema {version}, newer than this aitally "
+                        f"({len(MIGRATIONS)}); upgrade aitally or move the file away"
+                    )
+                if version == len(MIGRATIONS):
+                    return
+                for statement in _statements(MIGRATIONS[version]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -59,11 +59,12 @@ def render(
     width: int | None = None,
     right: Sequence[int] = (),
 ) -> str:
-    """Columns sized to content; the widest text column is cut to fit `width`."""
-    width = width or shutil.get_terminal_size((80, 24)).columns
+    """Columns sized to content; on a terminal the widest text column is cut to fit."""
+    if width is None and sys.stdout.isatty():
+        width = shutil.get_terminal_size((80, 24)).columns
     cols = len(headers)
     widths = [max([len(headers[i]), *(len(r[i]) for r in rows)]) for i in range(cols)]
-    over = sum(widths) + 2 * (cols - 1) - width
+    over = sum(widths) + 2 * (cols - 1) - width if width else 0
     if over > 0:
         wide = max(range(cols), key=lambda i: widths[i] if i not in right else -1)
         widths[wide] = max(4, widths[wide] - over)

@@ -16,6 +16,7 @@ RULE_FIELDS = (
     "exe_contains",
     "args_contain",
     "args_any",
+    "args_basename",
     "args_any_prefix",
     "args_none",
 )
@@ -40,6 +41,7 @@ class Rule:
     exe_contains: tuple[str, ...] = ()
     args_contain: tuple[str, ...] = ()
     args_any: frozenset[str] = frozenset()
+    args_basename: frozenset[str] = frozenset()
     args_any_prefix: tuple[str, ...] = ()
     args_none: tuple[str, ...] = ()
 
@@ -55,6 +57,8 @@ class Rule:
         ):
             return False
         if self.args_any and not any(a in self.args_any for a in args):
+            return False
+        if self.args_basename and not any(_base(a) in self.args_basename for a in args):
             return False
         if self.args_any_prefix and not any(a.startswith(self.args_any_prefix) for a in args):
             return False
@@ -101,6 +105,7 @@ def _rule(where: str, raw: Mapping[str, Any]) -> Rule:
         exe_contains=tuple(a.lower() for a in fields.get("exe_contains", ())),
         args_contain=fields.get("args_contain", ()),
         args_any=frozenset(fields.get("args_any", ())),
+        args_basename=frozenset(_base(a) for a in fields.get("args_basename", ())),
         args_any_prefix=fields.get("args_any_prefix", ()),
         args_none=fields.get("args_none", ()),
     )

@@ -15,6 +15,9 @@ from aitally.collectors.observation import Observation, ProcessGone, ProcessSeen
 
 log = logging.getLogger(__name__)
 
+# fork() to exec() takes microseconds to milliseconds; two seconds leaves a wide margin.
+YOUNG_SECONDS = 2.0
+
 
 @dataclass(slots=True)
 class Tracked:
@@ -85,6 +88,15 @@ class ProcessScanner:
         return Tracked(proc, found.tool, found.surface, found.role, ctime, cpu=cpu)
 
     @staticmethod
+    def _young(pid: int, now: float) -> bool:
+        """A process caught between fork and exec still shows its parent's command line:
+        a negative verdict on a very young process is not cached, so it is looked at again."""
+        try:
+            return now - psutil.Process(pid).create_time() < YOUNG_SECONDS
+        except psutil.Error:
+            return False
+
+    @staticmethod
     def _cpu(proc: psutil.Process) -> float:
         try:
             t = proc.cpu_times()
@@ -108,7 +120,7 @@ class ProcessScanner:
             if pid in self.known:
                 continue
             try:
-                self.known[pid] = self._classify(pid)
+                verdict = self._classify(pid)
             except (psutil.NoSuchProcess, psutil.ZombieProcess):
                 continue  # vanished mid-scan: nothing to record
             except psutil.AccessDenied:
@@ -116,6 +128,9 @@ class ProcessScanner:
             except OSError as exc:
                 self.errors[type(exc).__name__] = self.errors.get(type(exc).__name__, 0) + 1
                 self.known[pid] = None
+            else:
+                if verdict is not None or not self._young(pid, now):
+                    self.known[pid] = verdict
         self._report(now, mono, out)
         return out
 

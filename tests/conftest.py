@@ -11,14 +11,19 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO.parent / "shared" / "samples"
+TOOL_VARIABLES = {"CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DIR", "COPILOT_HOME"}
 
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """AITALLY_DATA_DIR and AITALLY_CONFIG point into tmp; AITALLY_* settings are cleared."""
+    """HOME, AITALLY_DATA_DIR and AITALLY_CONFIG point into tmp; tool and AITALLY_* variables
+    are cleared, so no test ever reads or writes the real user's files."""
     for name in list(os.environ):
-        if name.startswith("AITALLY_"):
+        if name.startswith(("AITALLY_", "XDG_")) or name in TOOL_VARIABLES:
             monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
     data = tmp_path / "aitally-data"
     monkeypatch.setenv("AITALLY_DATA_DIR", str(data))
     cfg = tmp_path / "aitally-config.toml"

@@ -1,0 +1,170 @@
+"""`aitally run` as a real child process: sessions appear, stop is clean, SIGKILL loses nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import aitally_cmd
+
+SLEEP = shutil.which("sleep") or "/bin/sleep"
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(aitally_cmd(*args), capture_output=True, text=True, timeout=60)
+
+
+def sessions_for(pid: int) -> list[dict]:
+    res = cli("sessions", "--json")
+    assert res.returncode == 0, res.stderr
+    return [s for s in json.loads(res.stdout)["sessions"] if pid in s["pids"]]
+
+
+def wait_for(cond: Callable[[], object], timeout: float = 15.0) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def agent_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AITALLY_AGENT_SCAN_INTERVAL", "0.2")
+
+
+def start_agent() -> subprocess.Popen[str]:
+    p = subprocess.Popen(
+        aitally_cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    wait_for(lambda: p.poll() is not None or json.loads(cli("status", "--json").stdout)["running"])
+    assert p.poll() is None, p.communicate()
+    return p
+
+
+@pytest.fixture
+def fake_tool(tmp_path: Path) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    (tmp_path / "bin").mkdir()
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        exe = tmp_path / "bin" / name
+        if not exe.exists():
+            shutil.copy(SLEEP, exe)
+        p = subprocess.Popen([str(exe), "120"])
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.kill()
+        p.wait()
+
+
+def test_help_lists_commands() -> None:
+    res = cli("--help")
+    for command in ("run", "status", "sessions", "stats", "config"):
+        assert command in res.stdout
+
+
+def test_bad_arguments_one_line_exit_2() -> None:
+    for args in (
+        ["stats", "--by", "planet"],
+        ["sessions", "--since", "last tuesday"],
+        ["frobnicate"],
+    ):
+        res = cli(*args)
+        assert res.returncode == 2, args
+        assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+
+
+def test_session_lifecycle_and_clean_stop(agent_env: None, fake_tool: Callable) -> None:
+    agent = start_agent()
+    try:
+        tool = fake_tool("claude")
+        (s,) = wait_for(lambda: sessions_for(tool.pid))  # type: ignore[misc]
+        assert s["tool"] == "claude-code" and s["open"] and s["ended_at"] is None
+        assert "process" in s["signals"]
+        tool.kill()
+        tool.wait()
+        killed = time.time()
+        closed = wait_for(lambda: [x for x in sessions_for(tool.pid) if not x["open"]])
+        end = closed[0]["ended_at"]  # type: ignore[index]
+        from datetime import datetime
+
+        end_ts = datetime.fromisoformat(end.replace("Z", "+00:00")).timestamp()
+        assert killed - 2 <= end_ts <= killed + 2
+        status = json.loads(cli("status", "--json").stdout)
+        assert status["running"] and status["pid"] == agent.pid
+        assert status["last_scan"]["processes"] > 0
+    finally:
+        t0 = time.monotonic()
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=10)
+    assert time.monotonic() - t0 < 2.0, "clean stop on SIGTERM within 2 s"
+    assert agent.returncode == 0
+    assert not json.loads(cli("status", "--json").stdout)["running"]
+
+
+def test_second_agent_names_the_running_pid(agent_env: None) -> None:
+    agent = start_agent()
+    try:
+        res = cli("run", "--once")
+        assert res.returncode == 1
+        assert f"pid {agent.pid}" in res.stderr
+    finally:
+        agent.send_signal(signal.SIGINT)
+        agent.wait(timeout=10)
+    assert agent.returncode == 0
+
+
+def test_run_once_exits(agent_env: None, fake_tool: Callable) -> None:
+    tool = fake_tool("codex")
+    res = cli("run", "--once")
+    assert res.returncode == 0, res.stderr
+    assert sessions_for(tool.pid)[0]["tool"] == "codex"
+
+
+def test_sigkill_mid_work_keeps_store_intact(
+    agent_env: None, fake_tool: Callable, isolated_env: Path
+) -> None:
+    rng = random.Random(7)
+    tools = [fake_tool(rng.choice(["claude", "codex", "aider"])) for _ in range(3)]
+    started = {t.pid for t in tools}
+    for _round in range(6):
+        agent = start_agent()
+        # churn: tools come and go while the agent works
+        victim = tools.pop(rng.randrange(len(tools)))
+        victim.kill()
+        victim.wait()
+        tools.append(fake_tool(rng.choice(["claude", "codex"])))
+        started.add(tools[-1].pid)
+        time.sleep(rng.uniform(0.05, 0.8))
+        os.kill(agent.pid, signal.SIGKILL)
+        agent.wait()
+        conn = sqlite3.connect(isolated_env / "aitally.db")
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn.close()
+    # The next start is consistent: every dead process's session is closed and each live
+    # one has exactly one open segment.
+    res = cli("run", "--once")
+    assert res.returncode == 0, res.stderr
+    live = {t.pid for t in tools}
+    for pid in started:
+        open_segments = [s for s in sessions_for(pid) if s["open"]]
+        assert len(open_segments) == (1 if pid in live else 0), (pid, open_segments)
+    conn = sqlite3.connect(isolated_env / "aitally.db")
+    rows = {r[0] for r in conn.execute("SELECT pid FROM live_processes")}
+    assert rows & started == live

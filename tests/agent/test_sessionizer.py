@@ -1,0 +1,157 @@
+"""Sessionizer on the real store: segments, idle cuts, presence vs activity, dedup, links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aitally.agent import reports
+from aitally.agent.sessionizer import Sessionizer
+from aitally.agent.store import Store
+from aitally.collectors.observation import (
+    Activity,
+    ProcessGone,
+    ProcessLink,
+    ProcessSeen,
+    Tokens,
+    Usage,
+)
+
+T0 = 1_790_000_000.0
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "s.db")
+
+
+@pytest.fixture
+def sz(store: Store) -> Sessionizer:
+    return Sessionizer(store, idle_timeout=900, cpu_active_threshold=0.02)
+
+
+def segs(store: Store) -> list[dict]:
+    return list(reversed(reports.sessions(store.conn)))
+
+
+def test_usage_tokens_models_and_dedup(store: Store, sz: Sessionizer) -> None:
+    u = Usage("claude-code", "S1", T0, "m1", Tokens(10, 5, 100, 7, None), dedup_key="a")
+    sz.apply([u, u, Usage("claude-code", "S1", T0 + 30, "m2", Tokens(1, 2, 3, 4, None), "b")])
+    (s,) = segs(store)
+    assert s["tokens"] == {
+        "input": 11,
+        "output": 7,
+        "cache_read": 103,
+        "cache_write": 11,
+        "reasoning": None,
+    }
+    assert s["models"]["m1"]["input"] == 10 and s["models"]["m2"]["output"] == 2
+    assert s["tool_session_id"] == "S1" and s["active_seconds"] == 30
+    assert store.counters("usage_duplicate") == {"claude-code": 1}
+
+
+def test_idle_gap_cuts_segments_and_enqueues_closed_ones(store: Store, sz: Sessionizer) -> None:
+    obs = [Activity("codex", "X", T0 + t, kind="prompt") for t in (0, 60, 120)]
+    obs += [Activity("codex", "X", T0 + 120 + 901 + t) for t in (0, 10)]
+    sz.apply(obs)
+    first, second = segs(store)
+    assert (first["turns"], first["active_seconds"], first["open"]) == (3, 120, False)
+    assert first["ended_at"] is not None and second["open"]
+    assert second["active_seconds"] == 10
+    assert store.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 1
+    # close_idle closes the second once the idle timeout has passed, and only once.
+    assert sz.close_idle(T0 + 5000) == 1 and sz.close_idle(T0 + 6000) == 0
+    assert store.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 2
+
+
+def test_record_ids_are_deterministic(tmp_path: Path) -> None:
+    ids = []
+    for name in ("a.db", "b.db"):
+        st = Store(tmp_path / name)
+        st.kv_set("device_secret", "fixed")
+        Sessionizer(st).apply([Activity("codex", "X", T0)], now=T0 + 10_000)
+        ids.append(st.conn.execute("SELECT record_id FROM outbox").fetchone()[0])
+    assert ids[0] == ids[1]
+
+
+def test_process_presence_activity_and_exit(store: Store, sz: Sessionizer) -> None:
+    seen = [ProcessSeen("cursor", 42, T0 - 3, T0, surface="ide")]
+    # 5 s scans: two idle, then two busy (0.5 s of CPU in 5 s is 10 % of a core).
+    seen += [
+        ProcessSeen("cursor", 42, T0 - 3, T0 + 5 * i, interval=5, cpu_delta=c)
+        for i, c in ((1, 0.0), (2, 0.0), (3, 0.5), (4, 0.5))
+    ]
+    sz.apply([*seen, ProcessGone("cursor", 42, T0 - 3, T0 + 22)])
+    (s,) = segs(store)
+    assert s["pids"] == [42] and s["signals"] == ["process"]
+    assert s["started_at"] == "2026-09-21T14:13:17Z"  # the process's own start time
+    assert s["present_seconds"] == 20 and s["active_seconds"] == 5
+    assert not s["open"] and s["ended_at"] == "2026-09-21T14:13:42Z"
+    assert store.conn.execute("SELECT COUNT(*) FROM live_processes").fetchone()[0] == 0
+
+
+def test_idle_process_closes_and_reopens_only_on_use(store: Store, sz: Sessionizer) -> None:
+    sz.apply([ProcessSeen("cursor", 7, T0, T0)])
+    sz.close_idle(T0 + 1000)
+    sz.apply([ProcessSeen("cursor", 7, T0, T0 + 1005, interval=5)])  # idle: nothing new
+    assert len(segs(store)) == 1
+    sz.apply([ProcessSeen("cursor", 7, T0, T0 + 1010, interval=5, cpu_delta=1.0)])
+    first, second = segs(store)
+    assert first["present_seconds"] == 0 and not first["open"]
+    assert second["open"]
+
+
+def test_daemons_are_not_sessions(store: Store, sz: Sessionizer) -> None:
+    sz.apply([ProcessSeen("ollama", 9, T0, T0, role="daemon")])
+    assert segs(store) == []
+
+
+def test_clock_jumps_never_give_negative_or_sleep_time(store: Store, sz: Sessionizer) -> None:
+    sz.apply(
+        [
+            ProcessSeen("codex", 5, T0, T0),
+            ProcessSeen("codex", 5, T0, T0 + 5, interval=5, cpu_delta=1),
+            # wall clock jumps back an hour, then the machine sleeps 3 hours (huge interval)
+            ProcessSeen("codex", 5, T0, T0 - 3600, interval=5, cpu_delta=1),
+            ProcessSeen("codex", 5, T0, T0 + 3 * 3600, interval=3 * 3600, cpu_delta=1),
+        ]
+    )
+    for s in segs(store):
+        assert s["active_seconds"] >= 0 and s["present_seconds"] >= 0
+        assert s["active_seconds"] <= 900 and s["present_seconds"] <= 900
+
+
+def test_link_merges_process_into_tool_session(store: Store, sz: Sessionizer) -> None:
+    sz.apply(
+        [
+            ProcessSeen("claude-code", 100, T0, T0),
+            ProcessSeen("claude-code", 100, T0, T0 + 5, interval=5),
+        ]
+    )
+    sz.apply(
+        [
+            Usage("claude-code", "SID", T0 + 6, "m", Tokens(1, 1), "k1"),
+            ProcessLink("claude-code", 100, "SID", T0 + 6),
+        ]
+    )
+    (s,) = segs(store)
+    assert s["tool_session_id"] == "SID" and s["pids"] == [100]
+    assert s["signals"] == ["process", "transcript"] and s["present_seconds"] == 5
+    # later scans credit the linked session
+    sz.apply(
+        [
+            ProcessSeen("claude-code", 100, T0, T0 + 10, interval=5),
+            ProcessGone("claude-code", 100, T0, T0 + 12),
+        ]
+    )
+    (s,) = segs(store)
+    assert s["present_seconds"] == 10 and not s["open"]
+    assert store.conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
+
+
+def test_pause_drops_observations_in_window(store: Store, sz: Sessionizer) -> None:
+    store.conn.execute("INSERT INTO pauses(started_at, ends_at) VALUES (?, ?)", (T0, T0 + 60))
+    sz.apply([Activity("codex", "X", T0 + 10), Activity("codex", "Y", T0 + 70)])
+    assert [s["tool_session_id"] for s in segs(store)] == ["Y"]
+    assert store.counters("paused_dropped") == {"codex": 1}

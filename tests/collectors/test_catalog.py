@@ -1,0 +1,140 @@
+"""Catalog matching: real command-line shapes, lookalikes that must not match, IT additions."""
+
+from __future__ import annotations
+
+import pytest
+
+from aitally.agent.config_schema import SCHEMA
+from aitally.collectors.catalog import Catalog, CatalogError
+
+DESIGN_TOOL_IDS = {
+    "claude-code",
+    "codex",
+    "gemini-cli",
+    "copilot-cli",
+    "copilot-vscode",
+    "copilot-jetbrains",
+    "cursor",
+    "windsurf",
+    "continue",
+    "cline",
+    "aider",
+    "amazon-q",
+    "kiro",
+    "chatgpt-desktop",
+    "claude-desktop",
+    "ollama",
+    "lm-studio",
+    "opencode",
+    "goose",
+}
+# Tools that live only inside an editor's extension host have no process of their own;
+# their file adapters find them.
+EXTENSION_ONLY = {"copilot-vscode", "cline"}
+
+
+@pytest.fixture(scope="module")
+def cat() -> Catalog:
+    return Catalog.load()
+
+
+def test_every_design_tool_has_rules(cat: Catalog) -> None:
+    assert DESIGN_TOOL_IDS - EXTENSION_ONLY <= set(cat.ids)
+
+
+@pytest.mark.parametrize(
+    ("cmdline", "exe", "tool", "role"),
+    [
+        (["claude"], "", "claude-code", "session"),
+        (
+            ["/home/u/.local/bin/claude", "--resume"],
+            "/home/u/.local/share/claude/versions/2.1.9",
+            "claude-code",
+            "session",
+        ),
+        (["2.1.230"], "/Users/u/.local/share/claude/versions/2.1.230", "claude-code", "session"),
+        (["C:\\Users\\u\\.local\\bin\\claude.exe"], "", "claude-code", "session"),
+        (
+            ["node", "/usr/lib/node_modules/@anthropic-ai/claude-code/cli.js"],
+            "",
+            "claude-code",
+            "session",
+        ),
+        (["node", "/opt/n/@openai/codex/bin/codex.js", "exec"], "", "codex", "session"),
+        (["/x/vendor/x86_64-unknown-linux-musl/codex/codex"], "", "codex", "session"),
+        (["codex-aarch64-apple-darwin"], "", "codex", "session"),
+        (
+            ["node", "--max-old-space-size=8192", "/g/@google/gemini-cli/dist/index.js"],
+            "",
+            "gemini-cli",
+            "session",
+        ),
+        (["python3", "-m", "aider"], "", "aider", "session"),
+        (["/usr/bin/python3.12", "/home/u/.local/bin/aider"], "", "aider", "session"),
+        (["q", "chat"], "", "amazon-q", "session"),
+        (["ollama", "serve"], "", "ollama", "daemon"),
+        (["ollama", "run", "llama3"], "", "ollama", "session"),
+        (
+            ["/home/u/.codeium/bin/abc/language_server_linux_x64", "--ide_name", "jetbrains"],
+            "",
+            "windsurf",
+            "daemon",
+        ),
+        (["/opt/cursor/cursor", "--type=renderer"], "/opt/cursor/cursor", "cursor", "helper"),
+        (["/opt/cursor/cursor"], "/opt/cursor/cursor", "cursor", "session"),
+        (["copilot-language-server", "--stdio"], "", "copilot-jetbrains", "daemon"),
+    ],
+)
+def test_matches(cat: Catalog, cmdline: list[str], exe: str, tool: str, role: str) -> None:
+    m = cat.match(cmdline, exe)
+    assert m is not None and (m.tool, m.role) == (tool, role)
+
+
+@pytest.mark.parametrize(
+    "cmdline",
+    [
+        ["claude-notes"],
+        ["vim", "claude"],
+        ["code", "/home/u/notes/claude.md"],
+        ["less", "/home/u/.claude/projects/x.jsonl"],
+        ["q"],
+        ["copilot"],
+        ["python3", "-c", "print('aider')"],
+        ["node", "server.js", "--name", "codex"],
+        ["/usr/bin/gemini-notes"],
+        [],
+    ],
+)
+def test_lookalikes_do_not_match(cat: Catalog, cmdline: list[str]) -> None:
+    assert cat.match(cmdline, "") is None
+
+
+def test_it_added_tool_and_disabled_tools() -> None:
+    cat = Catalog.load(
+        [{"id": "acme-ai", "surface": "cli", "match": [{"argv0": ["acme-ai"]}]}],
+        disabled=["claude-code"],
+    )
+    m = cat.match(["/opt/acme/acme-ai", "--chat"])
+    assert m is not None and m.tool == "acme-ai"
+    assert cat.match(["claude"]) is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"id": "Bad Id!", "match": [{"argv0": ["x"]}]}, "slug"),
+        ({"id": "x", "surface": "phone", "match": [{"argv0": ["x"]}]}, "surface"),
+        ({"id": "x", "match": []}, "at least one"),
+        ({"id": "x", "match": [{"argv00": ["x"]}]}, "unknown field 'argv00'"),
+        ({"id": "x", "match": [{"args_none": ["--type="]}]}, "needs argv0"),
+        ({"id": "x", "match": [{"argv0": "x"}]}, "list of non-empty strings"),
+        ({"id": "x", "match": [{"argv0": ["x"], "role": "boss"}]}, "role 'boss'"),
+    ],
+)
+def test_bad_entries_name_the_problem(entry: dict, message: str) -> None:
+    with pytest.raises(CatalogError, match=message):
+        Catalog.load([entry])
+
+
+def test_catalog_fields_documented_in_config_schema() -> None:
+    assert "disabled_tools" in SCHEMA["collectors"]
