@@ -1,0 +1,170 @@
+"""Claude Code: projects/**/*.jsonl transcripts (subagents too) and sessions/<pid>.json links."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from aitally.collectors.files.adapters.base import Adapter, FileState, dig, num, text, ts
+from aitally.collectors.observation import (
+    Activity,
+    ActivityKind,
+    Observation,
+    ProcessLink,
+    Tokens,
+    Usage,
+)
+
+TOOL = "claude-code"
+# entrypoint (transcript line, sessions/<pid>.json) -> surface
+SURFACES = {
+    "cli": "cli",
+    "sdk-cli": "cli",
+    "sdk-ts": "cli",
+    "sdk-py": "cli",
+    "claude-vscode": "ide-extension",
+    "claude-desktop": "desktop-app",
+}
+# How many recent replies per file keep their figures, to merge later copies of a reply whose
+# first line carried streaming placeholder counts (ai-tools.md 1.B, duplicates 2).
+RECENT = 32
+REGISTRY_MAX_BYTES = 64 * 1024
+
+
+def _tokens(usage: Mapping[str, Any]) -> list[int | None]:
+    write = num(usage.get("cache_creation_input_tokens"))
+    if write is None:
+        parts = [num(v) for v in (dig(usage, "cache_creation") or {}).values()]
+        write = (
+            sum(p for p in parts if p is not None) if any(p is not None for p in parts) else None
+        )
+    return [
+        num(usage.get("input_tokens")),
+        num(usage.get("output_tokens")),
+        num(usage.get("cache_read_input_tokens")),
+        write,
+    ]
+
+
+def _delta(new: list[int | None], old: list[int | None]) -> list[int | None] | None:
+    """What a later copy of the same reply adds (the larger figure wins), or None."""
+    out: list[int | None] = []
+    grew = False
+    for n, o in zip(new, old, strict=True):
+        if n is not None and n > (o or 0):
+            out.append(n - (o or 0))
+            grew = True
+        else:
+            out.append(None if n is None and o is None else 0)
+    return out if grew else None
+
+
+class ClaudeCode(Adapter):
+    tool = TOOL
+    kind = "lines"
+    # Only person/tool-result lines and replies with usage are decoded; attachments,
+    # snapshots and summaries are skipped on these bytes alone.
+    markers = (b'"user"', b'"usage"')
+    dirs = ("projects",)
+
+    def matches(self, rel: PurePosixPath) -> bool:
+        parts = rel.parts
+        return (
+            len(parts) >= 3
+            and parts[0] == "projects"
+            and rel.suffix == ".jsonl"
+            and "tool-results" not in parts
+        )
+
+    @staticmethod
+    def _session(obj: Mapping[str, Any], rel: PurePosixPath) -> str:
+        # projects/<p>/<s>/subagents/<x>.jsonl and projects/<p>/<s>/<x>.jsonl belong to <s>.
+        if len(rel.parts) >= 4:
+            return rel.parts[2]
+        return text(obj.get("sessionId")) or rel.stem
+
+    def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
+        kind = obj.get("type")
+        if kind not in ("user", "assistant"):
+            return []
+        at = ts(obj.get("timestamp"))
+        if at is None:
+            st.drifted()
+            return []
+        session = self._session(obj, rel)
+        version = text(obj.get("version"), 40)
+        surface = SURFACES.get(str(obj.get("entrypoint")))
+        if kind == "user":
+            return [
+                Activity(TOOL, session, at, self._user_kind(obj), "transcript", surface, version)
+            ]
+        msg = obj.get("message")
+        usage = dig(msg, "usage")
+        model = text(dig(msg, "model"))
+        if not isinstance(usage, Mapping) or model == "<synthetic>":
+            return [Activity(TOOL, session, at, "reply", "transcript", surface, version)]
+        figures = _tokens(usage)
+        if all(v is None for v in figures):
+            st.drifted()
+            return [Activity(TOOL, session, at, "reply", "transcript", surface, version)]
+        mid, rid = text(dig(msg, "id")), text(obj.get("requestId"))
+        key = f"{mid}:{rid}" if mid and rid else mid
+        if key is not None:
+            recent: dict[str, list[int | None]] = st.data.setdefault("recent", {})
+            if key in recent:
+                extra = _delta(figures, recent[key])
+                if extra is None:
+                    return []
+                recent[key] = [
+                    max(a, b) if a is not None and b is not None else (a if b is None else b)
+                    for a, b in zip(figures, recent[key], strict=True)
+                ]
+                figures, key = extra, f"{key}+{sum(v or 0 for v in recent[key])}"
+            else:
+                recent[key] = figures
+                while len(recent) > RECENT:
+                    del recent[next(iter(recent))]
+        tokens = Tokens(figures[0], figures[1], figures[2], figures[3], None)
+        return [Usage(TOOL, session, at, model, tokens, key, "transcript", surface, version)]
+
+    @staticmethod
+    def _user_kind(obj: Mapping[str, Any]) -> ActivityKind:
+        """A person's prompt is a turn; tool results, meta lines and summaries are not."""
+        if obj.get("isMeta") or obj.get("isSidechain") or obj.get("isCompactSummary"):
+            return "tool"
+        content = dig(obj, "message", "content")
+        if isinstance(content, str):
+            return "prompt"
+        if isinstance(content, list):
+            types = {b.get("type") for b in content if isinstance(b, Mapping)}
+            if "tool_result" in types:
+                return "tool"
+            return "prompt" if types else "tool"
+        return "tool"
+
+
+def live_links(root: Path, now: float) -> list[ProcessLink]:
+    """sessions/<pid>.json names the live process's session id (the title in it is not read out)."""
+    folder = root / "sessions"
+    links: list[ProcessLink] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return links
+    for entry in entries:
+        if not entry.name.endswith(".json") or not entry.name[:-5].isdigit():
+            continue
+        try:
+            if entry.stat().st_size > REGISTRY_MAX_BYTES:
+                continue
+            with open(entry.path, "rb") as fh:
+                data = json.loads(fh.read())
+        except (OSError, ValueError, RecursionError):
+            continue
+        pid, sid = dig(data, "pid"), text(dig(data, "sessionId"))
+        if isinstance(pid, int) and not isinstance(pid, bool) and sid:
+            links.append(ProcessLink(TOOL, pid, sid, now))
+    return links

@@ -1,0 +1,171 @@
+"""Where each tool keeps its data: its own conventions (env variables, XDG, OS folders), config."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+Env = Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Root:
+    """One data folder of one tool; `extra` marks folders added by configuration."""
+
+    tool: str
+    path: Path
+    extra: bool = False
+
+
+def _home(env: Env) -> Path:
+    return Path(env.get("HOME") or env.get("USERPROFILE") or os.path.expanduser("~"))
+
+
+def _split(value: str, home: Path) -> list[Path]:
+    """Comma-separated folder lists (CLAUDE_CONFIG_DIR, CODEX_HOME), with ~ expanded."""
+    out = []
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if part == "~" or part.startswith(("~/", "~\\")):
+            part = str(home) + part[1:]
+        out.append(Path(part))
+    return out
+
+
+def _xdg(env: Env, name: str, fallback: str) -> Path:
+    value = env.get(name)
+    return Path(value) if value else _home(env) / fallback
+
+
+def _app_config_dirs(env: Env, app: str) -> list[Path]:
+    """An Electron app's user folder on each OS (VS Code, Cursor, Windsurf)."""
+    home = _home(env)
+    if sys.platform == "darwin":
+        return [home / "Library" / "Application Support" / app / "User"]
+    if sys.platform == "win32":
+        appdata = env.get("APPDATA")
+        return [Path(appdata) / app / "User"] if appdata else []
+    return [_xdg(env, "XDG_CONFIG_HOME", ".config") / app / "User"]
+
+
+def claude_code(env: Env) -> list[Path]:
+    # CLAUDE_CONFIG_DIR moves everything; Claude Code also wrote ~/.config/claude for a while,
+    # so an agent that must not miss usage unions every candidate (ai-tools.md 1.B).
+    home = _home(env)
+    dirs = _split(env.get("CLAUDE_CONFIG_DIR", ""), home)
+    dirs += [_xdg(env, "XDG_CONFIG_HOME", ".config") / "claude", home / ".claude"]
+    # A user may point CLAUDE_CONFIG_DIR at projects/ itself.
+    return [d.parent if d.name == "projects" else d for d in dirs]
+
+
+def codex(env: Env) -> list[Path]:
+    home = _home(env)
+    return _split(env.get("CODEX_HOME", ""), home) or [home / ".codex"]
+
+
+def gemini_cli(env: Env) -> list[Path]:
+    base = env.get("GEMINI_CLI_HOME")
+    return [(Path(base) if base else _home(env)) / ".gemini"]
+
+
+def copilot_cli(env: Env) -> list[Path]:
+    base = env.get("COPILOT_HOME")
+    return [Path(base) if base else _home(env) / ".copilot"]
+
+
+def continue_dev(env: Env) -> list[Path]:
+    base = env.get("CONTINUE_GLOBAL_DIR")
+    return [Path(base) if base else _home(env) / ".continue"]
+
+
+def cline(env: Env) -> list[Path]:
+    dirs = []
+    for app in ("Code", "Code - Insiders", "VSCodium", "Cursor", "Windsurf"):
+        for user in _app_config_dirs(env, app):
+            dirs.append(user / "globalStorage" / "saoudrizwan.claude-dev")
+    dirs.append(_home(env) / ".cline" / "data")
+    return dirs
+
+
+def copilot_vscode(env: Env) -> list[Path]:
+    dirs = []
+    for app in ("Code", "Code - Insiders", "VSCodium"):
+        dirs += [user / "workspaceStorage" for user in _app_config_dirs(env, app)]
+    dirs.append(_home(env) / ".vscode-server" / "data" / "User" / "workspaceStorage")
+    return dirs
+
+
+def cursor(env: Env) -> list[Path]:
+    return [user / "globalStorage" for user in _app_config_dirs(env, "Cursor")]
+
+
+def opencode(env: Env) -> list[Path]:
+    db = env.get("OPENCODE_DB")
+    if db:
+        return [Path(db).parent]
+    if sys.platform == "win32":
+        return [_home(env) / ".local" / "share" / "opencode"]
+    return [_xdg(env, "XDG_DATA_HOME", ".local/share") / "opencode"]
+
+
+def windsurf(env: Env) -> list[Path]:
+    return [_home(env) / ".codeium" / "windsurf" / "cascade"]
+
+
+def lm_studio(env: Env) -> list[Path]:
+    home = _home(env)
+    return [home / ".lmstudio" / "conversations", home / ".cache" / "lm-studio" / "conversations"]
+
+
+def ollama(env: Env) -> list[Path]:
+    if sys.platform == "win32" and env.get("LOCALAPPDATA"):
+        return [Path(env["LOCALAPPDATA"]) / "Ollama"]
+    return [_home(env) / ".ollama" / "logs"]
+
+
+def aider(env: Env) -> list[Path]:
+    # Aider keeps its history files per repository; only an analytics log named in the
+    # environment has a fixed place. Other folders come from collectors.extra_roots.
+    log = env.get("AIDER_ANALYTICS_LOG")
+    return [Path(log).parent] if log else []
+
+
+FINDERS: dict[str, Callable[[Env], list[Path]]] = {
+    "claude-code": claude_code,
+    "codex": codex,
+    "gemini-cli": gemini_cli,
+    "copilot-cli": copilot_cli,
+    "continue": continue_dev,
+    "cline": cline,
+    "copilot-vscode": copilot_vscode,
+    "cursor": cursor,
+    "opencode": opencode,
+    "windsurf": windsurf,
+    "lm-studio": lm_studio,
+    "ollama": ollama,
+    "aider": aider,
+}
+
+
+def candidates(
+    tools: set[str], extra: Mapping[str, list[str]], env: Env | None = None
+) -> list[Root]:
+    """Every folder a tool may use, existing or not (roots that appear later are picked up)."""
+    env = os.environ if env is None else env
+    seen: set[tuple[str, Path]] = set()
+    out: list[Root] = []
+    for tool in sorted(tools):
+        finder = FINDERS.get(tool)
+        paths = [(p, False) for p in (finder(env) if finder else [])]
+        paths += [(Path(os.path.expanduser(p)), True) for p in extra.get(tool, [])]
+        for path, is_extra in paths:
+            key = (tool, Path(os.path.abspath(path)))
+            if key not in seen:
+                seen.add(key)
+                out.append(Root(tool, key[1], is_extra))
+    return out

@@ -1,0 +1,318 @@
+"""The file collector: watches every tool data root, backfills history, tails changes live."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers.api import BaseObserver
+
+from aitally.agent.config import Config
+from aitally.agent.logs import RateLimited
+from aitally.agent.sessionizer import Sessionizer
+from aitally.agent.store import Store
+from aitally.collectors.files import registry, roots
+from aitally.collectors.files.adapters.base import Adapter
+from aitally.collectors.files.adapters.claude_code import live_links
+from aitally.collectors.files.progress import Progress
+from aitally.collectors.files.tailer import Outcome, Tailer
+
+log = logging.getLogger(__name__)
+
+# Seconds between checks for roots that appeared, and between full re-scans (the safety net
+# for events a watcher missed: overflowed inotify queues, network folders).
+ROOT_CHECK = 5.0
+RESCAN = 60.0
+# Whole-file formats are rewritten in bursts (LM Studio on every token): wait for quiet.
+SNAPSHOT_QUIET = 1.0
+STATUS_KEY = "files_status"
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, owner: FileCollector) -> None:
+        self.owner = owner
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        if event.is_directory:
+            self.owner.rescan_soon = True
+        else:
+            paths = [event.src_path, getattr(event, "dest_path", "")]
+            self.owner.mark(*(os.fsdecode(p) for p in paths if p))
+
+
+class FileCollector:
+    """Collector protocol: start() catches up on history, a thread then tails live changes."""
+
+    name = "files"
+
+    def __init__(self, cfg: Config, sessionizer: Sessionizer, adapters: list[Adapter]) -> None:
+        self.main = sessionizer
+        self.adapters: dict[str, list[Adapter]] = {}
+        for a in adapters:
+            self.adapters.setdefault(a.tool, []).append(a)
+        self.candidates = roots.candidates(set(self.adapters), cfg.get("collectors", "extra_roots"))
+        self.polling = bool(cfg.get("collectors", "polling"))
+        self.backfill_days = int(cfg.get("agent", "backfill_days"))
+        self.problems = RateLimited(log)
+        self.rescan_soon = False
+        self._dirty: set[str] = set()
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._native: BaseObserver | None = None
+        self._poller: BaseObserver | None = None
+        self.watched: dict[Path, str] = {}
+        self.backfill: dict[str, Any] = {}
+        self.store: Store | None = None
+        self.tailer: Tailer | None = None
+
+    # -- Collector protocol -------------------------------------------------------------
+    def start(self) -> None:
+        # A connection of our own: the tailing thread commits while the loop scans.
+        self.store = Store(self.main.store.path, check=False)
+        sz = Sessionizer(
+            self.store,
+            idle_timeout=self.main.idle,
+            cpu_active_threshold=self.main.cpu_threshold,
+            max_presence_step=self.main.max_step,
+        )
+        self.tailer = Tailer(sz)
+        self._watch_roots()  # before the catch-up, so nothing written meanwhile is missed
+        self.backfill = self.catch_up(progress=sys.stderr.isatty())
+        self._save_status()
+        self._thread = threading.Thread(target=self._run, name="aitally-files", daemon=True)
+        self._thread.start()
+
+    def step(self, now: float) -> None:
+        links = [
+            link
+            for root in self.candidates
+            if root.tool == "claude-code" and root.path.is_dir()
+            for link in live_links(root.path, now)
+        ]
+        if links:
+            self.main.apply(links)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        for obs in (self._native, self._poller):
+            if obs is not None:
+                obs.stop()
+                obs.join(timeout=5)
+        if self.store is not None:
+            self._save_status()
+            self.store.close()
+
+    def status(self) -> dict[str, object]:
+        return {
+            "roots": {str(p): mode for p, mode in sorted(self.watched.items())},
+            "files": len(self.tailer.positions) if self.tailer else 0,
+            "backfill": self.backfill,
+        }
+
+    # -- watching -----------------------------------------------------------------------
+    def mark(self, *paths: str) -> None:
+        with self._lock:
+            self._dirty.update(paths)
+        self._wake.set()
+
+    def _watch_roots(self) -> list[Path]:
+        added = []
+        for root in self.candidates:
+            if root.path in self.watched or not root.path.is_dir():
+                continue
+            self.watched[root.path] = self._schedule(root.path)
+            added.append(root.path)
+        return added
+
+    def _schedule(self, path: Path) -> str:
+        handler = _Handler(self)
+        if not self.polling:
+            try:
+                if self._native is None:
+                    from watchdog.observers import Observer
+
+                    self._native = Observer()
+                    self._native.start()
+                self._native.schedule(handler, str(path), recursive=True)
+                return "native"
+            except OSError as exc:
+                # inotify watches exhausted (ENOSPC), unsupported file systems, ...
+                log.warning(
+                    "native file watches unavailable for %s (%s); polling it instead",
+                    path,
+                    exc.strerror or exc,
+                )
+        if self._poller is None:
+            from watchdog.observers.polling import PollingObserver
+
+            self._poller = PollingObserver(timeout=1.0)
+            self._poller.start()
+        self._poller.schedule(handler, str(path), recursive=True)
+        return "polling"
+
+    # -- reading ------------------------------------------------------------------------
+    def _cutoff(self) -> float:
+        return time.time() - self.backfill_days * 86400.0
+
+    def resolve(self, path: str) -> tuple[Path, PurePosixPath, Adapter] | None:
+        p = Path(path)
+        for root in self.candidates:
+            try:
+                rel = PurePosixPath(*p.relative_to(root.path).parts)
+            except ValueError:
+                continue
+            if not rel.parts:
+                continue
+            for a in self.adapters[root.tool]:
+                if a.matches(rel):
+                    return p, rel, a
+        return None
+
+    def files(self) -> Iterator[tuple[Path, PurePosixPath, Adapter]]:
+        """Every file of every existing root that an adapter reads."""
+        for root in self.candidates:
+            if not root.path.is_dir():
+                continue
+            for a in self.adapters[root.tool]:
+                bases = [root.path / d for d in a.dirs] if a.dirs else [root.path]
+                for base in bases:
+                    for folder, _dirs, names in os.walk(base):
+                        for name in names:
+                            p = Path(folder, name)
+                            rel = PurePosixPath(*p.relative_to(root.path).parts)
+                            if a.matches(rel):
+                                yield p, rel, a
+
+    def catch_up(self, *, progress: bool = False) -> dict[str, Any]:
+        """Reads everything new under every root (history on first start, then what changed)."""
+        assert self.tailer is not None
+        started = time.monotonic()
+        todo = []
+        for p, rel, a in self.files():
+            try:
+                size = p.stat().st_size
+            except OSError:
+                continue
+            known = self.tailer.positions.get(str(p))
+            todo.append((size - (known.offset if known else 0), p, rel, a))
+        seen = {str(p) for _, p, _, _ in todo}
+        bar = Progress(sum(max(0, t[0]) for t in todo), enabled=progress)
+        total = Outcome()
+        cutoff = self._cutoff()
+        for _, p, rel, a in sorted(todo, key=lambda t: str(t[1])):
+            if self._stop.is_set():
+                break
+            out = self.tailer.process(p, rel, a, cutoff=cutoff)
+            total.bytes += out.bytes
+            total.observations += out.observations
+            bar.advance(out.bytes)
+        for gone in [k for k in self.tailer.positions if k not in seen]:
+            if not os.path.exists(gone):
+                self.tailer.forget(gone)
+        bar.close()
+        seconds = time.monotonic() - started
+        summary = {
+            "files": len(todo),
+            "bytes": total.bytes,
+            "observations": total.observations,
+            "seconds": round(seconds, 3),
+            "mb_per_s": round(total.bytes / 1e6 / seconds, 1) if seconds > 0 else None,
+        }
+        if total.bytes or progress:
+            log.info(
+                "catch-up: %d files, %.1f MB read in %.1f s, %d observations",
+                len(todo),
+                total.bytes / 1e6,
+                seconds,
+                total.observations,
+            )
+        return summary
+
+    def _drain(self) -> None:
+        assert self.tailer is not None
+        with self._lock:
+            batch, self._dirty = self._dirty, set()
+        later: set[str] = set()
+        missing = []
+        now = time.time()
+        cutoff = self._cutoff()
+        for path in sorted(batch):
+            found = self.resolve(path)
+            if found is None:
+                continue
+            p, rel, a = found
+            try:
+                mtime = p.stat().st_mtime
+            except FileNotFoundError:
+                missing.append(path)
+                continue
+            except OSError:
+                continue
+            if a.kind == "snapshot" and now - mtime < SNAPSHOT_QUIET:
+                later.add(path)
+                continue
+            self.tailer.process(p, rel, a, cutoff=cutoff)
+        # Deletions last: a rename's new name has adopted the old position by now.
+        for path in missing:
+            self.tailer.forget(path)
+        if later:
+            with self._lock:
+                self._dirty |= later
+
+    def _run(self) -> None:
+        last_roots = last_rescan = time.monotonic()
+        while not self._stop.is_set():
+            with self._lock:
+                pending = bool(self._dirty)
+            self._wake.wait(SNAPSHOT_QUIET / 2 if pending else ROOT_CHECK)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                mono = time.monotonic()
+                if mono - last_roots >= ROOT_CHECK:
+                    last_roots = mono
+                    if self._watch_roots():
+                        self.rescan_soon = True
+                if self.rescan_soon or mono - last_rescan >= RESCAN:
+                    self.rescan_soon = False
+                    last_rescan = mono
+                    self.catch_up()
+                self._drain()
+                self._save_status()
+            except Exception as exc:  # the tailing thread must survive anything
+                self.problems.warning("files", "file collector failed: %s", exc)
+                log.debug("file collector failure", exc_info=True)
+                if self.store is not None:
+                    self.store.count("errors", "files")
+
+    def _save_status(self) -> None:
+        import json
+
+        if self.store is None:
+            return
+        value = json.dumps(self.status(), sort_keys=True)
+        if value != getattr(self, "_saved", None):
+            self.store.kv_set(STATUS_KEY, value)
+            self._saved = value
+
+
+def create(cfg: Config, store: Store, sessionizer: Sessionizer) -> FileCollector | None:
+    """Daemon factory: None when every file-based tool is disabled."""
+    disabled = set(cfg.get("collectors", "disabled_tools"))
+    adapters = [a for a in registry.adapters() if a.tool not in disabled]
+    return FileCollector(cfg, sessionizer, adapters) if adapters else None
