@@ -1,0 +1,213 @@
+"""CLI commands: install, uninstall, enroll, doctor, policy template."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from aitally.agent import config, paths
+from aitally.installer.service import InstallError, Target, registrar
+
+SUPPRESS = argparse.SUPPRESS
+
+
+def _usage(message: str) -> Exception:
+    from aitally.agent.cli import UsageError
+
+    return UsageError(message)
+
+
+def _scope_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--system", action="store_true", help="for every user (run as root by an MDM)")
+    # Test-only: a folder standing in for "/", so --system never touches the real machine.
+    p.add_argument("--root", type=Path, default=Path("/"), help=SUPPRESS)
+    # Test-only: this machine's tests run as root; real per-user installs refuse root.
+    p.add_argument("--allow-root", action="store_true", help=SUPPRESS)
+
+
+def _enroll_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--endpoint", metavar="URL", help="ingest service base URL (https://...)")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--enroll-secret", metavar="S", help="exchange IT's enroll secret for a token")
+    how.add_argument("--token", metavar="T", help="store a device token IT issued directly")
+    p.add_argument("--label", metavar="L", help="device label sent when enrolling (default none)")
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("install", help="start the agent at every login (and now), enroll if asked")
+    _scope_args(p)
+    _enroll_args(p)
+    p.add_argument("--no-start", action="store_true", help="register only; start at next login")
+    p.set_defaults(func=cmd_install)
+
+    p = sub.add_parser("uninstall", help="remove what install added")
+    _scope_args(p)
+    p.add_argument(
+        "--purge", action="store_true", help="also delete the store, logs, token and config"
+    )
+    p.set_defaults(func=cmd_uninstall)
+
+    p = sub.add_parser("enroll", help="exchange an enroll secret for this device's token")
+    _enroll_args(p)
+    p.set_defaults(func=cmd_enroll)
+
+    p = sub.add_parser("doctor", help="check everything the agent needs; print the fixes")
+    _scope_args(p)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--min-watches", type=int, default=None, help=SUPPRESS)
+    p.set_defaults(func=cmd_doctor)
+
+    from aitally.installer.templates import FORMATS
+
+    p = sub.add_parser("policy", help="managed policy for IT")
+    psub = p.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    t = psub.add_parser("template", help="write a ready-to-deploy policy template")
+    t.add_argument("--format", choices=FORMATS, required=True)
+    t.add_argument("--output", type=Path, help="file (or folder for admx); default: stdout")
+    t.set_defaults(func=cmd_policy_template)
+
+
+def _target(args: argparse.Namespace) -> Target:
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if args.system and not is_root and args.root == Path("/"):
+        raise _usage("--system writes for every user and needs root; run it with sudo")
+    if not args.system and is_root and not args.allow_root:
+        raise _usage(
+            "refusing to run the agent as root: it must see the engineer's own processes and "
+            "keyring; run `aitally install` as the engineer, or `sudo aitally install --system`"
+        )
+    return Target(system=args.system, root=args.root)
+
+
+def _set_endpoint(args: argparse.Namespace, system: bool, root: Path) -> None:
+    if not args.endpoint:
+        return
+    if not args.endpoint.startswith(("https://", "http://")):
+        raise _usage(f"--endpoint {args.endpoint!r} is not a URL; use https://host[:port]")
+    from aitally.installer.settings_file import set_value
+
+    if system:
+        path = root / str(paths.managed_policy_file()).lstrip("/\\")
+        set_value(path, "upload", "endpoint", args.endpoint, mode=0o644)
+    else:
+        set_value(paths.user_config_file(), "upload", "endpoint", args.endpoint)
+
+
+def _enroll(args: argparse.Namespace) -> str | None:
+    from aitally.installer.enroll import EnrollError, enroll, store_token
+
+    try:
+        if args.token:
+            done = store_token(args.token)
+        elif args.enroll_secret:
+            done = enroll(config.load_default(), args.enroll_secret, label=args.label)
+        else:
+            return None
+    except EnrollError as exc:
+        raise _usage(str(exc)) from None
+    device = f"device {done.device_id}, " if done.device_id else ""
+    return f"enrolled: {device}token in {done.store}"
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    target = _target(args)
+    if args.system and (args.enroll_secret or args.token):
+        raise _usage(
+            "a device token belongs to one user's keyring: with --system set only --endpoint, "
+            "then each user runs `aitally enroll`"
+        )
+    _set_endpoint(args, args.system, args.root)
+    message = None if args.system else _enroll(args)
+    try:
+        state = registrar(target).install(start=not args.no_start)
+    except InstallError as exc:
+        raise _usage(str(exc)) from None
+    print(f"registered ({state.mechanism}): {', '.join(state.files)}")
+    if message:
+        print(message)
+    if args.system:
+        print("the agent starts at each user's next login")
+    return 0
+
+
+def cmd_uninstall(args: argparse.Namespace) -> int:
+    from aitally.installer.settings_file import written_by_install
+
+    target = _target(args)
+    removed = registrar(target).uninstall()
+    if args.purge and args.system:
+        managed = args.root / str(paths.managed_policy_file()).lstrip("/\\")
+        if written_by_install(managed):
+            managed.unlink()
+            removed.append(str(managed))
+            _remove_empty(managed.parent)
+    elif args.purge:
+        from aitally.uploader import credentials
+
+        credentials.delete_token()
+        for folder in (paths.data_dir(), paths.log_dir()):
+            if folder.exists():
+                shutil.rmtree(folder)
+                removed.append(str(folder))
+        if written_by_install(paths.user_config_file()):
+            paths.user_config_file().unlink()
+            removed.append(str(paths.user_config_file()))
+            _remove_empty(paths.user_config_file().parent)
+    print("removed: " + (", ".join(removed) or "nothing (not installed)"))
+    return 0
+
+
+def _remove_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty: someone else's files live there
+        folder.rmdir()
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    if not (args.enroll_secret or args.token):
+        raise _usage("enroll needs --enroll-secret S or --token T")
+    _set_endpoint(args, False, Path("/"))
+    print(_enroll(args))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from aitally.installer.doctor import FAIL, MIN_INOTIFY_WATCHES, Doctor, as_json
+
+    target = Target(system=args.system, root=args.root)
+    doctor = Doctor(target, min_watches=args.min_watches or MIN_INOTIFY_WATCHES)
+    checks = doctor.run()
+    if args.json:
+        print(json.dumps(as_json(checks), indent=2))
+    else:
+        marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
+        for c in checks:
+            print(f"{marks[c.status]}  {c.name:13} {c.detail}")
+            if c.fix and c.status != "ok":
+                print(f"      {'':13} fix: {c.fix}")
+    return 1 if any(c.status == FAIL for c in checks) else 0
+
+
+def cmd_policy_template(args: argparse.Namespace) -> int:
+    from aitally.installer.templates import render
+
+    files = render(args.format)
+    if args.output is None:
+        if len(files) > 1:
+            raise _usage(f"--format {args.format} writes several files; pass --output FOLDER")
+        sys.stdout.buffer.write(next(iter(files.values())))
+        return 0
+    if len(files) > 1 or args.output.is_dir():
+        for name, data in files.items():
+            out = args.output / name
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_bytes(data)
+            print(out)
+        return 0
+    args.output.write_bytes(next(iter(files.values())))
+    print(args.output)
+    return 0

@@ -1,0 +1,75 @@
+"""Enrollment: exchange the enroll secret for a device token and store it as the uploader does."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+from aitally.agent.config import Config
+from aitally.uploader import credentials
+from aitally.uploader.http import agent_version, make_session
+
+
+class EnrollError(Exception):
+    """str() is one line naming the problem and the fix."""
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    device_id: str | None
+    store: str  # where the token went: "keyring:<backend>" or "file:<path>"
+
+
+def enroll(cfg: Config, secret: str, *, label: str | None = None) -> Enrolled:
+    """POST {endpoint}/v1/enroll (docs/wire-protocol.md) and store the token it returns.
+
+    The device label defaults to nothing: a hostname can identify a person, and the
+    privacy level, not enrollment, decides what the server may learn.
+    """
+    endpoint = cfg.get("upload", "endpoint").rstrip("/")
+    if not endpoint:
+        raise EnrollError("no upload endpoint; pass --endpoint URL or set upload.endpoint")
+    if not secret:
+        raise EnrollError("empty enroll secret; pass the secret IT gave you")
+    url = f"{endpoint}/v1/enroll"
+    body = {"enroll_secret": secret, "device_label": label, "agent_version": agent_version()}
+    try:
+        resp = make_session(cfg).post(url, json=body)
+    except requests.exceptions.SSLError as exc:
+        raise EnrollError(
+            f"{url}: TLS certificate not trusted ({_reason(exc)}); "
+            "install your CA in the OS trust store or set upload.ca_bundle"
+        ) from None
+    except requests.RequestException as exc:
+        raise EnrollError(
+            f"{url}: cannot connect ({_reason(exc)}); check upload.endpoint and upload.proxy"
+        ) from None
+    if resp.status_code in (401, 403):
+        raise EnrollError(f"{url}: enroll secret refused ({resp.status_code}); ask IT for it")
+    if resp.status_code != 200:
+        raise EnrollError(f"{url}: answered {resp.status_code}; retry later or ask IT")
+    try:
+        data = resp.json()
+        token = data["token"]
+    except (ValueError, KeyError, TypeError):
+        raise EnrollError(f"{url}: answer has no token; is this an aitally server?") from None
+    if not isinstance(token, str) or not token or any(c.isspace() for c in token):
+        raise EnrollError(f"{url}: answered an unusable token; is this an aitally server?")
+    store = credentials.set_token(token)
+    device_id = data.get("device_id")
+    return Enrolled(device_id if isinstance(device_id, str) else None, store)
+
+
+def store_token(token: str) -> Enrolled:
+    """`--token T`: a token IT issued out of band, stored the same way."""
+    try:
+        return Enrolled(None, credentials.set_token(token))
+    except ValueError as exc:
+        raise EnrollError(f"bad --token: {exc}") from None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    # requests nests the root cause deep inside; the last clause is the readable one.
+    return text.rsplit(": ", 1)[-1].strip("')\" ")[:160] or type(exc).__name__
