@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from contextlib import closing
+from typing import Any
 
 from aitally.agent import paths, reports
 from aitally.agent.store import Store
@@ -27,8 +29,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_range(p, None)
     p.set_defaults(func=cmd_sessions)
 
-    p = sub.add_parser("stats", help="totals over a period")
-    p.add_argument("--by", choices=reports.BY_CHOICES, default="tool")
+    p = sub.add_parser(
+        "stats",
+        help="today, this week, this month per tool; --by for totals over a period",
+    )
+    p.add_argument(
+        "--by",
+        choices=reports.BY_CHOICES,
+        default=None,
+        help="totals over --since..--until grouped this way (default view: periods per tool)",
+    )
     p.add_argument("--tool", help="only this tool id")
     add_range(p, "30d")
     p.set_defaults(func=cmd_stats)
@@ -99,19 +109,34 @@ def _span(s: dict[str, object]) -> float:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    since, until = bounds(args)
+    import shutil
+
+    from aitally.agent import stats_view
+
     store = open_store_readonly()
+    if store is None and not args.json:
+        print("no usage recorded yet (is the agent running? `aitally status`)")
+        return 0
+    colour = use_colour()
+    width = shutil.get_terminal_size((80, 24)).columns
+    if store is not None and not (args.json or args.by):
+        # The default view: fixed periods, so --since/--until do not apply.
+        with closing(store):
+            view = reports.overview(store.conn, time.time(), tool=args.tool)
+            active = [p for p in reports.pauses(store.conn, limit=1) if p["active"]]
+        stats_view.print_overview(view, colour=colour, width=width, paused=next(iter(active), None))
+        return 0
+    since, until = bounds(args)
     start = since if since is not None else 0.0
     end = until if until is not None else time.time() + 86400
-    if store is None:
-        data = {"since": None, "until": None, "by": args.by, "rows": [], "totals": {}}
-    else:
-        data = reports.stats(store.conn, since=start, until=end, by=args.by, tool=args.tool)
-        store.close()
+    # Without --by, --json keeps its historical meaning: totals by tool.
+    by = args.by or "tool"
+    data: dict[str, Any] = {"since": None, "until": None, "by": by, "rows": [], "totals": {}}
+    if store is not None:
+        with closing(store):
+            data = reports.stats(store.conn, since=start, until=end, by=by, tool=args.tool)
     if args.json:
         print(json.dumps(data, indent=2))
-        return 0
-    from aitally.agent.stats_view import print_stats
-
-    print_stats(data)
+    else:
+        stats_view.print_stats(data, colour=colour, width=width)
     return 0

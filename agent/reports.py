@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import itertools
 import sqlite3
-from typing import Any
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any, TextIO
 
-from aitally.agent.timerange import iso
+from aitally.agent.timerange import iso, parse_bound
 from aitally.collectors.observation import TOKEN_KINDS
 
 BY_CHOICES = ("tool", "day", "model", "project")
@@ -106,6 +110,24 @@ def _add(acc: dict[str, Any], s: dict[str, Any], tokens: dict[str, int | None] |
         acc["tokens"][k] += v or 0
 
 
+def _finish(acc: dict[str, Any]) -> dict[str, Any]:
+    acc["active_seconds"] = round(acc["active_seconds"], 1)
+    acc["present_seconds"] = round(acc["present_seconds"], 1)
+    return acc
+
+
+def breakdown(
+    rows: Iterable[dict[str, Any]], by: Sequence[str]
+) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Totals of `sessions()` rows per combination of keys; a "model" key splits tokens by model."""
+    out: dict[tuple[str, ...], dict[str, Any]] = {}
+    for s in rows:
+        for key in itertools.product(*(_key(s, b) for b in by)):
+            tokens = s["models"].get(key[by.index("model")]) if "model" in by else s["tokens"]
+            _add(out.setdefault(key, _empty()), s, tokens)
+    return {k: _finish(v) for k, v in sorted(out.items())}
+
+
 def stats(
     conn: sqlite3.Connection,
     *,
@@ -115,20 +137,146 @@ def stats(
     tool: str | None = None,
 ) -> dict[str, Any]:
     """Totals over [since, until), grouped; by=model splits each segment's tokens by model."""
-    rows: dict[str, dict[str, Any]] = {}
+    rows = sessions(conn, since=since, until=until, tool=tool)
     totals = _empty()
-    for s in sessions(conn, since=since, until=until, tool=tool):
+    for s in rows:
         _add(totals, s, s["tokens"])
-        for key in _key(s, by):
-            acc = rows.setdefault(key, _empty())
-            _add(acc, s, s["models"].get(key) if by == "model" else s["tokens"])
-    for acc in (*rows.values(), totals):
-        acc["active_seconds"] = round(acc["active_seconds"], 1)
-        acc["present_seconds"] = round(acc["present_seconds"], 1)
     return {
         "since": iso(since),
         "until": iso(until),
         "by": by,
-        "rows": [{by: k, **v} for k, v in sorted(rows.items())],
-        "totals": totals,
+        "rows": [{by: k[0], **v} for k, v in breakdown(rows, (by,)).items()],
+        "totals": _finish(totals),
     }
+
+
+def local_day(ts: float) -> dt.date:
+    return dt.datetime.fromtimestamp(ts).date()
+
+
+def period_starts(now: float) -> dict[str, float]:
+    """Local midnight of today, of this week's Monday and of this month's first day."""
+    today = local_day(now)
+    starts = {
+        "today": today,
+        "this week": today - dt.timedelta(days=today.weekday()),
+        "this month": today.replace(day=1),
+    }
+    return {name: parse_bound(day.isoformat()) for name, day in starts.items()}
+
+
+def day_range(since: float, until: float) -> list[str]:
+    """Every local day from `since` up to (not including) `until`, as YYYY-MM-DD."""
+    first, last = local_day(since), local_day(until - 1)
+    return [(first + dt.timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+
+
+def pauses(conn: sqlite3.Connection, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest pauses, newest first; `active` while collection is paused now."""
+    now = time.time()
+    rows = conn.execute(
+        "SELECT id, started_at, ends_at, ended_at FROM pauses ORDER BY started_at DESC LIMIT ?",
+        (limit,),
+    ).fetchall()
+    return [
+        {
+            "id": r["id"],
+            "started_at": iso(r["started_at"]),
+            "ends_at": iso(r["ends_at"]),
+            "ended_at": iso(r["ended_at"]),
+            "active": r["ended_at"] is None and (r["ends_at"] is None or r["ends_at"] > now),
+        }
+        for r in rows
+    ]
+
+
+def top_models(rows: Iterable[dict[str, Any]]) -> dict[str, list[tuple[str, int]]]:
+    """Per tool, its models with their summed tokens of all kinds, largest first."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for (tool, model), acc in breakdown(rows, ("tool", "model")).items():
+        if model != "(none)":
+            out.setdefault(tool, []).append((model, sum(acc["tokens"].values())))
+    return {t: sorted(v, key=lambda m: -m[1]) for t, v in out.items()}
+
+
+def overview(
+    conn: sqlite3.Connection, now: float, *, days: int = 30, tool: str | None = None
+) -> dict[str, Any]:
+    """Today / this week / this month per tool, and active seconds per local day per tool."""
+    periods = []
+    for name, since in period_starts(now).items():
+        rows = sessions(conn, since=since, tool=tool)
+        models = top_models(rows)
+        periods.append(
+            {
+                "name": name,
+                "since": iso(since),
+                "rows": [
+                    {"tool": k[0], **v, "models": models.get(k[0], [])}
+                    for k, v in breakdown(rows, ("tool",)).items()
+                ],
+                "totals": breakdown(rows, ()).get((), _empty()),
+            }
+        )
+    first = parse_bound(f"{max(days, 1)}d", today=local_day(now))
+    rows = sessions(conn, since=first, tool=tool)
+    day_list = day_range(first, now)
+    per_day = breakdown(rows, ("day", "tool"))
+    tools = sorted({t for _, t in per_day})
+    return {
+        "now": iso(now),
+        "periods": periods,
+        "days": day_list,
+        "daily": {
+            t: [per_day[(d, t)]["active_seconds"] if (d, t) in per_day else 0.0 for d in day_list]
+            for t in tools
+        },
+        "models": {k[0]: v["tokens"] for k, v in breakdown(rows, ("model",)).items()},
+    }
+
+
+CSV_COLUMNS = (
+    "id",
+    "tool",
+    "tool_session_id",
+    "segment",
+    "surface",
+    "tool_version",
+    "started_at",
+    "ended_at",
+    "open",
+    "active_seconds",
+    "present_seconds",
+    "turns",
+    *(f"tokens_{k}" for k in TOKEN_KINDS),
+    "models",
+    "signals",
+    "project",
+)
+
+
+def _csv_safe(value: object) -> object:
+    # A cell starting with = + - @ is a formula to spreadsheet apps; project labels and
+    # model names come from files on disk, so they are quoted out of formula position.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
+    """`sessions()` rows as CSV, one line per segment; models and signals joined with `;`."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    n = 0
+    for s in rows:
+        tokens = s["tokens"] or {}
+        flat = {
+            **s,
+            **{f"tokens_{k}": tokens.get(k) for k in TOKEN_KINDS},
+            "open": int(s["open"]),
+            "models": ";".join(s["models"]),
+            "signals": ";".join(s["signals"]),
+        }
+        writer.writerow(["" if flat[c] is None else _csv_safe(flat[c]) for c in CSV_COLUMNS])
+        n += 1
+    return n

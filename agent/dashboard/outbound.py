@@ -1,0 +1,188 @@
+"""The "what leaves this machine" page: policy in force, endpoint, next batch, uploads, drops."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+from aitally.agent import reports
+from aitally.agent.dashboard.layout import Context, h, local_time, page, table
+from aitally.agent.timerange import iso
+
+LEVELS = {
+    "identified": "records carry your login name and hostname",
+    "pseudonymous": "records carry keyed hashes of your login and device, so your laptops add "
+    "up without analysts seeing your name",
+    "anonymous": "records carry no user or device, and times are rounded to the day",
+    "aggregate": "only daily totals per tool leave this machine",
+}
+POLICY_KEYS = (
+    ("privacy", "level"),
+    ("privacy", "allow_stricter"),
+    ("privacy", "send_projects"),
+    ("privacy", "org_unit"),
+    ("privacy", "org_key"),
+    ("upload", "endpoint"),
+    ("upload", "otlp_endpoint"),
+    ("agent", "paused_allowed"),
+)
+
+
+def next_batch() -> tuple[dict[str, Any] | None, str]:
+    """Exactly what `aitally preview --json` prints, run as that command, or why it is missing."""
+    # A child process, so the page shows byte for byte what the command shows and a fault
+    # in the preview cannot take the dashboard down.
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "aitally.agent.cli", "preview", "--json"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env=os.environ.copy(),
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"the preview could not run: {exc}"
+    if done.returncode != 0:
+        first = (done.stderr.strip().splitlines() or ["no output"])[0]
+        if "invalid choice" in first:
+            return None, "this build of aitally has no uploader, so nothing is sent"
+        return None, f"`aitally preview --json` failed: {first}"
+    try:
+        return json.loads(done.stdout), ""
+    except json.JSONDecodeError:
+        return None, "`aitally preview --json` printed something that is not JSON"
+
+
+def _policy(ctx: Context) -> str:
+    cfg = ctx.cfg
+    rows = []
+    for section, key in POLICY_KEYS:
+        value = cfg.get(section, key)
+        if key == "org_key":
+            shown = "set" if value else "not set"
+        elif value in ("", None):
+            shown = "-"
+        else:
+            shown = json.dumps(value) if not isinstance(value, str) else value
+        origin = cfg.origins[section][key]
+        managed = " (managed, you cannot change it)" if cfg.is_managed(section, key) else ""
+        rows.append([h(f"{section}.{key}"), h(shown), h(origin + managed)])
+    level = cfg.get("privacy", "level")
+    endpoint = cfg.get("upload", "endpoint")
+    where = (
+        f"Uploads go to <b>{h(endpoint)}</b>."
+        if endpoint
+        else "<b>No endpoint is set: nothing leaves this machine.</b>"
+    )
+    return (
+        f"<p>Privacy level <b>{h(level)}</b>: {h(LEVELS.get(level, ''))}. {where} "
+        "Prompts, replies, code, file names, window titles and tool arguments are never stored "
+        "or sent; records carry only numbers, ids, model names and times.</p>"
+        + table(["setting", "value", "origin"], rows)
+    )
+
+
+def _preview_section() -> str:
+    data, why = next_batch()
+    if data is None:
+        return f"<p class=muted>{h(why)}</p>"
+    records = data.get("records") if isinstance(data, dict) else None
+    count = len(records) if isinstance(records, list) else "?"
+    return (
+        f"<p>{count} records, exactly as <code>aitally preview --json</code> shows them:</p>"
+        f"<pre id=preview>{h(json.dumps(data, indent=2, sort_keys=True))}</pre>"
+    )
+
+
+def _queue(ctx: Context) -> str:
+    assert ctx.store is not None
+    conn = ctx.store.conn
+    kinds = conn.execute(
+        "SELECT kind, COUNT(*) AS n, MIN(enqueued_at) AS oldest, SUM(attempts > 0) AS retried"
+        " FROM outbox GROUP BY kind ORDER BY kind"
+    ).fetchall()
+    rows = [
+        [h(r["kind"]), str(r["n"]), h(local_time(iso(r["oldest"]))), str(r["retried"] or 0)]
+        for r in kinds
+    ]
+    return table(
+        ["kind", "waiting", "oldest", "retried"], rows, numeric=(1, 3), empty="the queue is empty"
+    )
+
+
+def _uploads(ctx: Context) -> str:
+    assert ctx.store is not None
+    log = ctx.store.conn.execute(
+        "SELECT at, batch_id, records, status, detail FROM upload_log ORDER BY at DESC LIMIT 20"
+    ).fetchall()
+    rows = [
+        [
+            h(local_time(iso(r["at"]))),
+            h(r["status"]),
+            str(r["records"]),
+            h((r["batch_id"] or "-")[:8]),
+            h(r["detail"] or ""),
+        ]
+        for r in log
+    ]
+    return table(
+        ["when", "status", "records", "batch", "detail"],
+        rows,
+        numeric=(2,),
+        empty="no upload attempted yet",
+    )
+
+
+def _drops(ctx: Context) -> str:
+    assert ctx.store is not None
+    store = ctx.store
+    rows = [[h("dropped"), h(k), str(v)] for k, v in sorted(store.counters("dropped").items())]
+    rows += [
+        [h("not recorded (paused)"), h(k), str(v)]
+        for k, v in sorted(store.counters("paused_dropped").items())
+    ]
+    dead = store.conn.execute(
+        "SELECT reason, COUNT(*) AS n FROM dead_letter GROUP BY reason ORDER BY reason"
+    ).fetchall()
+    rows += [[h("refused by the server"), h(r["reason"]), str(r["n"])] for r in dead]
+    return table(["what", "reason", "count"], rows, numeric=(2,), empty="nothing dropped, ever")
+
+
+def _pauses(ctx: Context) -> str:
+    assert ctx.store is not None
+    rows = [
+        [
+            h(local_time(p["started_at"])),
+            h(local_time(p["ends_at"]) if p["ends_at"] else "until resumed"),
+            h("now" if p["active"] else local_time(p["ended_at"] or p["ends_at"])),
+        ]
+        for p in reports.pauses(ctx.store.conn)
+    ]
+    return (
+        "<p class=muted>A pause is itself reported centrally as a pause (start and end only), "
+        "so nothing is hidden from either side.</p>"
+        + table(["started", "planned end", "ended"], rows, empty="never paused")
+    )
+
+
+def outbound(ctx: Context) -> str:
+    body = ["<h2>Policy in force</h2>", _policy(ctx), "<h2>The next upload</h2>"]
+    body.append(_preview_section())
+    if ctx.store is None:
+        body.append("<p class=muted>No local store yet: nothing has been recorded.</p>")
+    else:
+        body += [
+            "<h2>Waiting to be sent</h2>",
+            _queue(ctx),
+            "<h2>Last uploads</h2>",
+            _uploads(ctx),
+            "<h2>Dropped and refused</h2>",
+            _drops(ctx),
+            "<h2>Pauses</h2>",
+            _pauses(ctx),
+        ]
+    return page(ctx.frame, "outbound", "What leaves this machine", "".join(body))

@@ -1,0 +1,182 @@
+"""The sources page: which tools were found, by which signals, the adapters' state and errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aitally.agent.cmd_agent import status_data
+from aitally.agent.dashboard.layout import Context, card, h, local_time, page, table
+from aitally.agent.table import human_tokens
+from aitally.agent.timerange import iso
+from aitally.collectors.catalog import Catalog, CatalogError
+
+# status_data() keys shown in their own places; anything else comes from optional parts
+# (uploader, file collector) and is listed as it is.
+CORE_KEYS = {
+    "running",
+    "pid",
+    "data_dir",
+    "policy",
+    "endpoint",
+    "store",
+    "started_at",
+    "last_scan",
+    "live_processes",
+    "open_segments",
+    "queue_depth",
+    "dropped",
+    "parse_errors",
+    "drift",
+    "errors",
+}
+
+
+def _tools(ctx: Context, status: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    assert ctx.store is not None
+    conn = ctx.store.conn
+    tools: dict[str, dict[str, Any]] = {}
+
+    def row(tool: str) -> dict[str, Any]:
+        return tools.setdefault(
+            tool,
+            {"running": 0, "sessions": 0, "last": None, "signals": set(), "files": 0, "bytes": 0},
+        )
+
+    for r in conn.execute(
+        "SELECT s.tool, COUNT(DISTINCT s.id) AS n, MAX(COALESCE(g.ended_at, g.last_seen_at))"
+        " AS last, GROUP_CONCAT(g.signals) AS signals FROM sessions s"
+        " LEFT JOIN segments g ON g.session_id = s.id GROUP BY s.tool"
+    ):
+        t = row(r["tool"])
+        t.update(sessions=r["n"], last=r["last"])
+        t["signals"].update(x for x in (r["signals"] or "").split(",") if x)
+    for p in status.get("live_processes") or []:
+        row(p["tool"])["running"] += 1
+    for r in conn.execute(
+        "SELECT tool, COUNT(*) AS n, SUM(offset) AS read FROM file_positions GROUP BY tool"
+    ):
+        row(r["tool"]).update(files=r["n"], bytes=r["read"] or 0)
+    for key in ("parse_errors", "drift"):
+        for tool in status.get(key) or {}:
+            row(tool)
+    return tools
+
+
+def _tool_table(ctx: Context, status: dict[str, Any]) -> tuple[str, set[str]]:
+    tools = _tools(ctx, status)
+    rows = [
+        [
+            h(tool),
+            str(t["running"]),
+            str(t["sessions"]),
+            h(local_time(iso(t["last"]))),
+            h(", ".join(sorted(t["signals"])) or "-"),
+            str(t["files"]),
+            h(human_tokens(t["bytes"]) + "B" if t["bytes"] else "-"),
+            str((status.get("parse_errors") or {}).get(tool, 0)),
+            str((status.get("drift") or {}).get(tool, 0)),
+        ]
+        for tool, t in sorted(tools.items())
+    ]
+    html = table(
+        [
+            "tool",
+            "running now",
+            "sessions",
+            "last seen",
+            "signals",
+            "files read",
+            "bytes read",
+            "parse errors",
+            "format drift",
+        ],
+        rows,
+        numeric=(1, 2, 5, 6, 7, 8),
+        empty="no AI tool found yet",
+    )
+    return html, set(tools)
+
+
+def _agent_cards(status: dict[str, Any]) -> str:
+    scan = status.get("last_scan") or {}
+    running = f"running (pid {status['pid']})" if status["running"] else "not running"
+    store = status.get("store") or {}
+    return (
+        "<div class=cards>"
+        + "".join(
+            [
+                card(
+                    "agent",
+                    running,
+                    f"since {local_time(status.get('started_at'))}"
+                    if status["running"]
+                    else "start it with `aitally run` (or install it as a service)",
+                ),
+                card(
+                    "last process scan",
+                    local_time(scan.get("at")),
+                    f"{scan.get('processes', '-')} processes in "
+                    f"{scan.get('seconds', 0) * 1000:.1f} ms"
+                    if scan
+                    else "no scan yet",
+                ),
+                card(
+                    "local store",
+                    human_tokens(store.get("bytes")) + "B" if store else "none yet",
+                    status["data_dir"],
+                ),
+                card(
+                    "open segments / queued",
+                    f"{status.get('open_segments', 0)} / {status.get('queue_depth', 0)}",
+                    "segments in progress / records waiting to upload",
+                ),
+            ]
+        )
+        + "</div>"
+    )
+
+
+def _watching(ctx: Context, found: set[str]) -> str:
+    disabled = list(ctx.cfg.get("collectors", "disabled_tools"))
+    try:
+        ids = Catalog.load(ctx.cfg.tools, disabled).ids
+    except CatalogError as exc:
+        return f"<p class=warn>tool catalog: {h(exc)}</p>"
+    missing = [t for t in dict.fromkeys(ids) if t not in found]
+    text = f"<p class=muted>Watching for, not seen yet: {h(', '.join(missing) or '-')}.</p>"
+    if disabled:
+        text += f"<p class=muted>Turned off by configuration: {h(', '.join(disabled))}.</p>"
+    return text
+
+
+def sources(ctx: Context) -> str:
+    status = status_data(ctx.cfg)
+    body = [_agent_cards(status), "<h2>Tools found</h2>"]
+    found: set[str] = set()
+    if ctx.store is not None:
+        tool_html, found = _tool_table(ctx, status)
+        body.append(tool_html)
+    else:
+        body.append("<p class=muted>no local store yet</p>")
+    body.append(_watching(ctx, found))
+    extras = {k: v for k, v in status.items() if k not in CORE_KEYS}
+    body.append("<h2>Adapters and collectors</h2>")
+    body.append(
+        table(
+            ["part", "state"],
+            [
+                [h(k), f"<code>{h(json.dumps(v, sort_keys=True))}</code>"]
+                for k, v in sorted(extras.items())
+            ],
+            empty="only the process scanner is active in this build (no file adapters reported)",
+        )
+    )
+    errors = [
+        [h(name), h(reason), str(n)]
+        for name in ("errors", "parse_errors", "drift")
+        for reason, n in sorted((status.get(name) or {}).items())
+    ]
+    body.append("<h2>Errors</h2>")
+    body.append(table(["kind", "where", "count"], errors, numeric=(2,), empty="no errors"))
+    return page(ctx.frame, "sources", "Sources", "".join(body))
