@@ -1,0 +1,120 @@
+"""GET /v1/reports/... (JSON or CSV) and the dashboard page, for the admin token only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+from aitally.ingest import reports
+from aitally.ingest.api_admin import is_admin
+from aitally.ingest.context import Context
+from aitally.ingest.dashboard import render_dashboard
+from aitally.ingest.responses import bearer, problem, problems, unauthorized
+
+router = APIRouter()
+Format = Literal["json", "csv"]
+Granularity = Literal["day", "week", "month"]
+_DAY = r"^\d{4}-\d{2}-\d{2}$"
+_REPORT_DOC: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+        }
+    },
+    **problems(400, 401),
+}
+
+
+async def _answer(
+    request: Request, fmt: str, build: Callable[[Context], dict[str, Any]]
+) -> Response:
+    if not is_admin(request):
+        return unauthorized("admin token required")
+    ctx: Context = request.app.state.ctx
+    try:
+        doc = await run_in_threadpool(build, ctx)
+    except reports.ReportError as exc:
+        return problem(400, str(exc))
+    if fmt == "csv":
+        return PlainTextResponse(reports.to_csv(doc["rows"]), media_type="text/csv")
+    return JSONResponse(doc)
+
+
+@router.get("/v1/reports/adoption", responses=_REPORT_DOC, dependencies=[Depends(bearer)])
+async def adoption(
+    request: Request,
+    granularity: Granularity = "week",
+    since: str | None = Query(None, pattern=_DAY),
+    until: str | None = Query(None, pattern=_DAY),
+    format: Format = "json",
+) -> Response:
+    """Active people per day, ISO week or month, per tool and org unit; small groups merged."""
+    return await _answer(
+        request,
+        format,
+        lambda c: reports.adoption(c.storage, granularity, since, until, c.settings.min_group_size),
+    )
+
+
+@router.get("/v1/reports/usage", responses=_REPORT_DOC, dependencies=[Depends(bearer)])
+async def usage(
+    request: Request,
+    granularity: Granularity = "week",
+    since: str | None = Query(None, pattern=_DAY),
+    until: str | None = Query(None, pattern=_DAY),
+    format: Format = "json",
+) -> Response:
+    """Active time, sessions and tokens per tool, and tokens per tool and model (CSV: tools)."""
+    return await _answer(
+        request,
+        format,
+        lambda c: reports.usage(c.storage, granularity, since, until, c.settings.min_group_size),
+    )
+
+
+@router.get("/v1/reports/levels", responses=_REPORT_DOC, dependencies=[Depends(bearer)])
+async def levels(
+    request: Request,
+    recipe: Literal["volume", "consistency"] = "volume",
+    as_of: str | None = Query(None, pattern=_DAY),
+    tool: str | None = Query(None, max_length=64),
+    format: Format = "json",
+) -> Response:
+    """How many people are at each usage level, per org unit (versioned recipes)."""
+    return await _answer(
+        request,
+        format,
+        lambda c: reports.levels(c.storage, recipe, as_of, tool, c.settings.min_group_size),
+    )
+
+
+@router.get(
+    "/dashboard",
+    response_class=HTMLResponse,
+    responses={401: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+async def dashboard(request: Request) -> Response:
+    """Adoption and usage levels as one page of inline SVG (no external assets)."""
+    if not is_admin(request):
+        # Basic, so a browser asks; the password is the admin token.
+        return PlainTextResponse(
+            "admin token required (any user name, the token as password)",
+            status_code=401,
+            headers={"WWW-Authenticate": 'Basic realm="aitally-ingest"'},
+        )
+    ctx: Context = request.app.state.ctx
+    k = ctx.settings.min_group_size
+
+    def build() -> str:
+        return render_dashboard(
+            reports.adoption(ctx.storage, "week", None, None, k),
+            reports.levels(ctx.storage, "volume", None, None, k),
+            reports.levels(ctx.storage, "consistency", None, None, k),
+        )
+
+    return HTMLResponse(await run_in_threadpool(build))

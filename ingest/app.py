@@ -1,0 +1,109 @@
+"""The ASGI application: routers, request metrics and logs, /healthz and /metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from aitally.ingest import api_admin, api_batches, api_reports
+from aitally.ingest.context import Context
+from aitally.ingest.responses import problem, problems
+from aitally.ingest.storage import StorageError
+
+log = logging.getLogger("aitally.ingest.http")
+
+
+class Observe:
+    """Counts and times every request by route template and logs one line for it."""
+
+    def __init__(self, app: ASGIApp, ctx: Context) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", "unmatched")
+            m = self.ctx.metrics
+            m.inc("aitally_ingest_requests_total", route=route, status=str(status))
+            m.observe("aitally_ingest_request_seconds", elapsed, route=route)
+            state = scope.get("state") or {}
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                route,
+                status,
+                extra={
+                    "event": "request",
+                    "method": scope["method"],
+                    "route": route,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                    "device": state.get("device"),
+                },
+            )
+
+
+def create_app(ctx: Context) -> FastAPI:
+    app = FastAPI(
+        title="aitally ingest",
+        version="1",
+        description="Receives content-free AI-tool usage records from aitally agents "
+        "(docs/wire-protocol.md) and reports adoption with small groups suppressed.",
+    )
+    app.state.ctx = ctx
+    app.include_router(api_admin.router)
+    app.include_router(api_batches.router)
+    app.include_router(api_reports.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # One line naming the field, in the same shape as every other error.
+        first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return problem(400, f"{where}: {first.get('msg', 'invalid')}")
+
+    @app.get("/healthz", responses=problems(503))
+    async def healthz() -> Response:
+        """200 when the database answers."""
+        try:
+            await run_in_threadpool(ctx.storage.ping)
+        except StorageError as exc:
+            return problem(503, f"database unavailable: {exc}")
+        return JSONResponse({"status": "ok", "db": ctx.storage.dialect})
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    async def metrics() -> Response:
+        """Prometheus text format: requests, records, rejects, latency."""
+        ctx.metrics.gauge("aitally_ingest_inflight_batches", ctx.inflight.current)
+        return PlainTextResponse(
+            ctx.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    for route in app.routes:  # the 422 FastAPI documents by default is answered as 400
+        responses = getattr(route, "responses", None)
+        if isinstance(responses, dict):
+            responses.setdefault(400, {"model": problems(400)[400]["model"]})
+    app.add_middleware(Observe, ctx=ctx)
+    return app

@@ -1,0 +1,213 @@
+"""The `aitally-ingest` command line: serve, migrate, devices, report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from aitally.ingest import reports
+from aitally.ingest.context import ENV_ADMIN_TOKEN, ENV_ENROLL_SECRET, Context, Settings
+from aitally.ingest.storage import Storage, StorageError, open_storage
+
+ENV_DB = "AITALLY_INGEST_DB"
+log = logging.getLogger("aitally.ingest")
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 1")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number >= 0")
+    return value
+
+
+def _open(args: argparse.Namespace) -> Storage:
+    url = args.db or os.environ.get(ENV_DB)
+    if not url:
+        raise StorageError(
+            f"no database: pass --db sqlite:///path or postgresql://... or set {ENV_DB}"
+        )
+    return open_storage(url)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from aitally.ingest import jsonlog
+    from aitally.ingest.app import create_app
+
+    jsonlog.setup(args.log_level)
+    settings = Settings(
+        db=args.db or os.environ.get(ENV_DB, ""),
+        min_group_size=args.min_group_size,
+        device_rate=args.device_rate,
+        device_burst=args.device_burst,
+        max_inflight=args.max_inflight,
+    )
+    for name, value in (
+        (ENV_ENROLL_SECRET, settings.enroll_secret),
+        (ENV_ADMIN_TOKEN, settings.admin_token),
+    ):
+        if not value:
+            log.warning("%s is not set: its endpoints answer 401", name)
+    storage = _open(args)
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        raise StorageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    port = sock.getsockname()[1]
+    if args.port_file:
+        # Written after bind, renamed into place: a reader never sees a partial number.
+        tmp = Path(str(args.port_file) + ".tmp")
+        tmp.write_text(str(port))
+        os.replace(tmp, args.port_file)
+    log.info(
+        "listening",
+        extra={"event": "listening", "host": args.host, "port": port, "db": storage.dialect},
+    )
+    config = uvicorn.Config(
+        create_app(Context(settings, storage)),
+        log_config=None,
+        access_log=False,  # the app logs each request itself, as JSON
+        timeout_keep_alive=75,  # longer than agents' idle pool reuse; see reliability 7.4
+        backlog=2048,
+    )
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        storage.close()
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    storage = _open(args)  # open_storage migrates
+    print(f"aitally-ingest: {storage.dialect} database at schema version {storage.migrate()}")
+    return 0
+
+
+def _devices(args: argparse.Namespace) -> int:
+    storage = _open(args)
+    if args.action == "revoke":
+        if not args.device_id:
+            raise StorageError("devices revoke needs a DEVICE_ID (see `devices list`)")
+        if not storage.revoke(args.device_id, time.time()):
+            raise StorageError(f"no active device {args.device_id!r}")
+        print(f"revoked {args.device_id}")
+        return 0
+    devices = storage.devices()
+    if args.json:
+        print(json.dumps({"devices": devices}, indent=2))
+        return 0
+    print(f"{'device_id':36}  {'label':20}  {'state':8}  last seen")
+    for d in devices:
+        seen = d["last_seen_at"]
+        when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(seen)) if seen else "never"
+        state = "revoked" if d["revoked"] else "active"
+        print(f"{d['device_id']:36}  {(d['label'] or '')[:20]:20}  {state:8}  {when}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    storage = _open(args)
+    k = args.min_group_size
+    if args.kind == "adoption":
+        doc = reports.adoption(storage, args.granularity, args.since, args.until, k)
+    elif args.kind == "usage":
+        doc = reports.usage(storage, args.granularity, args.since, args.until, k)
+    else:
+        doc = reports.levels(storage, args.recipe, args.until, args.tool, k)
+    if args.format == "csv":
+        sys.stdout.write(reports.to_csv(doc["rows"]))
+    else:
+        print(json.dumps(doc, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="aitally-ingest", description="The central aitally ingest service.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    db_help = f"sqlite:///path/ingest.db or postgresql://user@host/db (default: ${ENV_DB})"
+
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--db", help=db_help)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    serve.add_argument("--port-file", type=Path, help="write the port here once listening")
+    serve.add_argument("--min-group-size", type=_positive_int, default=5)
+    serve.add_argument(
+        "--device-rate", type=_rate, default=2.0, help="batches/s per device; 0 = off"
+    )
+    serve.add_argument("--device-burst", type=_positive_int, default=60)
+    serve.add_argument("--max-inflight", type=_positive_int, default=256)
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.set_defaults(func=_serve)
+
+    migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
+    migrate.add_argument("--db", help=db_help)
+    migrate.set_defaults(func=_migrate)
+
+    devices = sub.add_parser("devices", help="list or revoke enrolled devices")
+    devices.add_argument("action", choices=["list", "revoke"])
+    devices.add_argument("device_id", nargs="?")
+    devices.add_argument("--db", help=db_help)
+    devices.add_argument("--json", action="store_true")
+    devices.set_defaults(func=_devices)
+
+    report = sub.add_parser("report", help="adoption, usage or levels report")
+    report.add_argument("kind", choices=["adoption", "usage", "levels"])
+    report.add_argument("--db", help=db_help)
+    report.add_argument("--granularity", choices=reports.GRANULARITIES, default="week")
+    report.add_argument("--since", help="YYYY-MM-DD (widened to whole periods)")
+    report.add_argument("--until", help="YYYY-MM-DD; for levels: the as-of day")
+    report.add_argument("--recipe", choices=sorted(reports.RECIPES), default="volume")
+    report.add_argument("--tool", help="levels for one tool id only")
+    report.add_argument("--min-group-size", type=_positive_int, default=5)
+    report.add_argument("--format", choices=["json", "csv"], default="json")
+    report.set_defaults(func=_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (StorageError, reports.ReportError) as exc:
+        print(f"aitally-ingest: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

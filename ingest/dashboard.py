@@ -1,0 +1,141 @@
+"""The central dashboard: adoption and usage-level reports drawn as inline SVG, no assets."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from aitally.ingest.suppress import ALL
+
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
+LEVEL_COLORS = {
+    "heavy": "#08519c",
+    "consistent": "#08519c",
+    "moderate": "#3182bd",
+    "regular": "#3182bd",
+    "light": "#6baed6",
+    "occasional": "#9ecae1",
+    "minimal": "#c6dbef",
+    "none": "#e0e0e0",
+}
+W, H, PAD = 760, 300, 48
+
+_STYLE = """
+body{font:14px system-ui,sans-serif;margin:24px;color:#222;background:#fff}
+h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+.note{color:#666;font-size:12px}svg{background:#fafafa;border:1px solid #ddd}
+svg text{font:11px system-ui,sans-serif;fill:#333}
+"""
+
+
+def _line_chart(rows: list[dict[str, Any]]) -> str:
+    """Weekly active people per tool (all org units), one line per tool."""
+    rows = [r for r in rows if r["org_unit"] == ALL]
+    periods = sorted({r["period"] for r in rows})
+    tools = sorted({r["tool"] for r in rows}, key=lambda t: (t != ALL, t))
+    if not periods:
+        return '<p class="note">No groups large enough to show yet.</p>'
+    top = max(r["active_users"] for r in rows)
+    x_step = (W - 2 * PAD) / max(len(periods) - 1, 1)
+
+    def xy(period: str, value: int) -> str:
+        x = PAD + periods.index(period) * x_step
+        y = H - PAD - (H - 2 * PAD) * value / top
+        return f"{x:.1f},{y:.1f}"
+
+    parts = [
+        f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="#999"/>',
+        f'<text x="4" y="{PAD}">{top}</text><text x="4" y="{H - PAD}">0</text>',
+    ]
+    for i, p in enumerate(periods):
+        if i % max(len(periods) // 6, 1) == 0:
+            parts.append(f'<text x="{PAD + i * x_step:.1f}" y="{H - PAD + 16}">{escape(p)}</text>')
+    for i, tool in enumerate(tools):
+        color = PALETTE[i % len(PALETTE)]
+        points = [xy(r["period"], r["active_users"]) for r in rows if r["tool"] == tool]
+        parts.append(
+            f'<polyline fill="none" stroke="{color}" stroke-width="3" points="{" ".join(points)}"/>'
+        )
+        parts += [
+            f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="4" fill="{color}"/>'
+            for p in points
+        ]
+        parts.append(
+            f'<rect x="{W - 150}" y="{12 + 16 * i}" width="12" height="12" fill="{color}"/>'
+            f'<text x="{W - 132}" y="{22 + 16 * i}">{escape(tool)}</text>'
+        )
+    return _svg("weekly active people per tool", parts)
+
+
+def _stacked_bars(report: dict[str, Any]) -> str:
+    """People per usage level, one horizontal bar per org unit."""
+    rows, names = report["rows"], report["levels"]
+    if not rows:
+        return '<p class="note">No groups large enough to show yet.</p>'
+    bar_h = min(32, (H - 2 * PAD) // len(rows))
+    label_w = 140
+    parts = []
+    for i, row in enumerate(rows):
+        y = PAD / 2 + i * (bar_h + 8)
+        x = float(label_w)
+        parts.append(
+            f'<text x="4" y="{y + bar_h / 2 + 4:.1f}">{escape(row["org_unit"])} '
+            f"({row['people']})</text>"
+        )
+        for name in names:
+            width = (W - label_w - PAD) * row[name] / max(row["people"], 1)
+            if width > 0:
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{bar_h}" '
+                    f'fill="{LEVEL_COLORS[name]}"><title>{name}: {row[name]}</title></rect>'
+                )
+            x += width
+    for i, name in enumerate(names):
+        parts.append(
+            f'<rect x="{label_w + 110 * i}" y="{H - 24}" width="12" height="12" '
+            f'fill="{LEVEL_COLORS[name]}"/><text x="{label_w + 110 * i + 16}" '
+            f'y="{H - 14}">{name}</text>'
+        )
+    return _svg(f"usage levels ({report['recipe_version']})", parts)
+
+
+def _svg(title: str, parts: list[str]) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
+        f'viewBox="0 0 {W} {H}" role="img" aria-label="{escape(title)}">'
+        + "".join(parts)
+        + "</svg>"
+    )
+
+
+def render_dashboard(
+    adoption: dict[str, Any], volume: dict[str, Any], consistency: dict[str, Any]
+) -> str:
+    k = adoption["min_group_size"]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>aitally adoption</title>
+<style>{_STYLE}</style></head><body>
+<h1>AI tool adoption</h1>
+<p class="note">Groups under {k} people are merged into "(other)" or not shown.
+Weeks {escape(adoption["since"])} to {escape(adoption["until"])} (UTC).</p>
+<h2>Weekly active people</h2>
+{_line_chart(adoption["rows"])}
+<h2>Usage levels by volume, {escape(volume["since"])} to {escape(volume["until"])}</h2>
+<p class="note">{escape(volume["definition"])}</p>
+{_stacked_bars(volume)}
+<h2>Consistency, {escape(consistency["since"])} to {escape(consistency["until"])}</h2>
+<p class="note">{escape(consistency["definition"])}</p>
+{_stacked_bars(consistency)}
+</body></html>
+"""

@@ -1,0 +1,93 @@
+"""The ingest database schema as forward-only migrations, one text for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+# Each migration is written once; {REAL} and {BIGINT} are the only words the two
+# dialects spell differently here. Append new ones at the end; never edit a shipped one.
+MIGRATIONS: list[str] = [
+    # 1: devices, records (idempotent on record_id), per-model tokens, per-device health.
+    """
+    CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL UNIQUE,   -- sha256 of the bearer token, never the token itself
+        label TEXT,
+        agent_version TEXT,
+        os TEXT,
+        enrolled_at {REAL} NOT NULL,
+        last_seen_at {REAL},
+        revoked_at {REAL}
+    );
+    CREATE TABLE records (
+        record_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        batch_id TEXT NOT NULL,
+        received_at {REAL} NOT NULL,
+        kind TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        surface TEXT,
+        tool_version TEXT,
+        started_at {REAL} NOT NULL,
+        ended_at {REAL} NOT NULL,
+        day TEXT NOT NULL,                 -- UTC day of started_at, YYYY-MM-DD
+        active_seconds {REAL} NOT NULL,
+        present_seconds {REAL} NOT NULL,
+        turns {BIGINT} NOT NULL,
+        sessions {BIGINT} NOT NULL,
+        tok_input {BIGINT},
+        tok_output {BIGINT},
+        tok_cache_read {BIGINT},
+        tok_cache_write {BIGINT},
+        tok_reasoning {BIGINT},
+        signals TEXT NOT NULL,
+        project TEXT,
+        user_id TEXT,
+        device TEXT,
+        org_unit TEXT,
+        person TEXT NOT NULL               -- who reports count: user, else device, else enrollment
+    );
+    CREATE INDEX records_day ON records (day);
+    CREATE TABLE record_models (
+        record_id TEXT NOT NULL REFERENCES records (record_id),
+        model TEXT NOT NULL,
+        tok_input {BIGINT},
+        tok_output {BIGINT},
+        tok_cache_read {BIGINT},
+        tok_cache_write {BIGINT},
+        tok_reasoning {BIGINT},
+        PRIMARY KEY (record_id, model)
+    );
+    CREATE TABLE device_health (
+        device_id TEXT PRIMARY KEY,
+        updated_at {REAL} NOT NULL,
+        batches {BIGINT} NOT NULL,
+        accepted {BIGINT} NOT NULL,
+        duplicate {BIGINT} NOT NULL,
+        rejected {BIGINT} NOT NULL,
+        queue_depth {BIGINT},
+        dead_letter {BIGINT},
+        dropped TEXT,                      -- JSON {reason: count}, the agent's latest figures
+        parse_errors TEXT                  -- JSON {tool: count}
+    );
+    """,
+]
+
+_TYPES = {
+    "sqlite": {"REAL": "REAL", "BIGINT": "INTEGER"},
+    "postgresql": {"REAL": "DOUBLE PRECISION", "BIGINT": "BIGINT"},
+}
+
+
+def render(dialect: str) -> list[str]:
+    """The migrations spelled for one dialect ("sqlite" or "postgresql")."""
+    types = _TYPES[dialect]
+    out = []
+    for script in MIGRATIONS:
+        for word, spelled in types.items():
+            script = script.replace("{" + word + "}", spelled)
+        out.append(script)
+    return out
+
+
+def statements(script: str) -> list[str]:
+    """A migration split into single statements (no migration has ';' inside a literal)."""
+    return [s.strip() for s in script.split(";") if s.strip()]

@@ -1,0 +1,313 @@
+"""Adoption, usage-level and token/time reports over fixed calendar periods, small groups merged."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from aitally.ingest.storage import Storage
+from aitally.ingest.suppress import ALL, Group, merge_small, total
+from aitally.ingest.wire import TOKEN_KINDS
+
+GRANULARITIES = ("day", "week", "month")
+NO_ORG = "(none)"
+REPORT_VERSION = 1
+# Recipes carry versions: a changed definition gets a new version, never silently new figures.
+RECIPES = {
+    "volume": {
+        "version": "volume-v1",
+        "levels": ["heavy", "moderate", "light", "minimal", "none"],
+        "definition": "active seconds over the last 4 full ISO weeks; among people with any, "
+        "heavy >= P75, moderate >= P50, light >= P25, minimal below; none: no activity",
+    },
+    "consistency": {
+        "version": "consistency-v1",
+        "levels": ["consistent", "regular", "occasional", "none"],
+        "definition": "active weeks out of the last 12 full ISO weeks: consistent 9-12, "
+        "regular 5-8, occasional 1-4, none 0",
+    },
+}
+
+
+class ReportError(ValueError):
+    """A bad report parameter; str() names it and what is allowed."""
+
+
+def period_start(day: dt.date, granularity: str) -> dt.date:
+    if granularity == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if granularity == "month":
+        return day.replace(day=1)
+    return day
+
+
+def period_end(start: dt.date, granularity: str) -> dt.date:
+    if granularity == "week":
+        return start + dt.timedelta(days=6)
+    if granularity == "month":
+        nxt = (start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return nxt - dt.timedelta(days=1)
+    return start
+
+
+def parse_day(text: str | None, name: str, default: dt.date) -> dt.date:
+    if text is None or text == "":
+        return default
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ReportError(f"{name}: {text[:32]!r} is not a date; use YYYY-MM-DD") from None
+
+
+def window(
+    granularity: str, since: str | None, until: str | None, today: dt.date | None = None
+) -> tuple[dt.date, dt.date]:
+    """since/until widened to whole periods, so two reports never overlap part of a period."""
+    if granularity not in GRANULARITIES:
+        raise ReportError(f"granularity: {granularity[:16]!r}; use one of day, week, month")
+    today = today or dt.datetime.now(dt.UTC).date()
+    end = parse_day(until, "until", today)
+    start = parse_day(since, "since", end - dt.timedelta(days=83))
+    if start > end:
+        raise ReportError("since: must not be after until")
+    if (end - start).days > 3 * 366:
+        raise ReportError("since: at most three years per report")
+    return period_start(start, granularity), period_end(period_start(end, granularity), granularity)
+
+
+def _active(row: tuple[Any, ...]) -> bool:
+    """Presence alone is not use: a row counts with active time, turns or tokens."""
+    return bool(row[4] or row[6] or any(row[7:12]))
+
+
+def _meta(name: str, k: int, **extra: Any) -> dict[str, Any]:
+    return {"report": name, "version": REPORT_VERSION, "min_group_size": k, **extra}
+
+
+def adoption(
+    storage: Storage, granularity: str, since: str | None, until: str | None, k: int
+) -> dict[str, Any]:
+    """Active people per period, tool and org unit (tool and org unit also as (all))."""
+    start, end = window(granularity, since, until)
+    cells: dict[tuple[str, str], dict[str, Group]] = defaultdict(dict)
+    for row in storage.activity(start.isoformat(), end.isoformat()):
+        if not _active(row):
+            continue
+        person, day, tool, org = row[0], dt.date.fromisoformat(row[1]), row[2], row[3] or NO_ORG
+        period = period_start(day, granularity).isoformat()
+        for t in (tool, ALL):
+            cells[(period, t)].setdefault(org, Group(org)).add(person)
+    rows: list[dict[str, Any]] = []
+    for (period, tool), by_org in sorted(cells.items()):
+        groups = list(by_org.values())
+        # People belong to one org unit, so org rows add up: merge small ones. Tools do
+        # not add up (one person uses several), so a tool's cell is shown or not on its own.
+        shown = merge_small(groups, k)
+        whole = total(groups, k)
+        for g in [*shown, *([whole] if whole else [])]:
+            rows.append(
+                {"period": period, "tool": tool, "org_unit": g.key, "active_users": len(g.persons)}
+            )
+    return _meta(
+        "adoption",
+        k,
+        granularity=granularity,
+        since=start.isoformat(),
+        until=end.isoformat(),
+        rows=rows,
+    )
+
+
+def _token_fields(sums: dict[str, float]) -> dict[str, int]:
+    return {kind: int(sums.get(kind, 0)) for kind in TOKEN_KINDS}
+
+
+def usage(
+    storage: Storage, granularity: str, since: str | None, until: str | None, k: int
+) -> dict[str, Any]:
+    """Active time, sessions and tokens per period and tool, and tokens per tool and model."""
+    start, end = window(granularity, since, until)
+    s, e = start.isoformat(), end.isoformat()
+    by_tool: dict[str, dict[str, Group]] = defaultdict(dict)
+    for row in storage.activity(s, e):
+        period = period_start(dt.date.fromisoformat(row[1]), granularity).isoformat()
+        values = {
+            "active_seconds": float(row[4] or 0),
+            "sessions": float(row[5] or 0),
+            "turns": float(row[6] or 0),
+        }
+        values.update({kind: float(v or 0) for kind, v in zip(TOKEN_KINDS, row[7:12], strict=True)})
+        by_tool[period].setdefault(row[2], Group(row[2])).add(row[0], **values)
+    tool_rows: list[dict[str, Any]] = []
+    shown_tools: dict[str, set[str]] = {}
+    for period, tools in sorted(by_tool.items()):
+        groups = list(tools.values())
+        shown = merge_small(groups, k)
+        shown_tools[period] = {g.key for g in shown}
+        whole = total(groups, k)
+        for g in [*shown, *([whole] if whole else [])]:
+            tool_rows.append(
+                {
+                    "period": period,
+                    "tool": g.key,
+                    "people": len(g.persons),
+                    "active_seconds": round(g.sums.get("active_seconds", 0.0), 1),
+                    "sessions": int(g.sums.get("sessions", 0)),
+                    "turns": int(g.sums.get("turns", 0)),
+                    "tokens": _token_fields(g.sums),
+                }
+            )
+    # Model rows come per day only through their records, so read them per period.
+    model_rows: list[dict[str, Any]] = []
+    for period in sorted(by_tool):
+        p_start = dt.date.fromisoformat(period)
+        p_end = period_end(p_start, granularity).isoformat()
+        models: dict[str, dict[str, Group]] = defaultdict(dict)
+        for row in storage.model_tokens(period, p_end):
+            person, tool, model = row[0], row[1], row[2]
+            values = {kind: float(v or 0) for kind, v in zip(TOKEN_KINDS, row[3:8], strict=True)}
+            models[tool].setdefault(model, Group(model)).add(person, **values)
+        for tool, by_model in sorted(models.items()):
+            if tool not in shown_tools.get(period, set()):
+                continue  # the tool itself is merged or suppressed: so are its models
+            for g in merge_small(list(by_model.values()), k):
+                model_rows.append(
+                    {
+                        "period": period,
+                        "tool": tool,
+                        "model": g.key,
+                        "people": len(g.persons),
+                        "tokens": _token_fields(g.sums),
+                    }
+                )
+    return _meta(
+        "usage", k, granularity=granularity, since=s, until=e, rows=tool_rows, models=model_rows
+    )
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default)."""
+    pos = (len(sorted_values) - 1) * q
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def _volume_levels(
+    volume: dict[str, float], people: Iterable[str]
+) -> tuple[dict[str, str], dict[str, float]]:
+    values = sorted(v for v in volume.values() if v > 0)
+    if not values:
+        return {p: "none" for p in people}, {}
+    p25, p50, p75 = (_percentile(values, q) for q in (0.25, 0.5, 0.75))
+    levels = {}
+    for p in people:
+        v = volume.get(p, 0.0)
+        levels[p] = (
+            "none"
+            if v <= 0
+            else "heavy"
+            if v >= p75
+            else "moderate"
+            if v >= p50
+            else "light"
+            if v >= p25
+            else "minimal"
+        )
+    return levels, {"p25_seconds": p25, "p50_seconds": p50, "p75_seconds": p75}
+
+
+def _consistency(weeks: int) -> str:
+    return (
+        "consistent"
+        if weeks >= 9
+        else "regular"
+        if weeks >= 5
+        else ("occasional" if weeks >= 1 else "none")
+    )
+
+
+def levels(
+    storage: Storage, recipe: str, as_of: str | None, tool: str | None, k: int
+) -> dict[str, Any]:
+    """How many people sit at each usage level, per org unit; the people are never listed."""
+    if recipe not in RECIPES:
+        raise ReportError(f"recipe: {recipe[:16]!r}; use volume or consistency")
+    day = parse_day(as_of, "as_of", dt.datetime.now(dt.UTC).date())
+    this_week = period_start(day, "week")
+    first12 = this_week - dt.timedelta(weeks=12)
+    first4 = this_week - dt.timedelta(weeks=4)
+    last = this_week - dt.timedelta(days=1)
+    orgs: dict[str, Counter[str]] = defaultdict(Counter)
+    volume: dict[str, float] = defaultdict(float)
+    active_weeks: dict[str, set[dt.date]] = defaultdict(set)
+    for row in storage.activity(first12.isoformat(), last.isoformat()):
+        person, d = row[0], dt.date.fromisoformat(row[1])
+        orgs[person][row[3] or NO_ORG] += 1  # everyone seen in 12 weeks is in the population
+        if (tool and row[2] != tool) or not _active(row):
+            continue
+        active_weeks[person].add(period_start(d, "week"))
+        if d >= first4:
+            volume[person] += float(row[4] or 0)
+    if recipe == "volume":
+        assigned, thresholds = _volume_levels(volume, orgs)
+        since = first4
+    else:
+        assigned = {p: _consistency(len(active_weeks.get(p, ()))) for p in orgs}
+        thresholds, since = {}, first12
+    names = RECIPES[recipe]["levels"]
+    by_org: dict[str, Group] = {}
+    for person, seen in orgs.items():
+        # A person who moved keeps the org unit seen most; ties go to the first by name.
+        org = min(seen, key=lambda o: (-seen[o], o))
+        by_org.setdefault(org, Group(org)).add(person, **{assigned[person]: 1.0})
+    groups = list(by_org.values())
+    whole = total(groups, k)
+    rows = [
+        {
+            "org_unit": g.key,
+            "people": len(g.persons),
+            **{name: int(g.sums.get(name, 0)) for name in names},
+        }
+        for g in [*merge_small(groups, k), *([whole] if whole else [])]
+    ]
+    return _meta(
+        "levels",
+        k,
+        recipe=recipe,
+        recipe_version=RECIPES[recipe]["version"],
+        definition=RECIPES[recipe]["definition"],
+        levels=names,
+        tool=tool,
+        since=since.isoformat(),
+        until=last.isoformat(),
+        thresholds=thresholds if whole else {},
+        rows=rows,
+    )
+
+
+def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    """Rows flattened (tokens.input, ...) under one header line."""
+    flat = [_flat(r) for r in rows]
+    header: list[str] = []
+    for r in flat:
+        header += [k for k in r if k not in header]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+    return buf.getvalue()

@@ -1,0 +1,324 @@
+"""The ingest storage interface: devices, idempotent record insertion, report queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import queue
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from aitally.ingest.migrations import render, statements
+from aitally.ingest.wire import Batch, Record, Tokens
+
+
+class StorageError(Exception):
+    """The database cannot be opened or used; str() names it and what to do."""
+
+
+class StorageBusy(StorageError):
+    """Every connection stayed in use past the wait; the caller answers 503."""
+
+
+_TOK = "tok_input, tok_output, tok_cache_read, tok_cache_write, tok_reasoning"
+_RECORD_COLUMNS = (
+    "record_id, device_id, batch_id, received_at, kind, tool, surface, tool_version, "
+    f"started_at, ended_at, day, active_seconds, present_seconds, turns, sessions, {_TOK}, "
+    "signals, project, user_id, device, org_unit, person"
+)
+_INSERT_RECORD = (
+    f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES ({', '.join(['?'] * 26)}) "
+    "ON CONFLICT (record_id) DO NOTHING RETURNING record_id"
+)
+_INSERT_MODEL = (
+    f"INSERT INTO record_models (record_id, model, {_TOK}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (record_id, model) DO NOTHING"
+)
+_UPSERT_HEALTH = """
+    INSERT INTO device_health (device_id, updated_at, batches, accepted, duplicate, rejected,
+                               queue_depth, dead_letter, dropped, parse_errors)
+    VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (device_id) DO UPDATE SET
+        updated_at = excluded.updated_at,
+        batches = device_health.batches + 1,
+        accepted = device_health.accepted + excluded.accepted,
+        duplicate = device_health.duplicate + excluded.duplicate,
+        rejected = device_health.rejected + excluded.rejected,
+        queue_depth = excluded.queue_depth,
+        dead_letter = excluded.dead_letter,
+        dropped = excluded.dropped,
+        parse_errors = excluded.parse_errors
+"""
+_SUM_TOK = ", ".join(f"SUM({c.strip()})" for c in _TOK.split(","))
+
+
+def utc_day(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).date().isoformat()
+
+
+def _record_row(device_id: str, batch_id: str, now: float, r: Record) -> tuple[Any, ...]:
+    tokens: Tokens = r.tokens or (None, None, None, None, None)
+    # Reports count people; at anonymous levels the enrollment is the only stable key,
+    # used for counting and group sizes only, never shown.
+    person = r.user or r.device or f"enrolled:{device_id}"
+    return (
+        r.record_id,
+        device_id,
+        batch_id,
+        now,
+        r.kind,
+        r.tool,
+        r.surface,
+        r.tool_version,
+        r.started_at,
+        r.ended_at,
+        utc_day(r.started_at),
+        r.active_seconds,
+        r.present_seconds,
+        r.turns,
+        r.sessions,
+        *tokens,
+        ",".join(r.signals),
+        r.project,
+        r.user,
+        r.device,
+        r.org_unit,
+        person,
+    )
+
+
+class Storage(ABC):
+    """One database, shared by request threads through a small connection pool."""
+
+    dialect: str
+
+    def __init__(self, pool_size: int) -> None:
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._slots = queue.Queue[None](maxsize=pool_size)
+        for _ in range(pool_size):
+            self._slots.put(None)
+
+    # --- what each backend supplies -------------------------------------------------
+    @abstractmethod
+    def _connect(self) -> Any: ...
+
+    @abstractmethod
+    def _begin(self, conn: Any) -> Any:
+        """Starts a write transaction, returns a cursor whose execute takes '?' params."""
+
+    @abstractmethod
+    def _insert_returning(self, cur: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> list[str]:
+        """Runs an INSERT .. RETURNING record_id for every row; the ids actually inserted."""
+
+    def _lock_migrations(self, cur: Any) -> None:  # noqa: B027 - optional hook
+        """Serializes concurrent migrators (replicas starting together)."""
+
+    # --- plumbing --------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        try:
+            self._slots.get(timeout=30.0)
+        except queue.Empty:
+            raise StorageBusy("all database connections busy for 30 s") from None
+        try:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = self._connect()
+            try:
+                cur = self._begin(conn)
+                yield cur
+                conn.commit()
+            except BaseException:
+                try:
+                    conn.rollback()
+                except Exception:
+                    conn.close()  # a broken connection is not returned to the pool
+                    raise
+                raise
+            self._idle.put(conn)
+        finally:
+            self._slots.put(None)
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+    def migrate(self) -> int:
+        """Applies pending migrations; returns the schema version now in force."""
+        scripts = render(self.dialect)
+        with self.transaction() as cur:
+            self._lock_migrations(cur)
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            cur.execute("SELECT MAX(version) FROM schema_version")
+            current = cur.fetchone()[0] or 0
+            if current > len(scripts):
+                raise StorageError(
+                    f"database schema version {current} is newer than this aitally-ingest "
+                    f"({len(scripts)}); upgrade aitally-ingest"
+                )
+            for version in range(current + 1, len(scripts) + 1):
+                for stmt in statements(scripts[version - 1]):
+                    cur.execute(stmt)
+                cur.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        return len(scripts)
+
+    def ping(self) -> None:
+        with self.transaction() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+
+    # --- devices ----------------------------------------------------------------------
+    def enroll(
+        self, device_id: str, token_hash: str, label: str | None, version: str | None, now: float
+    ) -> None:
+        with self.transaction() as cur:
+            cur.execute(
+                "INSERT INTO devices (device_id, token_hash, label, agent_version, enrolled_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (device_id, token_hash, label, version, now),
+            )
+
+    def device_for_token(self, token_hash: str) -> str | None:
+        with self.transaction() as cur:
+            cur.execute(
+                "SELECT device_id FROM devices WHERE token_hash = ? AND revoked_at IS NULL",
+                (token_hash,),
+            )
+            row = cur.fetchone()
+        return None if row is None else str(row[0])
+
+    def revoke(self, device_id: str, now: float) -> bool:
+        with self.transaction() as cur:
+            cur.execute(
+                "UPDATE devices SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL",
+                (now, device_id),
+            )
+            changed = cur.rowcount
+        return bool(changed and changed > 0)
+
+    def devices(self) -> list[dict[str, Any]]:
+        with self.transaction() as cur:
+            cur.execute(
+                "SELECT d.device_id, d.label, d.agent_version, d.os, d.enrolled_at, "
+                "d.last_seen_at, d.revoked_at, h.batches, h.accepted, h.duplicate, h.rejected, "
+                "h.queue_depth, h.dead_letter, h.dropped, h.parse_errors "
+                "FROM devices d LEFT JOIN device_health h ON h.device_id = d.device_id "
+                "ORDER BY d.enrolled_at, d.device_id"
+            )
+            rows = cur.fetchall()
+        out = []
+        for r in rows:
+            health = None
+            if r[7] is not None:
+                health = {
+                    "batches": r[7],
+                    "accepted": r[8],
+                    "duplicate": r[9],
+                    "rejected": r[10],
+                    "queue_depth": r[11],
+                    "dead_letter": r[12],
+                    "dropped": json.loads(r[13] or "{}"),
+                    "parse_errors": json.loads(r[14] or "{}"),
+                }
+            out.append(
+                {
+                    "device_id": r[0],
+                    "label": r[1],
+                    "agent_version": r[2],
+                    "os": r[3],
+                    "enrolled_at": r[4],
+                    "last_seen_at": r[5],
+                    "revoked_at": r[6],
+                    "revoked": r[6] is not None,
+                    "health": health,
+                }
+            )
+        return out
+
+    # --- ingest -----------------------------------------------------------------------
+    def store_batch(self, device_id: str, batch: Batch, now: float) -> tuple[int, int]:
+        """Inserts the batch's valid records once each; returns (accepted, duplicate)."""
+        unique: dict[str, Record] = {}
+        for r in batch.records:
+            unique.setdefault(r.record_id, r)  # a record twice in one batch: a duplicate
+        rows = [_record_row(device_id, batch.batch_id, now, r) for r in unique.values()]
+        h = batch.health
+        with self.transaction() as cur:
+            new = set(self._insert_returning(cur, _INSERT_RECORD, rows)) if rows else set()
+            accepted = len(new)
+            # Models of records that were already stored are already stored too.
+            models = [
+                (r.record_id, name, *tokens)
+                for r in unique.values()
+                if r.record_id in new
+                for name, tokens in r.models.items()
+            ]
+            if models:
+                cur.executemany(_INSERT_MODEL, models)
+            duplicate = len(batch.records) - accepted
+            cur.execute(
+                "UPDATE devices SET last_seen_at = ?, agent_version = COALESCE(?, agent_version),"
+                " os = COALESCE(?, os) WHERE device_id = ?",
+                (now, batch.agent_version, batch.agent_os, device_id),
+            )
+            cur.execute(
+                _UPSERT_HEALTH,
+                (
+                    device_id,
+                    now,
+                    accepted,
+                    duplicate,
+                    len(batch.rejected),
+                    h.get("queue_depth"),
+                    h.get("dead_letter"),
+                    json.dumps(h.get("dropped", {})),
+                    json.dumps(h.get("parse_errors", {})),
+                ),
+            )
+        return accepted, duplicate
+
+    # --- report queries ---------------------------------------------------------------
+    def activity(self, since_day: str, until_day: str) -> list[tuple[Any, ...]]:
+        """Per (person, day, tool, org_unit): active_seconds, sessions, turns, 5 token sums."""
+        with self.transaction() as cur:
+            cur.execute(
+                "SELECT person, day, tool, org_unit, SUM(active_seconds), SUM(sessions), "
+                f"SUM(turns), {_SUM_TOK} FROM records "
+                "WHERE day >= ? AND day <= ? AND kind <> 'pause' "
+                "GROUP BY person, day, tool, org_unit",
+                (since_day, until_day),
+            )
+            return [tuple(r) for r in cur.fetchall()]
+
+    def model_tokens(self, since_day: str, until_day: str) -> list[tuple[Any, ...]]:
+        """Per (person, tool, model): the 5 token sums."""
+        with self.transaction() as cur:
+            cur.execute(
+                f"SELECT r.person, r.tool, m.model, "
+                f"{_SUM_TOK.replace('SUM(', 'SUM(m.')} "
+                "FROM record_models m JOIN records r ON r.record_id = m.record_id "
+                "WHERE r.day >= ? AND r.day <= ? AND r.kind <> 'pause' "
+                "GROUP BY r.person, r.tool, m.model",
+                (since_day, until_day),
+            )
+            return [tuple(r) for r in cur.fetchall()]
+
+
+def open_storage(url: str) -> Storage:
+    """sqlite:///path (or a plain path) or postgresql://...; migrated before use."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from aitally.ingest.storage_pg import PostgresStorage
+
+        storage: Storage = PostgresStorage(url)
+    else:
+        from aitally.ingest.storage_sqlite import SqliteStorage
+
+        storage = SqliteStorage(url.removeprefix("sqlite://"))
+    storage.migrate()
+    return storage

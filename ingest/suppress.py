@@ -1,0 +1,59 @@
+"""Minimum group size: small groups merge into "(other)", so no total minus rows reveals them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+OTHER = "(other)"
+ALL = "(all)"
+
+
+@dataclass
+class Group:
+    """People behind a figure plus additive figures (sums), keyed by the group's name."""
+
+    key: str
+    persons: set[str] = field(default_factory=set)
+    sums: dict[str, float] = field(default_factory=dict)
+
+    def add(self, person: str, **values: float) -> None:
+        self.persons.add(person)
+        for name, v in values.items():
+            self.sums[name] = self.sums.get(name, 0.0) + v
+
+    def absorb(self, other: Group) -> None:
+        self.persons |= other.persons
+        for name, v in other.sums.items():
+            self.sums[name] = self.sums.get(name, 0.0) + v
+
+
+def merge_small(groups: list[Group], k: int) -> list[Group]:
+    """The groups safe to show: each has >= k people, and so has what the total leaves over.
+
+    Groups under k merge into OTHER. If OTHER itself stays under k, the smallest shown
+    groups join it until it reaches k (so total - shown rows never isolates fewer than k
+    people); when even all together stay under k, nothing is shown.
+    """
+    shown = sorted(
+        (g for g in groups if len(g.persons) >= k), key=lambda g: (len(g.persons), g.key)
+    )
+    small = [g for g in groups if len(g.persons) < k]
+    if not small:
+        return sorted(shown, key=lambda g: g.key)
+    other = Group(OTHER)
+    for g in small:
+        other.absorb(g)
+    while len(other.persons) < k and shown:
+        other.absorb(shown.pop(0))
+    result = sorted(shown, key=lambda g: g.key)
+    if len(other.persons) >= k:
+        result.append(other)
+    return result
+
+
+def total(groups: list[Group], k: int) -> Group | None:
+    """The ALL group over every input group, or None when it has fewer than k people."""
+    whole = Group(ALL)
+    for g in groups:
+        whole.absorb(g)
+    return whole if len(whole.persons) >= k else None
