@@ -69,6 +69,14 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "ca_bundle": Key(str, "", "extra CA bundle file for TLS-intercepting proxies"),
         "proxy": Key(str, "", "HTTP(S) proxy URL; empty: the environment's"),
         "otlp_endpoint": Key(str, "", "OTLP/HTTP logs endpoint (…/v1/logs); empty: off"),
+        # OTel Collector starts its backoff at 5 s; design 4 caps it at 15 min, no give-up.
+        "backoff_base": Key(float, 5.0, "first retry delay in seconds", minimum=0.01),
+        "backoff_max": Key(float, 900.0, "longest retry delay in seconds", minimum=0.01),
+        # A server's Retry-After is honoured up to an hour (PostHog/OTel clamp it too), so a
+        # wrong header can never silence a laptop for days.
+        "retry_after_max": Key(float, 3600.0, "longest Retry-After honoured", minimum=1),
+        # PostHog 1 s, Sentry 2 s: the request in flight may finish, the rest stays queued.
+        "shutdown_grace": Key(float, 2.0, "seconds to finish a request on stop", minimum=0),
     },
     "privacy": {
         "level": Key(

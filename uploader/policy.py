@@ -1,0 +1,107 @@
+"""The privacy policy in force: identities as keyed pseudonyms or nothing, rounded times."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import hmac
+import math
+import secrets
+import socket
+import sqlite3
+from dataclasses import dataclass
+
+from aitally.agent.config import Config
+from aitally.uploader.outbox import device_secret
+
+DAY = 86400.0
+# Seconds each level rounds timestamps to: minutes still show a working day's shape,
+# days (anonymous, aggregate) no longer tie a record to a moment.
+ROUNDING = {"identified": 1.0, "pseudonymous": 60.0, "anonymous": DAY, "aggregate": DAY}
+# 128 bits: collision-free for any fleet, and shorter than a full digest on the wire.
+HEX_CHARS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    level: str
+    key: bytes
+    key_id: str
+    org_key: bool  # False: a per-install random key, so pseudonyms aggregate nowhere
+    org_unit: str | None
+    send_projects: bool
+    device_seed: str
+
+    def pseudonym(self, kind: str, value: str) -> str:
+        digest = hmac.new(self.key, f"{kind}\x1f{value}".encode(), hashlib.sha256).hexdigest()
+        return f"hmac:{self.key_id}:{digest[:HEX_CHARS]}"
+
+    def user(self) -> str | None:
+        if self.level == "identified":
+            return _login()
+        if self.level == "pseudonymous":
+            return self.pseudonym("user", _login())
+        return None
+
+    def device(self) -> str | None:
+        if self.level == "identified":
+            return socket.gethostname()
+        if self.level == "pseudonymous":
+            # The store's random secret, never a machine id: stable for this install only.
+            return self.pseudonym("device", self.device_seed)
+        return None
+
+    def project(self, label: str | None) -> str | None:
+        if not label or not self.send_projects or self.level == "aggregate":
+            return None
+        return self.pseudonym("project", label)
+
+    def round_start(self, t: float) -> float:
+        step = ROUNDING[self.level]
+        return math.floor(t / step) * step
+
+    def round_end(self, t: float) -> float:
+        """Ends round up below a day (the interval still covers the work), down to the day above."""
+        step = ROUNDING[self.level]
+        return math.floor(t / step) * step if step >= DAY else math.ceil(t / step) * step
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
+
+
+def local_key(conn: sqlite3.Connection) -> str:
+    """The per-install random key used when no org key is configured."""
+    row = conn.execute("SELECT value FROM kv WHERE key = 'pseudonym_key'").fetchone()
+    if row is not None:
+        return str(row[0])
+    conn.execute(
+        "INSERT OR IGNORE INTO kv(key, value) VALUES ('pseudonym_key', ?)", (secrets.token_hex(32),)
+    )
+    return str(conn.execute("SELECT value FROM kv WHERE key = 'pseudonym_key'").fetchone()[0])
+
+
+def load(cfg: Config, conn: sqlite3.Connection) -> Policy:
+    p = cfg.section("privacy")
+    if p["org_key"]:
+        key, key_id, org = p["org_key"].encode(), p["org_key_id"], True
+    else:
+        raw = local_key(conn)
+        # The key id names the key without revealing it, so rotations stay visible.
+        key, key_id, org = (
+            raw.encode(),
+            "local-" + hashlib.sha256(raw.encode()).hexdigest()[:8],
+            False,
+        )
+    return Policy(
+        level=p["level"],
+        key=key,
+        key_id=key_id,
+        org_key=org,
+        org_unit=p["org_unit"] or None,
+        send_projects=p["send_projects"],
+        device_seed=device_secret(conn),
+    )

@@ -1,0 +1,133 @@
+"""Upload records and batch bodies, built at send time from the store and the privacy policy."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+import time
+import uuid
+from typing import Any
+
+from aitally.collectors.observation import TOKEN_KINDS
+from aitally.uploader.http import agent_version
+from aitally.uploader.policy import DAY, Policy
+
+BATCH_SCHEMA = "aitally.batch.v1"
+RECORD_SCHEMA = "aitally.session.v1"
+_BATCH_NAMESPACE = uuid.UUID("3b0c8f2e-53a4-4f0f-9b7e-2f6c7f1e9d10")
+Record = dict[str, Any]
+
+
+def iso(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def tokens_or_null(values: dict[str, int | None]) -> dict[str, int | None] | None:
+    """None when the tool records no token figure at all (distinct from zero)."""
+    if all(values.get(k) is None for k in TOKEN_KINDS):
+        return None
+    return {k: values.get(k) for k in TOKEN_KINDS}
+
+
+def _base(
+    policy: Policy,
+    rid: str,
+    kind: str,
+    tool: str,
+    started: float,
+    ended: float,
+) -> Record:
+    return {
+        "record_id": rid,
+        "kind": kind,
+        "tool": tool,
+        "surface": None,
+        "tool_version": None,
+        "started_at": iso(policy.round_start(started)),
+        "ended_at": iso(max(policy.round_start(started), policy.round_end(ended))),
+        "active_seconds": 0,
+        "present_seconds": 0,
+        "turns": 0,
+        "sessions": 1,
+        "tokens": None,
+        "models": {},
+        "signals": [],
+        "project": None,
+        "user": policy.user(),
+        "device": policy.device(),
+        "org_unit": policy.org_unit,
+    }
+
+
+def _segment(conn: sqlite3.Connection, policy: Policy, rid: str, segment_id: int) -> Record | None:
+    row = conn.execute(
+        "SELECT g.*, s.tool, s.surface, s.tool_version, s.project FROM segments g"
+        " JOIN sessions s ON s.id = g.session_id WHERE g.id = ? AND g.ended_at IS NOT NULL",
+        (segment_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    rec = _base(policy, rid, "segment", row["tool"], row["started_at"], row["ended_at"])
+    models = conn.execute(
+        "SELECT * FROM segment_models WHERE segment_id = ? ORDER BY model", (segment_id,)
+    ).fetchall()
+    rec.update(
+        surface=row["surface"],
+        tool_version=row["tool_version"],
+        active_seconds=round(row["active_seconds"], 3),
+        present_seconds=round(row["present_seconds"], 3),
+        turns=row["turns"],
+        tokens=tokens_or_null({k: row[f"tok_{k}"] for k in TOKEN_KINDS}),
+        models={m["model"]: {k: m[k] for k in TOKEN_KINDS} for m in models},
+        signals=sorted(filter(None, row["signals"].split(","))),
+        project=policy.project(row["project"]),
+    )
+    return rec
+
+
+def _from_payload(policy: Policy, rid: str, kind: str, payload: dict[str, Any]) -> Record:
+    if kind == "pause":
+        return _base(policy, rid, "pause", "aitally", payload["started_at"], payload["ended_at"])
+    # daily_total: already summed at roll-up; the day is its whole span.
+    rec = _base(policy, rid, kind, payload["tool"], payload["day"], payload["day"])
+    rec["ended_at"] = iso(payload["day"] + DAY)
+    for key in ("active_seconds", "present_seconds", "turns", "sessions", "tokens", "models"):
+        rec[key] = payload[key]
+    rec.update(signals=payload["signals"], surface=payload.get("surface"), user=None, device=None)
+    return rec
+
+
+def build(conn: sqlite3.Connection, policy: Policy, row: sqlite3.Row) -> Record | None:
+    """The record for one outbox row; None if its segment no longer exists."""
+    if row["kind"] == "segment":
+        if row["segment_id"] is None:
+            return None
+        return _segment(conn, policy, row["record_id"], int(row["segment_id"]))
+    return _from_payload(policy, row["record_id"], row["kind"], json.loads(row["payload"]))
+
+
+def encode(value: Any) -> bytes:
+    """The one JSON encoding of what leaves the machine (preview prints exactly these bytes)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def batch_id(records: list[Record]) -> str:
+    """Deterministic: re-sending the same records after a crash repeats the same batch id."""
+    ids = "\x1f".join(sorted(r["record_id"] for r in records))
+    return str(uuid.uuid5(_BATCH_NAMESPACE, ids))
+
+
+def envelope(records: list[Record], health: dict[str, Any], sent_at: float) -> dict[str, Any]:
+    return {
+        "schema": BATCH_SCHEMA,
+        "batch_id": batch_id(records),
+        "sent_at": iso(sent_at),
+        "agent": {"version": agent_version(), "os": sys.platform},
+        "health": health,
+        "records": records,
+    }
+
+
+def body(records: list[Record], health: dict[str, Any], sent_at: float) -> bytes:
+    return encode(envelope(records, health, sent_at))

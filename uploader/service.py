@@ -1,0 +1,107 @@
+"""The upload thread inside the agent: its own store connection, never blocking the scan loop."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from pathlib import Path
+
+from aitally.agent.config import Config
+from aitally.agent.logs import RateLimited
+from aitally.agent.sessionizer import Sessionizer
+from aitally.agent.store import Store
+from aitally.uploader import outbox, retry, sinks
+from aitally.uploader.delivery import Delivery, PassResult
+
+log = logging.getLogger(__name__)
+# Waits are cut into slices this long (monotonic), so nothing oversleeps a changed state.
+SLICE = 30.0
+
+
+class UploadService:
+    name = "uploader"
+
+    def __init__(self, cfg: Config, store_path: Path) -> None:
+        self.cfg = cfg
+        self.path = store_path
+        self.rng = random.Random()
+        self._kick = threading.Event()
+        self._stop = threading.Event()
+        self._first_done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="aitally-upload", daemon=True)
+        self._last: PassResult | None = None
+        self.problems = RateLimited(log)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def step(self, now: float) -> None:
+        # The first tick has applied its observations: the first pass may start.
+        self._kick.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._kick.set()
+        up = self.cfg.section("upload")
+        grace = up["shutdown_grace"]
+        if not self._first_done.is_set():
+            # `run --once`: the one pass it promises may take a full request to finish.
+            grace += up["connect_timeout"] + up["read_timeout"]
+        self._thread.join(grace)
+        if self._thread.is_alive():
+            log.info("upload in flight abandoned at shutdown; its records stay queued")
+
+    def status(self) -> dict[str, object]:
+        last = self._last
+        return {"last_pass": None if last is None else last.outcome}
+
+    def _run(self) -> None:
+        self._kick.wait()
+        store = Store(self.path, check=False)
+        try:
+            with store.transaction() as conn:
+                outbox.release(conn)  # claims of a killed predecessor go back to the queue
+            while True:
+                delay = self._pass(store)
+                self._first_done.set()
+                if self._stop.is_set() or self._sleep(delay):
+                    break
+        except Exception:
+            log.exception("upload thread failed; uploads stop until the agent restarts")
+        finally:
+            self._first_done.set()
+            store.close()
+
+    def _pass(self, store: Store) -> float:
+        """One pass; returns seconds until the next."""
+        up = self.cfg.section("upload")
+        interval: float = up["interval"] * self.rng.uniform(1 - up["jitter"], 1 + up["jitter"])
+        try:
+            result = Delivery(self.cfg, store, sinks.make_sinks(self.cfg), self.rng).run(self._stop)
+        except sinks.NotReady as exc:
+            self.problems.warning("ready", "uploads not possible: %s", exc)
+            return interval
+        except Exception as exc:  # one bad pass must not end uploads for good
+            self.problems.warning("pass", "upload pass failed: %s", exc)
+            store.count("errors", "upload")
+            return interval
+        self._last = result
+        if result.outcome in ("retry", "waiting"):
+            return max(retry.load(store).remaining(time.time()), 0.1)
+        return interval
+
+    def _sleep(self, seconds: float) -> bool:
+        """True when stopped during the wait."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._stop.wait(min(left, SLICE)):
+                return True
+        return self._stop.is_set()
+
+
+def create(cfg: Config, store: Store, sessionizer: Sessionizer) -> UploadService | None:
+    if not sinks.configured(cfg):
+        return None  # nothing leaves this machine
+    return UploadService(cfg, store.path)

@@ -1,0 +1,35 @@
+"""Which receivers this configuration sends to: the ingest service, an OTLP endpoint, or both."""
+
+from __future__ import annotations
+
+from aitally.agent.config import Config
+from aitally.uploader import credentials
+from aitally.uploader.delivery import Sink
+from aitally.uploader.http import make_session
+from aitally.uploader.otlp import OtlpSink
+from aitally.uploader.sender import HttpSink
+
+
+class NotReady(Exception):
+    """Uploads cannot start (no endpoint, no token); str() says what to do."""
+
+
+def configured(cfg: Config) -> bool:
+    return bool(cfg.get("upload", "endpoint") or cfg.get("upload", "otlp_endpoint"))
+
+
+def make_sinks(cfg: Config) -> list[Sink]:
+    endpoint = cfg.get("upload", "endpoint")
+    otlp = cfg.get("upload", "otlp_endpoint")
+    if not (endpoint or otlp):
+        raise NotReady("no upload.endpoint or upload.otlp_endpoint: everything stays local")
+    session = make_session(cfg)
+    sinks: list[Sink] = []
+    if endpoint:
+        token = credentials.get_token()
+        if token is None:
+            raise NotReady(f"no device token in {credentials.store_name()}; run `aitally enroll`")
+        sinks.append(HttpSink(session, endpoint, token))
+    if otlp:
+        sinks.append(OtlpSink(session, otlp))
+    return sinks
