@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import psutil
 
@@ -57,7 +58,8 @@ class ProcessScanner:
         self._last_full = time.monotonic()
 
     # -- classification ---------------------------------------------------------------
-    def _classify(self, pid: int) -> Tracked | None:
+    def _classify(self, pid: int, now: float) -> Tracked | Literal["young"] | None:
+        """The verdict on a new pid; "young" asks to look again at the next scan."""
         proc = psutil.Process(pid)
         with proc.oneshot():
             if self.uid is not None:
@@ -88,15 +90,6 @@ class ProcessScanner:
         return Tracked(proc, found.tool, found.surface, found.role, ctime, cpu=cpu)
 
     @staticmethod
-    def _young(pid: int, now: float) -> bool:
-        """A process caught between fork and exec still shows its parent's command line:
-        a negative verdict on a very young process is not cached, so it is looked at again."""
-        try:
-            return now - psutil.Process(pid).create_time() < YOUNG_SECONDS
-        except psutil.Error:
-            return False
-
-    @staticmethod
     def _cpu(proc: psutil.Process) -> float:
         try:
             t = proc.cpu_times()
@@ -116,11 +109,10 @@ class ProcessScanner:
         out: list[Observation] = []
         for pid in [p for p in self.known if p not in current]:
             self._forget(pid, now, out)
-        for pid in pids:  # ascending, so parents are usually classified before children
-            if pid in self.known:
-                continue
+        # Ascending, so that parents are usually classified before their children.
+        for pid in sorted(current.difference(self.known)):
             try:
-                verdict = self._classify(pid)
+                verdict = self._classify(pid, now)
             except (psutil.NoSuchProcess, psutil.ZombieProcess):
                 continue  # vanished mid-scan: nothing to record
             except psutil.AccessDenied:
@@ -129,7 +121,7 @@ class ProcessScanner:
                 self.errors[type(exc).__name__] = self.errors.get(type(exc).__name__, 0) + 1
                 self.known[pid] = None
             else:
-                if verdict is not None or not self._young(pid, now):
+                if verdict != "young":
                     self.known[pid] = verdict
         self._report(now, mono, out)
         return out
