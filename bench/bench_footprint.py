@@ -32,9 +32,10 @@ def main() -> dict[str, float]:
     count = int(os.environ.get("BENCH_PROCS", "1000"))
     exe = Path(sys.executable).parent / "aitally"
     with tempfile.TemporaryDirectory() as tmp, ProcFarm(count):
-        env = {**os.environ, "AITALLY_DATA_DIR": tmp, "AITALLY_CONFIG": os.devnull, "HOME": tmp}
         Path(tmp, "empty.toml").write_text("")
-        env["AITALLY_CONFIG"] = str(Path(tmp, "empty.toml"))
+        config = str(Path(tmp, "empty.toml"))
+        env = {**os.environ, "AITALLY_DATA_DIR": tmp, "AITALLY_CONFIG": config, "HOME": tmp}
+        total = len(psutil.pids())
         agent = subprocess.Popen([str(exe), "run"], env=env, stderr=subprocess.DEVNULL)
         idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
         try:
