@@ -14,8 +14,10 @@ from aitally.agent import paths
 from aitally.agent.config_schema import PRIVACY_LEVELS, SCHEMA, TABLE_ARRAYS, Key
 
 ENV_PREFIX = "AITALLY_"
-# Variables that name files rather than configuration values.
+# Variables that name files rather than configuration values, and the central ingest
+# service's own namespace (it may run beside the agent, as `make run` does).
 _NOT_SETTINGS = {"AITALLY_CONFIG", "AITALLY_DATA_DIR"}
+_OTHER_PREFIXES = ("AITALLY_INGEST_",)
 
 
 class ConfigError(Exception):
@@ -139,6 +141,8 @@ def env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or name in _NOT_SETTINGS:
+            continue
+        if name.startswith(_OTHER_PREFIXES):
             continue
         rest = name[len(ENV_PREFIX) :].lower()
         for section, keys in SCHEMA.items():

@@ -119,3 +119,10 @@ def test_cli_config_show_names_origins(tmp_path: Path) -> None:
         line.startswith("agent.scan_interval") and "default" in line
         for line in res.stdout.splitlines()
     )
+
+
+def test_ingest_service_variables_are_not_agent_settings(tmp_path: Path) -> None:
+    user = tmp_path / "c.toml"
+    user.write_text("")
+    cfg = load(user, {"AITALLY_INGEST_DB": "sqlite:///x", "AITALLY_AGENT_SCAN_INTERVAL": "3"})
+    assert cfg.get("agent", "scan_interval") == 3.0
