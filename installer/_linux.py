@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -91,7 +90,28 @@ X-GNOME-Autostart-enabled=true
 
 def parse_exec(value: str) -> list[str]:
     """The argv a desktop environment runs for an Exec value (undoes `exec_line`)."""
-    return [a.replace("%%", "%") for a in shlex.split(value.replace("\\\\", "\\"))]
+    value = value.replace("\\\\", "\\")  # the file format's own string escape
+    args: list[str] = []
+    cur: list[str] = []
+    quoted = started = False
+    i = 0
+    while i < len(value):
+        c = value[i]
+        if quoted and c == "\\" and i + 1 < len(value) and value[i + 1] in '\\"`$':
+            cur.append(value[i + 1])
+            i += 1
+        elif c == '"':
+            quoted, started = not quoted, True
+        elif c in " \t" and not quoted:
+            if cur or started:
+                args.append("".join(cur))
+            cur, started = [], False
+        else:
+            cur.append(c)
+        i += 1
+    if cur or started:
+        args.append("".join(cur))
+    return [a.replace("%%", "%") for a in args]
 
 
 def manager_running(runner: Runner) -> bool:
@@ -105,11 +125,13 @@ class Linux:
     def __init__(self, target: Target, runner: Runner) -> None:
         self.target = target
         self.runner = runner
+        self.prune_up_to: Path | None = None  # shared system folders are never removed
         if target.system:
             self.unit = target.under_root("/etc/systemd/user") / UNIT
             self.desktop = target.under_root("/etc/xdg/autostart") / DESKTOP
         else:
             config_home = Path(os.environ.get("XDG_CONFIG_HOME") or target.home / ".config")
+            self.prune_up_to = config_home
             self.unit = config_home / "systemd" / "user" / UNIT
             self.desktop = config_home / "autostart" / DESKTOP
 
@@ -149,7 +171,7 @@ class Linux:
             self.runner(self._systemctl("disable", *now, UNIT))
         if not self.target.system:
             stop_running_agent()
-        return remove_files([self.unit, self.desktop])
+        return remove_files([self.unit, self.desktop], prune_up_to=self.prune_up_to)
 
     def state(self) -> ServiceState:
         if self.unit.exists():

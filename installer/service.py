@@ -131,7 +131,9 @@ def stop_running_agent(timeout: float = 15.0) -> bool:
     return True
 
 
-def remove_files(paths: Sequence[Path]) -> list[str]:
+def remove_files(paths: Sequence[Path], prune_up_to: Path | None = None) -> list[str]:
+    """Removes the files, then the folders install made for them if now empty, up to (not
+    including) `prune_up_to`."""
     removed = []
     for p in paths:
         try:
@@ -139,4 +141,12 @@ def remove_files(paths: Sequence[Path]) -> list[str]:
         except FileNotFoundError:
             continue
         removed.append(str(p))
+        if prune_up_to is not None and prune_up_to in p.parents:
+            folder = p.parent
+            while folder != prune_up_to:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break  # not empty: other programs' files live there
+                folder = folder.parent
     return removed

@@ -1,0 +1,142 @@
+"""Linux registration for real: systemd unit verified by systemd, XDG autostart run end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aitally.installer import _linux
+from aitally.installer.service import UNIT, Target, run_command
+from tests.conftest import aitally_cmd
+from tests.installer.conftest import GOOD_SECRET
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+
+ODD_ARGS = ("/opt/ai tally/bin/python", "-m", "aitally.agent.cli", "run", "100%", 'a"b', "$HOME")
+
+
+def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    if shutil.which("systemd-analyze") is None:
+        pytest.skip("systemd-analyze is not installed")
+    unit = tmp_path / UNIT
+    unit.write_text(_linux.unit_text(tuple(_real_argv())))
+    done = subprocess.run(
+        ["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60
+    )
+    # verify prints nothing for a clean unit; any complaint names our file.
+    assert done.returncode == 0, done.stderr
+    assert str(unit) not in done.stderr, done.stderr
+
+
+def test_unit_quotes_specifiers_and_spaces() -> None:
+    text = _linux.unit_text(ODD_ARGS)
+    line = next(x for x in text.splitlines() if x.startswith("ExecStart="))
+    assert '"/opt/ai tally/bin/python"' in line
+    assert "100%%" in line and "$$HOME" in line and '"a\\"b"' in line
+
+
+def test_desktop_exec_round_trips_odd_arguments() -> None:
+    entry = _linux.desktop_entry(ODD_ARGS)
+    line = next(x for x in entry.splitlines() if x.startswith("Exec="))
+    assert _linux.parse_exec(line[len("Exec=") :]) == list(ODD_ARGS)
+
+
+def test_desktop_entry_passes_desktop_file_validate(tmp_path: Path) -> None:
+    if shutil.which("desktop-file-validate") is None:
+        pytest.skip("desktop-file-utils is not installed")
+    path = tmp_path / "aitally.desktop"
+    path.write_text(_linux.desktop_entry(ODD_ARGS))
+    done = subprocess.run(["desktop-file-validate", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0 and "error" not in done.stdout.lower(), done.stdout
+
+
+def _real_argv() -> list[str]:
+    return [sys.executable, "-m", "aitally.agent.cli", "run"]
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if not p.is_dir())
+
+
+def test_system_install_enables_globally_and_uninstall_removes_it(tmp_path: Path) -> None:
+    if shutil.which("systemctl") is None:
+        pytest.skip("systemctl is not installed")
+    root = tmp_path / "root"
+    root.mkdir()
+    reg = _linux.Linux(Target(system=True, root=root), run_command)
+    state = reg.install(start=False)
+    assert state.mechanism == "systemd-user" and state.registered
+    unit = root / "etc/systemd/user" / UNIT
+    wants = root / "etc/systemd/user/default.target.wants" / UNIT
+    assert unit.is_file() and wants.is_symlink()
+    assert oct(unit.stat().st_mode & 0o777) == "0o644"
+    reg.uninstall()
+    assert _files(root) == [] and not wants.is_symlink()
+
+
+def _wait_status(env: dict[str, str], running: bool, timeout: float = 30.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while True:
+        out = subprocess.run(
+            aitally_cmd("status", "--json"), env=env, capture_output=True, text=True, timeout=60
+        )
+        data: dict[str, object] = json.loads(out.stdout)
+        if data["running"] is running or time.monotonic() > deadline:
+            return data
+        time.sleep(0.3)
+
+
+def test_xdg_install_start_detect_uninstall_purge(
+    home: Path, isolated_env: Path, enroll_server: str
+) -> None:
+    """No user systemd can run here: the XDG path, for real, with real child processes."""
+    if _linux.manager_running(run_command):
+        pytest.skip("a user systemd manager runs here; this test covers the XDG path")
+    env = dict(os.environ)
+    run = {"env": env, "capture_output": True, "text": True, "timeout": 120}
+    done = subprocess.run(
+        aitally_cmd(
+            "install", "--allow-root", "--endpoint", enroll_server, "--enroll-secret", GOOD_SECRET
+        ), **run  # type: ignore[call-overload]
+    )
+    assert done.returncode == 0, done.stderr
+    desktop = home / ".config/autostart/aitally.desktop"
+    assert "xdg-autostart" in done.stdout and desktop.is_file()
+    status = _wait_status(env, running=True)
+    assert status["running"] is True, status
+    pid = int(status["pid"])  # type: ignore[call-overload]
+    # The running agent is the one the autostart line describes.
+    import psutil
+
+    assert psutil.Process(pid).cmdline()[1:] == _linux.desktop_exec(desktop)[1:]
+    token_file = isolated_env / "device-token"
+    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+
+    doctor = subprocess.run(aitally_cmd("doctor", "--json", "--allow-root"), **run)  # type: ignore[call-overload]
+    report = json.loads(doctor.stdout)
+    assert doctor.returncode == 0, report
+    assert {c["name"]: c["status"] for c in report["checks"]}["service"] == "ok"
+
+    done = subprocess.run(aitally_cmd("uninstall", "--purge", "--allow-root"), **run)  # type: ignore[call-overload]
+    assert done.returncode == 0, done.stderr
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert _files(home) == [] and not (home / ".config/autostart").exists()
+    assert not isolated_env.exists()
+    assert not Path(env["AITALLY_CONFIG"]).exists()
+
+
+def test_install_as_root_without_system_is_refused(home: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    done = subprocess.run(aitally_cmd("install"), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "refusing to run the agent as root" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert _files(home) == []
