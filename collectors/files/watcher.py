@@ -33,6 +33,7 @@ RESCAN = 60.0
 # Whole-file formats are rewritten in bursts (LM Studio on every token): wait for quiet.
 SNAPSHOT_QUIET = 1.0
 STATUS_KEY = "files_status"
+SIDECARS = ("-wal", "-shm", "-journal")
 
 
 class _Handler(FileSystemEventHandler):
@@ -169,6 +170,10 @@ class FileCollector:
         return time.time() - self.backfill_days * 86400.0
 
     def resolve(self, path: str) -> tuple[Path, PurePosixPath, Adapter] | None:
+        # A database's write-ahead log changes, not the database: read the database.
+        for suffix in SIDECARS:
+            if path.endswith(suffix):
+                path = path[: -len(suffix)]
         p = Path(path)
         for root in self.candidates:
             try:
