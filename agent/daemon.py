@@ -6,9 +6,11 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from types import FrameType
 
 import psutil
@@ -126,7 +128,7 @@ class Agent:
         start = time.perf_counter()
         try:
             observations = scanner.scan(now)
-            sessionizer.apply(observations, now=now)
+            sessionizer.apply(observations, now=now)  # also closes idle segments
             store.kv_set(
                 "last_scan",
                 json.dumps(
@@ -140,7 +142,7 @@ class Agent:
             )
         except Exception as exc:  # a failing scan must never stop the agent
             self.problems.warning("scan", "process scan failed: %s", exc)
-            store.count("errors", "process_scan")
+            _count_error(store, "process_scan")
         for c in collectors:
             if self.stop_event.is_set():
                 break
@@ -149,11 +151,19 @@ class Agent:
             except Exception as exc:
                 self.problems.warning(c.name, "%s failed: %s", c.name, exc)
                 log.debug("collector %s failure", c.name, exc_info=True)
-                store.count("errors", c.name)
-        try:
-            sessionizer.close_idle(time.time())
-        except Exception as exc:
-            self.problems.warning("close", "closing idle segments failed: %s", exc)
+                _count_error(store, c.name)
+            # Close what went idle before the next collector (the uploader comes last),
+            # so that one pass reads, closes and uploads.
+            try:
+                sessionizer.close_idle(time.time())
+            except Exception as exc:
+                self.problems.warning("close", "closing idle segments failed: %s", exc)
+
+
+def _count_error(store: Store, reason: str) -> None:
+    # The error may be the store itself (a full disk): counting must not raise again.
+    with suppress(sqlite3.Error):
+        store.count("errors", reason)
 
 
 def reconcile_processes(store: Store, sessionizer: Sessionizer) -> int:
