@@ -113,6 +113,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     from aitally.agent import stats_view
 
+    since, until = bounds(args)  # bad --since/--until fail before anything else
     store = open_store_readonly()
     if store is None and not args.json:
         print("no usage recorded yet (is the agent running? `aitally status`)")
@@ -126,7 +127,6 @@ def cmd_stats(args: argparse.Namespace) -> int:
             active = [p for p in reports.pauses(store.conn, limit=1) if p["active"]]
         stats_view.print_overview(view, colour=colour, width=width, paused=next(iter(active), None))
         return 0
-    since, until = bounds(args)
     start = since if since is not None else 0.0
     end = until if until is not None else time.time() + 86400
     # Without --by, --json keeps its historical meaning: totals by tool.

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 from aitally.agent import reports
 from aitally.agent.dashboard.layout import Context, h, local_time, page, table
+from aitally.agent.table import human_tokens
 from aitally.agent.timerange import iso
 
 LEVELS = {
@@ -31,30 +29,18 @@ POLICY_KEYS = (
 )
 
 
-def next_batch() -> tuple[dict[str, Any] | None, str]:
-    """Exactly what `aitally preview --json` prints, run as that command, or why it is missing."""
-    # A child process, so the page shows byte for byte what the command shows and a fault
-    # in the preview cannot take the dashboard down.
+def next_batch(ctx: Context) -> tuple[dict[str, Any] | None, int, str]:
+    """The next request body, from the code `aitally preview --json` and the sender use."""
+    if ctx.store is None:
+        return None, 0, "nothing has been recorded, so there is nothing to send"
     try:
-        done = subprocess.run(
-            [sys.executable, "-m", "aitally.agent.cli", "preview", "--json"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env=os.environ.copy(),
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return None, f"the preview could not run: {exc}"
-    if done.returncode != 0:
-        first = (done.stderr.strip().splitlines() or ["no output"])[0]
-        if "invalid choice" in first:
-            return None, "this build of aitally has no uploader, so nothing is sent"
-        return None, f"`aitally preview --json` failed: {first}"
-    try:
-        return json.loads(done.stdout), ""
-    except json.JSONDecodeError:
-        return None, "`aitally preview --json` printed something that is not JSON"
+        from aitally.uploader.preview import next_body
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and "aitally.uploader.preview".startswith(exc.name):
+            return None, 0, "this build of aitally has no uploader, so nothing is sent"
+        raise
+    body, more = next_body(ctx.cfg, ctx.store, ctx.now)
+    return json.loads(body), more, ""
 
 
 def _policy(ctx: Context) -> str:
@@ -86,15 +72,35 @@ def _policy(ctx: Context) -> str:
     )
 
 
-def _preview_section() -> str:
-    data, why = next_batch()
+def _preview_section(ctx: Context) -> str:
+    data, more, why = next_batch(ctx)
     if data is None:
         return f"<p class=muted>{h(why)}</p>"
-    records = data.get("records") if isinstance(data, dict) else None
-    count = len(records) if isinstance(records, list) else "?"
+    records = data.get("records") or []
+    rows = [
+        [
+            h(r.get("kind")),
+            h(r.get("tool")),
+            h(r.get("started_at")),
+            h(r.get("ended_at")),
+            h(f"{r.get('active_seconds', 0):g}"),
+            h(human_tokens(sum(v or 0 for v in (r.get("tokens") or {}).values()))),
+            h(r.get("user") or "-"),
+            h(r.get("project") or "-"),
+        ]
+        for r in records
+    ]
     return (
-        f"<p>{count} records, exactly as <code>aitally preview --json</code> shows them:</p>"
-        f"<pre id=preview>{h(json.dumps(data, indent=2, sort_keys=True))}</pre>"
+        f"<p>{len(records)} records in the next batch, {more} more queued after it. "
+        "This is the request body the uploader sends (before gzip), the same JSON "
+        "<code>aitally preview --json</code> prints, indented here for reading.</p>"
+        + table(
+            ["kind", "tool", "start (UTC)", "end (UTC)", "active s", "tokens", "user", "project"],
+            rows,
+            numeric=(4, 5),
+            empty="the next batch is empty",
+        )
+        + f"<pre id=preview>{h(json.dumps(data, indent=2))}</pre>"
     )
 
 
@@ -171,7 +177,7 @@ def _pauses(ctx: Context) -> str:
 
 def outbound(ctx: Context) -> str:
     body = ["<h2>Policy in force</h2>", _policy(ctx), "<h2>The next upload</h2>"]
-    body.append(_preview_section())
+    body.append(_preview_section(ctx))
     if ctx.store is None:
         body.append("<p class=muted>No local store yet: nothing has been recorded.</p>")
     else:

@@ -57,7 +57,9 @@ def build_store(now: float | None = None) -> dict[str, Any]:
     obs += _chat("claude-code", "cc-open", now - 240, 3, ("claude-sonnet-4-5",), gap=60)
     sz.apply(
         obs,
-        positions=[FilePosition(f"/home/dev/.claude/projects/{CANARY}/s.jsonl", "claude-code", 98765)],
+        positions=[
+            FilePosition(f"/home/dev/.claude/projects/{CANARY}/s.jsonl", "claude-code", 98765)
+        ],
         counters=[("parse_error", "codex", 3), ("drift", "claude-code", 1), ("dropped", "age", 2)],
     )
     sz.close_idle(now)

@@ -1,0 +1,177 @@
+"""`aitally dashboard` as a real child process over HTTP: the secret, the Host check, headers."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import select
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+
+from aitally.agent import paths
+from tests.agent.test_stats_data import CANARY, build_store
+from tests.conftest import aitally_cmd
+
+PAGES = ("", "sessions", "outbound", "sources")
+
+
+@dataclass
+class Dashboard:
+    proc: subprocess.Popen[str]
+    url: str
+
+    @property
+    def port(self) -> int:
+        return int(urlsplit(self.url).port or 0)
+
+    @property
+    def base(self) -> str:
+        return urlsplit(self.url).path
+
+    def get(
+        self, path: str, host: str | None = None, method: str = "GET"
+    ) -> http.client.HTTPResponse:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        headers = {"Host": host} if host else {}
+        conn.request(method, path, headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        return resp
+
+    def text(self, path: str) -> str:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        assert resp.status == 200, path
+        return resp.read().decode()
+
+
+def start_dashboard() -> Dashboard:
+    proc = subprocess.Popen(
+        aitally_cmd("dashboard", "--no-browser", "--port", "0"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    assert proc.stdout is not None
+    ready, _, _ = select.select([proc.stdout], [], [], 30)
+    assert ready, "the dashboard printed no URL within 30 s"
+    url = proc.stdout.readline().strip()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/[A-Za-z0-9_-]{32}/", url), url
+    return Dashboard(proc, url)
+
+
+def stop(d: Dashboard) -> int:
+    """Ctrl-C ends it cleanly; nothing it logged may carry the secret."""
+    d.proc.send_signal(signal.SIGINT)
+    try:
+        _, err = d.proc.communicate(timeout=15)
+    finally:
+        if d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait()
+    assert d.base.strip("/") not in err
+    return d.proc.returncode
+
+
+@pytest.fixture
+def dashboard() -> Iterator[Dashboard]:
+    build_store()
+    d = start_dashboard()
+    yield d
+    assert stop(d) == 0
+
+
+def test_every_page_is_served_with_locked_down_headers(dashboard: Dashboard) -> None:
+    for page in PAGES:
+        resp = dashboard.get(dashboard.base + page)
+        assert resp.status == 200, page
+        csp = resp.getheader("Content-Security-Policy") or ""
+        assert "default-src 'none'" in csp and "script-src 'nonce-" in csp
+        assert resp.getheader("Referrer-Policy") == "no-referrer"
+        assert resp.getheader("Cache-Control") == "no-store"
+        html = dashboard.text(dashboard.base + page)
+        assert CANARY not in html
+        # Nothing is loaded from anywhere else: no absolute or protocol-relative URLs.
+        assert not re.search(r"""(src|href|action)=["']?(https?:)?//""", html)
+        assert "<svg" in html or page != ""
+
+
+def test_requests_without_the_secret_are_refused(dashboard: Dashboard) -> None:
+    secret = dashboard.base.strip("/")
+    wrong = "x" * len(secret)
+    for path in (
+        "/",
+        "/sessions",
+        f"/{wrong}/",
+        f"/{wrong}/sessions",
+        f"/{secret[:-1]}/",
+        "/favicon.ico",
+    ):
+        assert dashboard.get(path).status == 404, path
+    # A DNS-rebinding page reaches 127.0.0.1 under its own host name: refused even with the path.
+    assert dashboard.get(dashboard.base, host=f"attacker.example:{dashboard.port}").status == 403
+    assert dashboard.get(dashboard.base, host=f"localhost:{dashboard.port}").status == 200
+    assert dashboard.get(f"/{secret}").status == 308
+    assert dashboard.get(dashboard.base + "nope").status == 404
+    assert dashboard.get(dashboard.base, method="POST").status == 501
+
+
+def test_export_downloads(dashboard: Dashboard) -> None:
+    resp = dashboard.get(dashboard.base + "export?format=csv&days=30")
+    assert resp.status == 200
+    assert "attachment" in (resp.getheader("Content-Disposition") or "")
+    body = dashboard.text(dashboard.base + "export?format=csv&days=30")
+    assert body.startswith("id,tool,") and CANARY not in body
+    assert dashboard.text(dashboard.base + "export?format=json&days=7").startswith(
+        '{\n  "sessions"'
+    )
+
+
+def test_pages_show_the_fixture_data(dashboard: Dashboard) -> None:
+    overview = dashboard.text(dashboard.base)
+    assert overview.count("<svg") == 2 and "claude-sonnet-4-5" in overview
+    sessions = dashboard.text(dashboard.base + "sessions")
+    assert sessions.count('<tr data-tool="') == 16
+    outbound = dashboard.text(dashboard.base + "outbound")
+    assert "pseudonymous" in outbound and "e5f6a7b8" in outbound and "422 tokens.input" in outbound
+    sources = dashboard.text(dashboard.base + "sources")
+    assert "gemini-cli" in sources and "parse_errors" in sources
+
+
+def test_without_a_store_pages_explain_and_create_nothing() -> None:
+    d = start_dashboard()
+    try:
+        for page in PAGES:
+            html = d.text(d.base + page)
+            assert "<html" in html
+        assert "No usage recorded yet" in d.text(d.base)
+        assert not paths.store_file().exists()
+    finally:
+        assert stop(d) == 0
+
+
+def test_bad_port_is_a_usage_error() -> None:
+    for port in ("70000", "-1"):
+        done = subprocess.run(
+            aitally_cmd("dashboard", "--no-browser", "--port", port), capture_output=True, text=True
+        )
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    d = start_dashboard()
+    try:
+        taken = subprocess.run(
+            aitally_cmd("dashboard", "--no-browser", "--port", str(d.port)),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert taken.returncode == 2 and "--port" in taken.stderr
+    finally:
+        stop(d)

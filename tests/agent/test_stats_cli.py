@@ -1,0 +1,122 @@
+"""`aitally stats` as a child process: 80 columns, colour on a tty only, never with NO_COLOR."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import struct
+import subprocess
+import termios
+
+import pytest
+
+from tests.agent.test_stats_data import build_store
+from tests.conftest import aitally_cmd
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "TERM")}
+    env.update(extra)
+    return env
+
+
+def _piped(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        aitally_cmd("stats", *args), capture_output=True, text=True, env=_env(**extra), timeout=60
+    )
+
+
+def _on_tty(*args: str, cols: int = 80, **extra: str) -> str:
+    """Runs the command on a real pseudo-terminal of `cols` columns and returns what it drew."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
+    proc = subprocess.Popen(
+        aitally_cmd("stats", *args),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=_env(TERM="xterm-256color", **extra),
+        close_fds=True,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(timeout=60) == 0
+    os.close(master)
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def _fits(text: str, cols: int = 80) -> None:
+    for line in ANSI.sub("", text).splitlines():
+        assert len(line) <= cols, f"{len(line)} columns: {line!r}"
+
+
+def test_default_view_fits_80_columns_without_colour_on_a_pipe() -> None:
+    build_store()
+    done = _piped(COLUMNS="80")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "\x1b[" not in out
+    _fits(out)
+    for heading in ("Today, ", "This week, since ", "This month, ", "Active time per day"):
+        assert heading in out
+    assert "claude-code" in out and "gpt-5-codex" in out
+    sparks = out.split("Active time per day", 1)[1].splitlines()
+    claude = next(line for line in sparks if line.startswith("claude-code"))
+    # Eight sessions over three weeks: eight day columns carry a bar.
+    assert sum(ch in "▁▂▃▄▅▆▇█" for ch in claude) == 8
+
+
+def test_colour_on_a_terminal_and_never_with_no_color() -> None:
+    build_store()
+    coloured = _on_tty()
+    assert "\x1b[" in coloured
+    _fits(coloured)
+    assert "Today, " in ANSI.sub("", coloured)
+    plain = _on_tty(NO_COLOR="1")
+    assert "\x1b[" not in plain
+    _fits(plain)
+    assert ANSI.sub("", coloured) == plain
+
+
+@pytest.mark.parametrize("by", ["day", "tool", "model", "project"])
+def test_grouped_tables_fit_80_columns(by: str) -> None:
+    build_store()
+    out = _on_tty("--by", by, "--since", "30d")
+    _fits(out)
+    lines = ANSI.sub("", out).splitlines()
+    assert lines[0].startswith(f"By {by}, ")
+    assert lines[1].split()[0] == by
+    assert lines[-1 if by != "project" else -2].startswith("total")
+
+
+def test_json_keeps_its_shape_and_defaults_to_by_tool() -> None:
+    build_store()
+    data = json.loads(_piped("--json").stdout)
+    assert set(data) == {"since", "until", "by", "rows", "totals"}
+    assert data["by"] == "tool"
+    assert {r["tool"] for r in data["rows"]} == {"claude-code", "codex", "cursor", "gemini-cli"}
+    by_day = json.loads(_piped("--json", "--by", "day", "--since", "7d").stdout)
+    assert all(set(r) >= {"day", "sessions", "tokens"} for r in by_day["rows"])
+
+
+def test_without_a_store_it_says_what_to_do() -> None:
+    done = _piped()
+    assert done.returncode == 0
+    assert "aitally status" in done.stdout
+    assert json.loads(_piped("--json").stdout)["rows"] == []
+    bad = _piped("--by", "day", "--since", "last tuesday")
+    assert bad.returncode == 2
+    assert len(bad.stderr.strip().splitlines()) == 1
