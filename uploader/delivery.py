@@ -77,7 +77,9 @@ def select_batch(
         chosen: list[records.Record] = []
         gone: list[str] = []
         too_big: dict[str, str] = {}
-        for row in outbox.pending(conn, now, max_records + 64):
+        # At level aggregate, segments wait in the outbox until their day rolls up.
+        hold = "segment" if cfg.get("privacy", "level") == "aggregate" else ""
+        for row in outbox.pending(conn, now, max_records + 64, hold=hold):
             rec = records.build(conn, pol, row)
             if rec is None:
                 gone.append(row["record_id"])

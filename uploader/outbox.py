@@ -44,12 +44,18 @@ def enqueue(
 LEASE_SECONDS = 600.0
 
 
-def pending(conn: sqlite3.Connection, now: float, limit: int) -> list[sqlite3.Row]:
-    """Unclaimed rows, oldest first; a claim from a clock that has since moved back is stale too."""
+def pending(
+    conn: sqlite3.Connection, now: float, limit: int, *, hold: str = ""
+) -> list[sqlite3.Row]:
+    """Unclaimed rows of every kind but `hold`, oldest first.
+
+    A claim from a clock that has since moved back counts as stale too.
+    """
     return conn.execute(
-        "SELECT * FROM outbox WHERE claimed_at IS NULL OR claimed_at < ? OR claimed_at > ?"
+        "SELECT * FROM outbox WHERE kind != ? AND"
+        " (claimed_at IS NULL OR claimed_at < ? OR claimed_at > ?)"
         " ORDER BY enqueued_at, record_id LIMIT ?",
-        (now - LEASE_SECONDS, now + LEASE_SECONDS, limit),
+        (hold, now - LEASE_SECONDS, now + LEASE_SECONDS, limit),
     ).fetchall()
 
 

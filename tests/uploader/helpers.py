@@ -24,7 +24,6 @@ from aitally.collectors.observation import Activity, Tokens, Usage
 from aitally.uploader import credentials
 
 
-
 def make_segments(
     store: Store, n: int, *, start: float | None = None, project: str | None = None
 ) -> list[str]:
