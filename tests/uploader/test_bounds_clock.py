@@ -1,4 +1,4 @@
-"""A month offline keeps the store bound with exact drop counts; clock jumps neither stall nor spin."""
+"""A month offline keeps the store bound, drops counted exactly; clock jumps never stall or spin."""
 
 from __future__ import annotations
 
