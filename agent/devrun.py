@@ -1,10 +1,208 @@
-"""`make run`: the agent in the foreground on embedded defaults."""
+"""`make run`: the agent and, with no endpoint configured, the reference ingest on loopback."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import secrets
+import signal
+import subprocess
 import sys
+import time
+from pathlib import Path
+from types import FrameType
 
-from aitally.agent.cli import main
+from aitally.agent import config, paths
+from aitally.agent.config import ConfigError
+from aitally.agent.store import StoreError, ensure_writable_dir
+
+BIN = Path(sys.executable).parent
+# The demo shows one engineer's own data centrally, so its reports suppress no group; a
+# real deployment keeps the default minimum group size of 5.
+DEMO_MIN_GROUP = "1"
+# Closed segments reach the central dashboard within this many seconds in the demo.
+DEMO_UPLOAD_INTERVAL = "15"
+
+
+class Children:
+    """The processes `make run` started; stopped together, newest first."""
+
+    def __init__(self) -> None:
+        self.procs: list[tuple[str, subprocess.Popen[str]]] = []
+
+    def start(
+        self, name: str, argv: list[str], env: dict[str, str], **kw: object
+    ) -> subprocess.Popen[str]:
+        proc: subprocess.Popen[str] = subprocess.Popen(  # type: ignore[call-overload]
+            argv, env=env, text=True, **kw
+        )
+        self.procs.append((name, proc))
+        return proc
+
+    def wait_any(self) -> tuple[str, int] | None:
+        """Blocks until one child exits; returns its name and status."""
+        while True:
+            for name, proc in self.procs:
+                code = proc.poll()
+                if code is not None:
+                    return name, code
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for _name, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for _name, proc in reversed(self.procs):
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _central_secrets(folder: Path) -> dict[str, str]:
+    """The demo service's enroll secret and admin token, kept across runs (mode 0600)."""
+    path = folder / "secrets.json"
+    try:
+        data: dict[str, str] = json.loads(path.read_text())
+        if {"enroll_secret", "admin_token"} <= set(data):
+            return data
+    except (OSError, ValueError):
+        pass
+    data = {"enroll_secret": secrets.token_urlsafe(24), "admin_token": secrets.token_urlsafe(24)}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(data, fh)
+    return data
+
+
+def _wait_port(port_file: Path, proc: subprocess.Popen[str], timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the ingest service exited with status {proc.returncode}")
+        try:
+            return int(port_file.read_text().strip())
+        except (OSError, ValueError):
+            time.sleep(0.1)
+    raise RuntimeError("the ingest service did not start listening within a minute")
+
+
+def _ensure_enrolled(cfg: config.Config, endpoint: str, central: Path, secret: str) -> str:
+    """Enrolls once per central database; the token lands where the uploader reads it."""
+    from aitally.installer.enroll import enroll
+    from aitally.uploader import credentials
+
+    marker = central / "enrolled-token.sha256"
+    token = credentials.get_token()
+    if (
+        token
+        and marker.exists()
+        and marker.read_text() == hashlib.sha256(token.encode()).hexdigest()
+    ):
+        return credentials.store_name()
+    cfg.values["upload"]["endpoint"] = endpoint
+    done = enroll(cfg, secret, label=None)
+    token = credentials.get_token() or ""
+    marker.write_text(hashlib.sha256(token.encode()).hexdigest())
+    return done.store
+
+
+def _dashboard_url(proc: subprocess.Popen[str]) -> str:
+    assert proc.stdout is not None
+    line = proc.stdout.readline().strip()
+    return line if line.startswith("http") else "(the local dashboard did not start)"
+
+
+def run_whole_path(cfg: config.Config) -> int:
+    data = paths.data_dir()
+    central = data / "central"
+    ensure_writable_dir(central)
+    keys = _central_secrets(central)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AITALLY_INGEST_")}
+    children = Children()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        port_file = central / "port"
+        port_file.unlink(missing_ok=True)
+        ingest_db = central / "ingest.db"
+        ingest = children.start(
+            "ingest service",
+            [
+                str(BIN / "aitally-ingest"),
+                "serve",
+                "--db",
+                f"sqlite:///{ingest_db}",
+                "--port",
+                "0",
+                "--port-file",
+                str(port_file),
+                "--min-group-size",
+                DEMO_MIN_GROUP,
+                "--log-level",
+                "warning",
+            ],
+            {
+                **env,
+                "AITALLY_INGEST_ENROLL_SECRET": keys["enroll_secret"],
+                "AITALLY_INGEST_ADMIN_TOKEN": keys["admin_token"],
+            },
+        )
+        endpoint = f"http://127.0.0.1:{_wait_port(port_file, ingest)}"
+        token_store = _ensure_enrolled(cfg, endpoint, central, keys["enroll_secret"])
+        agent_env = {
+            **env,
+            "AITALLY_UPLOAD_ENDPOINT": endpoint,
+            "AITALLY_UPLOAD_INTERVAL": DEMO_UPLOAD_INTERVAL,
+        }
+        agent = children.start("agent", [str(BIN / "aitally"), "run"], agent_env)
+        dash = children.start(
+            "local dashboard",
+            [str(BIN / "aitally"), "dashboard", "--no-browser"],
+            agent_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        print(
+            "\naitally is running; Ctrl-C stops everything.\n"
+            f"  agent              pid {agent.pid}, data in {data}\n"
+            f"  local dashboard    {_dashboard_url(dash)}\n"
+            f"  central service    {endpoint}  (SQLite {ingest_db}; device token in "
+            f"{token_store})\n"
+            f"  central dashboard  {endpoint}/dashboard  (any user name; password "
+            f"{keys['admin_token']})\n"
+            f"  your own figures   {BIN / 'aitally'} stats   (and sessions, status, preview)\n"
+            "Sessions reach the central side when they close (the tool exits, or "
+            "15 minutes idle).\n",
+            flush=True,
+        )
+        name, code = children.wait_any() or ("?", 1)
+        print(f"aitally: the {name} stopped (status {code}); stopping the rest", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        children.stop()
+
+
+def main(argv: list[str]) -> int:
+    try:
+        cfg = config.load_default()
+        if cfg.get("upload", "endpoint") or argv:
+            from aitally.agent.cli import main as cli_main
+
+            return cli_main(["run", *argv])  # an endpoint is configured: the agent alone
+        return run_whole_path(cfg)
+    except (ConfigError, StoreError, RuntimeError) as exc:
+        print(f"aitally: {exc}", file=sys.stderr)
+        return 2
+
 
 if __name__ == "__main__":
-    sys.exit(main(["run", *sys.argv[1:]]))
+    sys.exit(main(sys.argv[1:]))
