@@ -61,6 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
     from aitally.ingest import jsonlog
     from aitally.ingest.app import create_app
 
+    storage = _open(args)  # a bad --db fails before anything is logged
     jsonlog.setup(args.log_level)
     settings = Settings(
         db=args.db or os.environ.get(ENV_DB, ""),
@@ -75,13 +76,14 @@ def _serve(args: argparse.Namespace) -> int:
     ):
         if not value:
             log.warning("%s is not set: its endpoints answer 401", name)
-    storage = _open(args)
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((args.host, args.port))
     except OSError as exc:
         raise StorageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    # Listening before the port is announced: early connections wait in the backlog.
+    sock.listen(2048)
     port = sock.getsockname()[1]
     if args.port_file:
         # Written after bind, renamed into place: a reader never sees a partial number.

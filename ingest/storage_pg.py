@@ -55,7 +55,8 @@ class PostgresStorage(Storage):
             return psycopg.connect(self.url, connect_timeout=10)
         except psycopg.Error as exc:
             # The message names host and database, never the password.
-            raise StorageError(f"cannot connect to PostgreSQL: {exc}".strip()) from None
+            detail = " ".join(str(exc).split())  # libpq's message spans lines
+            raise StorageError(f"cannot connect to PostgreSQL: {detail}") from None
 
     def _begin(self, conn: Any) -> Any:
         return _Cursor(conn.cursor())  # psycopg opens the transaction on first execute
