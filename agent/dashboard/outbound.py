@@ -72,6 +72,14 @@ def _policy(ctx: Context) -> str:
     )
 
 
+def _short(value: object) -> str:
+    """A long hash cut for the table; the full value is in its tooltip and in the JSON below."""
+    text = str(value) if value else "-"
+    if len(text) <= 24:
+        return h(text)
+    return f'<span title="{h(text)}">{h(text[:23])}…</span>'
+
+
 def _preview_section(ctx: Context) -> str:
     data, more, why = next_batch(ctx)
     if data is None:
@@ -85,13 +93,18 @@ def _preview_section(ctx: Context) -> str:
             h(r.get("ended_at")),
             h(f"{r.get('active_seconds', 0):g}"),
             h(human_tokens(sum(v or 0 for v in (r.get("tokens") or {}).values()))),
-            h(r.get("user") or "-"),
-            h(r.get("project") or "-"),
+            _short(r.get("user")),
+            _short(r.get("project")),
         ]
         for r in records
     ]
+    lead = (
+        ""
+        if ctx.cfg.get("upload", "endpoint")
+        else "Nothing is sent while no endpoint is set; were one set, this would go first. "
+    )
     return (
-        f"<p>{len(records)} records in the next batch, {more} more queued after it. "
+        f"<p>{lead}{len(records)} records in the next batch, {more} more queued after it. "
         "This is the request body the uploader sends (before gzip), the same JSON "
         "<code>aitally preview --json</code> prints, indented here for reading.</p>"
         + table(

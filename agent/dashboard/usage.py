@@ -92,7 +92,10 @@ def overview(ctx: Context) -> str:
         else:
             body.append("<p class=muted>nothing recorded in this range</p>")
         body.append(f"<h2>Tokens by model (last {days} days)</h2>")
-        models = sorted(data["models"].items(), key=lambda kv: -sum(v or 0 for v in kv[1].values()))
+        models = sorted(
+            ((m, t) for m, t in data["models"].items() if any(t.values())),
+            key=lambda kv: -sum(kv[1].values()),
+        )
         if models:
             rows = [(m, [float(t[k] or 0) for k in TOKEN_KINDS]) for m, t in models]
             body.append(stacked_rows(rows, KIND_LABELS, fmt=lambda v: human_tokens(round(v))))
