@@ -104,7 +104,8 @@ def test_xdg_install_start_detect_uninstall_purge(
     done = subprocess.run(
         aitally_cmd(
             "install", "--allow-root", "--endpoint", enroll_server, "--enroll-secret", GOOD_SECRET
-        ), **run  # type: ignore[call-overload]
+        ),
+        **run,  # type: ignore[call-overload]
     )
     assert done.returncode == 0, done.stderr
     desktop = home / ".config/autostart/aitally.desktop"

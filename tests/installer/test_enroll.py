@@ -1,0 +1,69 @@
+"""`aitally enroll` against a real HTTP server on loopback; the token goes where uploads read it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from aitally.uploader import credentials
+from tests.conftest import aitally_cmd
+from tests.installer.conftest import GOOD_SECRET, TOKEN, _Handler, free_port
+
+
+def _enroll(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        aitally_cmd("enroll", *args), capture_output=True, text=True, timeout=60, env=os.environ
+    )
+
+
+def test_enroll_stores_the_token_0600_and_the_endpoint(home: Path, enroll_server: str) -> None:
+    done = _enroll("--endpoint", enroll_server, "--enroll-secret", GOOD_SECRET)
+    assert done.returncode == 0, done.stderr
+    assert "device dev-1" in done.stdout and "file:" in done.stdout
+    assert credentials.get_token() == TOKEN
+    assert oct(credentials.token_file().stat().st_mode & 0o777) == "0o600"
+    assert _Handler.seen[-1]["device_label"] is None  # no hostname unless asked
+    assert set(_Handler.seen[-1]) == {"enroll_secret", "device_label", "agent_version"}
+    assert enroll_server in Path(os.environ["AITALLY_CONFIG"]).read_text()
+    # The secret is spent on the wire only: nothing aitally wrote keeps it.
+    for path in [
+        *Path(os.environ["AITALLY_DATA_DIR"]).rglob("*"),
+        Path(os.environ["AITALLY_CONFIG"]),
+    ]:
+        if path.is_file():
+            assert b"CANARY" not in path.read_bytes(), path
+
+
+def test_wrong_secret_is_one_line_exit_2(home: Path, enroll_server: str) -> None:
+    done = _enroll("--endpoint", enroll_server, "--enroll-secret", "wrong")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "refused (401)" in done.stderr
+    assert credentials.get_token() is None
+
+
+def test_unreachable_endpoint_names_the_fix(home: Path) -> None:
+    done = _enroll("--endpoint", f"http://127.0.0.1:{free_port()}", "--enroll-secret", "x")
+    assert done.returncode == 2 and "cannot connect" in done.stderr
+    assert "upload.endpoint" in done.stderr
+
+
+def test_untrusted_certificate_then_trusted_with_ca_bundle(
+    home: Path, tls_server: tuple[str, Path]
+) -> None:
+    url, cert = tls_server
+    done = _enroll("--endpoint", url, "--enroll-secret", GOOD_SECRET)
+    assert done.returncode == 2 and "not trusted" in done.stderr and "ca_bundle" in done.stderr
+    with Path(os.environ["AITALLY_CONFIG"]).open("a") as fh:
+        fh.write(f'ca_bundle = "{cert}"\n')  # appended to the [upload] table enroll wrote
+    done = _enroll("--enroll-secret", GOOD_SECRET)
+    assert done.returncode == 0, done.stderr
+    assert credentials.get_token() == TOKEN
+
+
+def test_token_given_directly(home: Path) -> None:
+    done = _enroll("--token", "issued-by-it-42")
+    assert done.returncode == 0, done.stderr
+    assert credentials.get_token() == "issued-by-it-42"
+    assert _enroll("--token", "has space").returncode == 2
+    assert "--enroll-secret" in _enroll().stderr
