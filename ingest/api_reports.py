@@ -41,7 +41,7 @@ async def _answer(
     except reports.ReportError as exc:
         return problem(400, str(exc))
     if fmt == "csv":
-        return PlainTextResponse(reports.to_csv(doc["rows"]), media_type="text/csv")
+        return PlainTextResponse(reports.to_csv(doc), media_type="text/csv")
     return JSONResponse(doc)
 
 

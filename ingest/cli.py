@@ -146,7 +146,7 @@ def _report(args: argparse.Namespace) -> int:
     else:
         doc = reports.levels(storage, args.recipe, args.until, args.tool, k)
     if args.format == "csv":
-        sys.stdout.write(reports.to_csv(doc["rows"]))
+        sys.stdout.write(reports.to_csv(doc))
     else:
         print(json.dumps(doc, indent=2))
     return 0

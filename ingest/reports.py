@@ -115,6 +115,7 @@ def adoption(
     return _meta(
         "adoption",
         k,
+        columns=["period", "tool", "org_unit", "active_users"],
         granularity=granularity,
         since=start.isoformat(),
         until=end.isoformat(),
@@ -184,8 +185,17 @@ def usage(
                         "tokens": _token_fields(g.sums),
                     }
                 )
+    columns = ["period", "tool", "people", "active_seconds", "sessions", "turns"]
+    columns += [f"tokens.{kind}" for kind in TOKEN_KINDS]
     return _meta(
-        "usage", k, granularity=granularity, since=s, until=e, rows=tool_rows, models=model_rows
+        "usage",
+        k,
+        columns=columns,
+        granularity=granularity,
+        since=s,
+        until=e,
+        rows=tool_rows,
+        models=model_rows,
     )
 
 
@@ -278,6 +288,7 @@ def levels(
     return _meta(
         "levels",
         k,
+        columns=["org_unit", "people", *names],
         recipe=recipe,
         recipe_version=RECIPES[recipe]["version"],
         definition=RECIPES[recipe]["definition"],
@@ -300,14 +311,11 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
-    """Rows flattened (tokens.input, ...) under one header line."""
-    flat = [_flat(r) for r in rows]
-    header: list[str] = []
-    for r in flat:
-        header += [k for k in r if k not in header]
+def to_csv(doc: dict[str, Any]) -> str:
+    """The report's rows flattened (tokens.input, ...) under its header line."""
+    flat = [_flat(r) for r in doc["rows"]]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=header, lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=doc["columns"], lineterminator="\n")
     writer.writeheader()
     writer.writerows(flat)
     return buf.getvalue()

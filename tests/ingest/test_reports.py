@@ -1,0 +1,185 @@
+"""Reports through the real service and CLI: groups under 5 never shown, nor derivable."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import subprocess
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aitally.ingest.suppress import ALL, OTHER, Group, merge_small, total
+from tests.ingest.builders import batch, record
+from tests.ingest.conftest import Server, ingest_cmd
+
+TODAY = dt.datetime.now(dt.UTC).date()
+LAST_WEEK = TODAY - dt.timedelta(days=TODAY.weekday() + 5)  # Wednesday of the last full week
+# eng 6, sales 7, ops 2 people on claude-code; 3 of sales also on codex, 5 on gemini-cli.
+PEOPLE = {
+    f"hmac:k:{i:032x}": org for i, org in enumerate(["eng"] * 6 + ["sales"] * 7 + ["ops"] * 2)
+}
+
+
+def _populate(server: Server) -> None:
+    _, token = server.enroll()
+    records = []
+    for i, (person, org) in enumerate(PEOPLE.items()):
+        weeks = 1 + i % 12  # different consistency levels
+        for w in range(weeks):
+            records.append(
+                record(
+                    day=LAST_WEEK - dt.timedelta(weeks=w),
+                    user=person,
+                    org_unit=org,
+                    active=600.0 * (i + 1),
+                    n_tokens=100 * (i + 1),
+                )
+            )
+    sales = [p for p, org in PEOPLE.items() if org == "sales"]
+    records += [
+        record(day=LAST_WEEK, user=p, org_unit="sales", tool="codex", model="gpt-5")
+        for p in sales[:3]
+    ]
+    records += [
+        record(day=LAST_WEEK, user=p, org_unit="sales", tool="gemini-cli", model="gemini-2.5-pro")
+        for p in sales[:5]
+    ]
+    # A pause record is not usage; a presence-only segment is not activity.
+    records.append(record(day=LAST_WEEK, kind="pause", tool="aitally", user="hmac:k:pause"))
+    records.append(
+        record(
+            day=LAST_WEEK,
+            user="hmac:k:idle",
+            active=0,
+            turns=0,
+            tokens=None,
+            models={},
+            org_unit="ops",
+        )
+    )
+    for i in range(0, len(records), 500):
+        assert server.post(token, batch(records[i : i + 500])).status_code == 200
+
+
+def _get(server: Server, path: str) -> dict[str, Any]:
+    r = server.admin("GET", path)
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def test_adoption_suppresses_and_balances(fresh_server: Server) -> None:
+    _populate(fresh_server)
+    doc = _get(fresh_server, f"/v1/reports/adoption?granularity=week&since={LAST_WEEK}")
+    assert doc["min_group_size"] == 5 and doc["since"] <= LAST_WEEK.isoformat()
+    week = (LAST_WEEK - dt.timedelta(days=LAST_WEEK.weekday())).isoformat()
+    rows = [r for r in doc["rows"] if r["period"] == week]
+    cc = {r["org_unit"]: r["active_users"] for r in rows if r["tool"] == "claude-code"}
+    # ops (2) merged into (other), which then takes the smallest shown group (eng, 6).
+    assert cc == {"sales": 7, OTHER: 8, ALL: 15}
+    assert not any(r["tool"] == "codex" for r in doc["rows"])  # 3 people: never shown
+    assert {r["org_unit"] for r in rows if r["tool"] == "gemini-cli"} == {"sales", ALL}
+    assert all(r["active_users"] >= 5 for r in doc["rows"])
+    for tool in {r["tool"] for r in rows}:  # total minus shown rows leaves nothing hidden
+        shown = [r["active_users"] for r in rows if r["tool"] == tool and r["org_unit"] != ALL]
+        assert sum(shown) == next(
+            r["active_users"] for r in rows if r["tool"] == tool and r["org_unit"] == ALL
+        )
+    text = fresh_server.admin("GET", f"/v1/reports/adoption?since={LAST_WEEK}&format=csv").text
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert table and set(table[0]) == {"period", "tool", "org_unit", "active_users"}
+    assert "ops" not in text and "eng" not in text and "codex" not in text
+
+
+def test_usage_and_levels(fresh_server: Server) -> None:
+    _populate(fresh_server)
+    usage = _get(fresh_server, f"/v1/reports/usage?granularity=month&since={LAST_WEEK}")
+    period = LAST_WEEK.replace(day=1).isoformat()
+    tools = {r["tool"]: r for r in usage["rows"] if r["period"] == period}
+    assert set(tools) == {"claude-code", OTHER, ALL}  # codex (3) merged with gemini (5)
+    summed = sum(r["tokens"]["input"] for k, r in tools.items() if k != ALL)
+    assert summed == tools[ALL]["tokens"]["input"]
+    models = {(r["tool"], r["model"]) for r in usage["models"]}
+    assert models == {("claude-code", "claude-sonnet-4")}
+    assert all(r["people"] >= 5 for r in usage["rows"] + usage["models"])
+
+    volume = _get(fresh_server, f"/v1/reports/levels?recipe=volume&as_of={TODAY}")
+    assert volume["recipe_version"] == "volume-v1"
+    by_org = {r["org_unit"]: r for r in volume["rows"]}
+    assert set(by_org) == {"sales", OTHER, ALL}
+    whole = by_org[ALL]
+    assert whole["people"] == 16  # 15 active plus the presence-only person
+    assert sum(whole[level] for level in volume["levels"]) == 16 and whole["none"] == 1
+    assert whole["heavy"] >= 3 and volume["thresholds"]["p75_seconds"] > 0
+    consistency = _get(fresh_server, f"/v1/reports/levels?recipe=consistency&as_of={TODAY}")
+    assert consistency["recipe_version"] == "consistency-v1"
+    c_whole = next(r for r in consistency["rows"] if r["org_unit"] == ALL)
+    assert c_whole["consistent"] >= 1 and c_whole["occasional"] >= 1
+    # The CLI reads the same database and gives the same answer.
+    out = subprocess.run(
+        ingest_cmd(
+            "report",
+            "levels",
+            "--db",
+            fresh_server.db,
+            "--until",
+            TODAY.isoformat(),
+            "--recipe",
+            "consistency",
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(out.stdout)["rows"] == consistency["rows"]
+
+
+def test_reports_need_admin_and_valid_params(shared_server: Server) -> None:
+    s = shared_server
+    _, token = s.enroll()
+    r = s.http.get(s.url + "/v1/reports/adoption", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401
+    for bad in (
+        "granularity=year",
+        "since=yesterday",
+        "since=2026-02-30",
+        "since=2026-12-01&until=2026-01-01",
+    ):
+        r = s.admin("GET", f"/v1/reports/adoption?{bad}")
+        assert r.status_code == 400 and r.json()["error"], bad
+
+
+@given(st.lists(st.sets(st.integers(0, 30), max_size=12), max_size=8), st.integers(1, 6))
+def test_merge_small_never_isolates_a_small_group(people: list[set[int]], k: int) -> None:
+    # People in disjoint groups (as org units are): shown rows and the total must never
+    # leave a remainder of fewer than k people.
+    seen: set[int] = set()
+    groups = []
+    for i, members in enumerate(people):
+        members = members - seen
+        seen |= members
+        groups.append(Group(f"g{i}", {str(m) for m in members}))
+    shown = merge_small(groups, k)
+    assert all(len(g.persons) >= k for g in shown)
+    whole = total(groups, k)
+    shown_people = set().union(*(g.persons for g in shown)) if shown else set()
+    if whole is not None:
+        remainder = whole.persons - shown_people
+        assert not remainder, "the total would reveal merged-away people"
+    else:
+        assert len(seen) < k
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_cli_report_formats(shared_server: Server, fmt: str) -> None:
+    done = subprocess.run(
+        ingest_cmd("report", "usage", "--db", shared_server.db, "--format", fmt),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip()
