@@ -29,7 +29,8 @@ class UploadService:
         self.rng = random.Random()
         self._kick = threading.Event()
         self._stop = threading.Event()
-        self._first_done = threading.Event()
+        self._steps = 0
+        self._final = False  # the agent stops before the first pass: make it, then end
         self._thread = threading.Thread(target=self._run, name="aitally-upload", daemon=True)
         self._last: PassResult | None = None
         self.problems = RateLimited(log)
@@ -38,17 +39,22 @@ class UploadService:
         self._thread.start()
 
     def step(self, now: float) -> None:
-        # The first tick has applied its observations: the first pass may start.
-        self._kick.set()
+        # The first pass waits for the second tick: by then the first tick has closed
+        # everything it found, including what other collectors applied after this step.
+        self._steps += 1
+        if self._steps >= 2:
+            self._kick.set()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._kick.set()
         up = self.cfg.section("upload")
         grace = up["shutdown_grace"]
-        if not self._first_done.is_set():
-            # `run --once`: the one pass it promises may take a full request to finish.
+        if not self._kick.is_set():
+            # `run --once` (or a stop before the second tick): the one pass it promises
+            # runs now, whole, and may take a full request to finish.
+            self._final = True
             grace += up["connect_timeout"] + up["read_timeout"]
+        self._stop.set()
+        self._kick.set()
         self._thread.join(grace)
         if self._thread.is_alive():
             log.info("upload in flight abandoned at shutdown; its records stay queued")
@@ -63,23 +69,25 @@ class UploadService:
         try:
             with store.transaction() as conn:
                 outbox.release(conn)  # claims of a killed predecessor go back to the queue
+            if self._final:
+                self._pass(store, threading.Event())  # not interrupted by the stop itself
+                return
             while True:
-                delay = self._pass(store)
-                self._first_done.set()
+                delay = self._pass(store, self._stop)
                 if self._stop.is_set() or self._sleep(delay):
                     break
         except Exception:
             log.exception("upload thread failed; uploads stop until the agent restarts")
         finally:
-            self._first_done.set()
             store.close()
 
-    def _pass(self, store: Store) -> float:
+    def _pass(self, store: Store, stop: threading.Event) -> float:
         """One pass; returns seconds until the next."""
         up = self.cfg.section("upload")
         interval: float = up["interval"] * self.rng.uniform(1 - up["jitter"], 1 + up["jitter"])
         try:
-            result = Delivery(self.cfg, store, sinks.make_sinks(self.cfg), self.rng).run(self._stop)
+            targets = sinks.make_sinks(self.cfg)
+            result = Delivery(self.cfg, store, targets, self.rng).run(stop)
         except sinks.NotReady as exc:
             self.problems.warning("ready", "uploads not possible: %s", exc)
             return interval
