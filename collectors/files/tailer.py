@@ -25,10 +25,11 @@ MAX_LINE = 16 << 20
 # crash re-reads little and a live append is not held up behind a long backfill batch.
 BATCH_LINES = 2000
 BATCH_BYTES = 8 << 20
+BATCH_FILES = 200
 # Whole-file formats bigger than this are skipped (counted) rather than parsed.
 MAX_SNAPSHOT = 64 << 20
 
-LINE, SKIP, RESUME = 0, 1, 2
+LINE, SKIP, RESUME, TOO_LONG = 0, 1, 2, 3
 
 
 def complete_lines(
@@ -36,8 +37,8 @@ def complete_lines(
 ) -> Iterator[tuple[int, bytes, int]]:
     """(LINE, line, end) per \\n-terminated line from offset; the unterminated rest waits.
 
-    An over-long line yields SKIP (with the offset reached) until its end, then RESUME;
-    `skipping` continues a skip that a previous pass left unfinished.
+    An over-long line yields TOO_LONG when it lies in one read, else SKIP (with the offset
+    reached) until its end, then RESUME; `skipping` continues a skip left unfinished.
     """
     fh.seek(offset)
     pos = offset  # file offset of buf[0]
@@ -63,7 +64,10 @@ def complete_lines(
             nl = find(b"\n", start)
             if nl < 0:
                 break
-            yield LINE, buf[start:nl], pos + nl + 1
+            if nl - start > max_line:
+                yield TOO_LONG, b"", pos + nl + 1
+            else:
+                yield LINE, buf[start:nl], pos + nl + 1
             start = nl + 1
         pos += start
         buf = buf[start:]
@@ -106,6 +110,14 @@ class Tailer:
         self.max_line = max_line
         self.problems = RateLimited(log)
         self.positions: dict[str, Position] = {}
+        self._ident: set[tuple[int | None, int | None]] = set()
+        self._ident_stale = True
+        # Observations, positions and counters not yet committed (deferred: many small
+        # files share one transaction during a catch-up).
+        self.defer = False
+        self._obs: list[Observation] = []
+        self._pos: list[FilePosition] = []
+        self._counters: list[tuple[str, str, int]] = []
         for r in self.conn.execute("SELECT * FROM file_positions"):
             try:
                 state = json.loads(r["state"]) if r["state"] else {}
@@ -116,9 +128,19 @@ class Tailer:
             )
 
     # -- bookkeeping --------------------------------------------------------------------
+    def _identities(self) -> set[tuple[int | None, int | None]]:
+        # Kept up to date as positions are added, rebuilt only after one went away: adoption
+        # is checked for every new file.
+        if self._ident_stale:
+            self._ident = {(p.dev, p.ino) for p in self.positions.values()}
+            self._ident_stale = False
+        return self._ident
+
     def forget(self, path: str) -> None:
         """A deleted file: its position goes (a new file at that path starts from zero)."""
         if self.positions.pop(path, None) is not None:
+            self.flush()
+            self._ident_stale = True
             with self.sessionizer.store.transaction() as conn:
                 conn.execute("DELETE FROM file_positions WHERE path = ?", (path,))
 
@@ -126,7 +148,9 @@ class Tailer:
         """A renamed or rotated file keeps its position: same identity, old path gone."""
         for old, p in self.positions.items():
             if (p.dev, p.ino) == (dev, ino) and p.offset <= size and not os.path.exists(old):
+                self.flush()
                 del self.positions[old]
+                self._ident_stale = True
                 with self.sessionizer.store.transaction() as conn:
                     conn.execute("UPDATE file_positions SET path = ? WHERE path = ?", (path, old))
                 return p
@@ -151,9 +175,20 @@ class Tailer:
             counters.append(("drift", pos.tool, drift))
         state = json.dumps(pos.state, separators=(",", ":")) if pos.state else None
         fp = FilePosition(path, pos.tool, pos.offset, pos.dev, pos.ino, pos.size, pos.mtime, state)
-        self.sessionizer.apply(obs, positions=[fp], counters=counters)
+        self._obs += obs
+        self._pos.append(fp)
+        self._counters += counters
         out.observations += len(obs)
         out.skipped.clear()
+        if not self.defer or len(self._obs) >= BATCH_LINES or len(self._pos) >= BATCH_FILES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Commit what is pending: observations together with the positions that produced them."""
+        if self._pos or self._obs or self._counters:
+            obs, pos, counters = self._obs, self._pos, self._counters
+            self._obs, self._pos, self._counters = [], [], []
+            self.sessionizer.apply(obs, positions=pos, counters=counters)
 
     # -- one file -----------------------------------------------------------------------
     def process(
@@ -178,7 +213,7 @@ class Tailer:
             )
             return out
         pos = self.positions.get(key)
-        if pos is None:
+        if pos is None and (st.st_dev, st.st_ino) in self._identities():
             pos = self._adopt(key, st.st_dev, st.st_ino, st.st_size)
         if pos is not None and (pos.dev, pos.ino) != (st.st_dev, st.st_ino):
             pos = None  # replaced by a new file under the same name: read it from the start
@@ -193,11 +228,13 @@ class Tailer:
             ):
                 pos.offset, pos.size, pos.mtime = st.st_size, st.st_size, st.st_mtime
                 self.positions[key] = pos
+                self._ident.add((pos.dev, pos.ino))
                 self._save(key, pos, [], out, 0, None)
                 return out
         elif pos.size == st.st_size and pos.mtime == st.st_mtime and adapter.kind != "sqlite":
             return out  # unchanged
         self.positions[key] = pos
+        self._ident.add((pos.dev, pos.ino))
         try:
             if adapter.kind == "lines":
                 self._lines(key, path, rel, adapter, pos, st.st_size, st.st_mtime, out, cutoff)
@@ -247,6 +284,8 @@ class Tailer:
                     pos.state["skip"] = True
                 elif event == RESUME:
                     pos.state.pop("skip", None)
+                elif event == TOO_LONG:
+                    out.skip("line_too_long")
                 elif any(m in raw for m in markers):
                     lines += 1
                     obs.extend(self._parse(raw, rel, adapter, fst, out))

@@ -218,13 +218,18 @@ class FileCollector:
         bar = Progress(sum(max(0, t[0]) for t in todo), enabled=progress)
         total = Outcome()
         cutoff = self._cutoff()
-        for _, p, rel, a in sorted(todo, key=lambda t: str(t[1])):
-            if self._stop.is_set():
-                break
-            out = self.tailer.process(p, rel, a, cutoff=cutoff)
-            total.bytes += out.bytes
-            total.observations += out.observations
-            bar.advance(out.bytes)
+        self.tailer.defer = True
+        try:
+            for _, p, rel, a in sorted(todo, key=lambda t: str(t[1])):
+                if self._stop.is_set():
+                    break
+                out = self.tailer.process(p, rel, a, cutoff=cutoff)
+                total.bytes += out.bytes
+                total.observations += out.observations
+                bar.advance(out.bytes)
+            self.tailer.flush()
+        finally:
+            self.tailer.defer = False
         for gone in [k for k in self.tailer.positions if k not in seen]:
             if not os.path.exists(gone):
                 self.tailer.forget(gone)

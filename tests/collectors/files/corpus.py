@@ -29,6 +29,7 @@ _ID = re.compile(
     r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}|(?:msg|req|toolu)_[0-9a-f]{4,})[0-9a-f]{8}"
 )
 MARK = "\x00\x00\x00\x00"
+SID = "\x01\x01\x01\x01"
 
 
 def layout(home: Path) -> None:
@@ -47,26 +48,33 @@ def layout(home: Path) -> None:
 
 
 def templates() -> list[tuple[str, str]]:
-    """(sample session id, file text with each id's tail replaced by a marker)."""
+    """(sample session id, file text: the session id -> SID, other ids' tails -> MARK)."""
     out = []
     for f in sorted(CLAUDE.glob("*.jsonl")):
-        out.append((f.stem, _ID.sub(lambda m: m.group(1) + MARK, f.read_text())))
+        text = f.read_text().replace(f.stem, SID)
+        out.append((f.stem, _ID.sub(lambda m: m.group(1) + MARK, text)))
     return out
+
+
+def render(text: str, sid: str, copy: int, repeat: int = 1) -> str:
+    """One session file: the sample's lines `repeat` times over, each time with fresh ids."""
+    body = text.replace(SID, sid)
+    return "".join(body.replace(MARK, f"{copy:04x}{r:04x}") for r in range(repeat))
 
 
 def session_id(template_sid: str, copy: int) -> str:
     return template_sid[:-8] + f"{copy:08x}"
 
 
-def write_claude_copies(projects: Path, copies: int, *, start: int = 0) -> dict[str, str]:
+def write_claude_copies(projects: Path, copies: int, *, repeat: int = 1) -> dict[str, str]:
     """`copies` sessions per sample file, each its own file; returns new id -> sample id."""
     folder = projects / "-home-dev-src-generated"
     folder.mkdir(parents=True, exist_ok=True)
     made = {}
     for sid, text in templates():
-        for i in range(start, start + copies):
+        for i in range(copies):
             new = session_id(sid, i + 1)
-            (folder / f"{new}.jsonl").write_text(text.replace(MARK, f"{i + 1:08x}"))
+            (folder / f"{new}.jsonl").write_text(render(text, new, i + 1, repeat))
             made[new] = sid
     return made
 

@@ -42,12 +42,12 @@ def run(
     )
 
 
-def scan_for(root: Path, pattern: bytes | None = None) -> list[str]:
+def scan_for(root: Path, pattern: bytes | None = None, only: str = "") -> list[str]:
     """Files under root whose bytes contain a canary marker (SQLite, WAL and logs included)."""
     from tests.collectors.files.corpus import CANARY
 
     hits = []
-    for p in root.rglob("*"):
+    for p in root.rglob(f"{only}*"):
         if p.is_file():
             data = p.read_bytes()
             if (pattern in data) if pattern else CANARY.search(data):

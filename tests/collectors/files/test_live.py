@@ -1,0 +1,64 @@
+"""A running agent: appended lines show within 2 s; a half-written line waits for its end."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.collectors.files import corpus
+from tests.collectors.files.helpers import env_for, run
+from tests.conftest import aitally_cmd
+
+
+def _totals(home: Path) -> dict:
+    out = run(home, "sessions", "--json", "--tool", "claude-code")
+    return corpus.totals(corpus.load(out.stdout)) if out.returncode == 0 else {}
+
+
+def _wait(home: Path, sid: str, want: tuple, limit: float) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if _totals(home).get(("claude-code", sid)) == want:
+            return time.monotonic() - start
+        time.sleep(0.05)
+    raise AssertionError(f"{sid}: {_totals(home).get(('claude-code', sid))} != {want}")
+
+
+def test_appended_lines_show_within_two_seconds(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    projects = home / ".claude" / "projects"
+    (sid, text), *_ = corpus.templates()
+    new = corpus.session_id(sid, 0xBEEF)
+    lines = corpus.render(text, new, 0xBEEF).splitlines(keepends=True)
+    target = projects / "-p" / f"{new}.jsonl"
+    target.parent.mkdir(parents=True)
+    target.write_text("")
+    agent = subprocess.Popen(
+        aitally_cmd("run"), env=env_for(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            st = run(home, "status", "--json")
+            if st.returncode == 0 and json.loads(st.stdout).get("file_collectors", {}).get("roots"):
+                break
+            time.sleep(0.1)
+        want = corpus.TRUE_TOTALS[("claude-code", sid)]
+        # Everything but the last reply, whose line is cut in the middle.
+        head, last = "".join(lines[:-2]), lines[-2]
+        with target.open("a") as fh:
+            fh.write(head + last[:40])
+        seconds_first = _wait(home, new, (3195, 329, 19370, 981, None), 2.0)
+        time.sleep(0.5)  # the cut line must not count until its end is written
+        assert _totals(home)[("claude-code", new)] == (3195, 329, 19370, 981, None)
+        with target.open("a") as fh:
+            fh.write(last[40:] + lines[-1])
+        seconds = _wait(home, new, want, 2.0)
+        assert seconds_first < 2.0 and seconds < 2.0
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        _, err = agent.communicate(timeout=30)
+    assert agent.returncode == 0, err.decode()[-2000:]

@@ -1,0 +1,132 @@
+"""The tailing engine on real files and the real store: lines, positions, identity changes."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from aitally.agent import reports
+from aitally.agent.sessionizer import Sessionizer
+from aitally.agent.store import Store
+from aitally.collectors.files.adapters.claude_code import ClaudeCode
+from aitally.collectors.files.tailer import LINE, RESUME, SKIP, Tailer, complete_lines
+
+T = "2026-11-25T10:00:{:02d}.000Z"
+
+
+def reply(i: int, out: int = 10) -> str:
+    msg = {"id": f"msg_{i}", "model": "m", "usage": {"input_tokens": 1, "output_tokens": out}}
+    obj = {"type": "assistant", "timestamp": T.format(i % 60), "sessionId": "S", "message": msg}
+    obj["requestId"] = f"req_{i}"
+    return json.dumps(obj) + "\n"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "s.db")
+
+
+def run(store: Store, path: Path, tailer: Tailer | None = None) -> Tailer:
+    tailer = tailer or Tailer(Sessionizer(store))
+    tailer.process(path, PurePosixPath("projects", "p", path.name), ClaudeCode())
+    return tailer
+
+
+def output(store: Store) -> int:
+    return sum((s["tokens"] or {}).get("output") or 0 for s in reports.sessions(store.conn))
+
+
+def test_complete_lines_waits_for_the_end_of_a_line() -> None:
+    fh = io.BytesIO(b"a\nbb\ncc")
+    assert list(complete_lines(fh, 0, False)) == [(LINE, b"a", 2), (LINE, b"bb", 5)]
+    assert list(complete_lines(fh, 5, False)) == []
+
+
+def test_an_overlong_line_is_skipped_in_pieces_never_held_whole() -> None:
+    data = b"x" * 50 + b"\n" + b"y" * 10 + b"\nok\n"
+    events = list(complete_lines(io.BytesIO(data), 0, False, max_line=20, chunk=8))
+    assert (LINE, b"y" * 10, 62) in events and (LINE, b"ok", 65) in events
+    assert events[0][0] == SKIP and any(e[0] == RESUME for e in events)
+    # A skip interrupted by the end of the file continues on the next pass.
+    assert list(complete_lines(io.BytesIO(b"zzzz\nok\n"), 0, True)) == [
+        (RESUME, b"", 5),
+        (LINE, b"ok", 8),
+    ]
+
+
+def test_positions_survive_a_restart_and_nothing_counts_twice(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "S.jsonl"
+    f.write_text(reply(1) + reply(2) + reply(3)[:30])
+    run(store, f)
+    assert output(store) == 20
+    run(store, f)  # a new Tailer reads its positions from the store
+    assert output(store) == 20
+    with f.open("a") as fh:
+        fh.write(reply(3)[30:])
+    run(store, f)
+    assert output(store) == 30
+
+
+def test_truncation_replacement_and_deletion(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "S.jsonl"
+    f.write_text(reply(1) + reply(2))
+    tailer = run(store, f)
+    f.write_text(reply(4))  # truncated below the position: read again from the start
+    run(store, f, tailer)
+    assert output(store) == 30
+    new = tmp_path / "new"
+    new.write_text(reply(5) + reply(6) + reply(7))
+    os.replace(new, f)  # replaced: another file under the same name
+    run(store, f, tailer)
+    assert output(store) == 60
+    f.unlink()
+    run(store, f, tailer)
+    assert store.conn.execute("SELECT COUNT(*) FROM file_positions").fetchone()[0] == 0
+
+
+def test_a_renamed_file_keeps_its_position(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "S.jsonl"
+    f.write_text(reply(1) + reply(2))
+    tailer = run(store, f)
+    moved = tmp_path / "S2.jsonl"
+    os.rename(f, moved)
+    with moved.open("a") as fh:
+        fh.write(reply(3))
+    run(store, moved, tailer)
+    assert output(store) == 30
+    assert [r[0] for r in store.conn.execute("SELECT path FROM file_positions")] == [str(moved)]
+
+
+def test_a_huge_line_is_counted_and_reading_goes_on(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "S.jsonl"
+    f.write_text(reply(1) + '{"type":"user","x":"' + "a" * 5000 + '"}\n' + reply(2))
+    tailer = Tailer(Sessionizer(store), max_line=1000)
+    run(store, f, tailer)
+    assert output(store) == 20
+    assert store.counters("file_skipped") == {"claude-code:line_too_long": 1}
+
+
+def test_bad_lines_are_counted_by_reason(store: Store, tmp_path: Path) -> None:
+    f = tmp_path / "S.jsonl"
+    f.write_bytes(b'{"usage": \xff\xfe}\n{"usage": nope\n' + reply(1).encode() + b'["usage"]\n')
+    run(store, f)
+    assert output(store) == 10
+    assert store.counters("file_skipped") == {
+        "claude-code:invalid_utf8": 1,
+        "claude-code:bad_json": 1,
+    }
+    assert store.counters("parse_error") == {"claude-code": 2}
+    assert store.counters("drift") == {"claude-code": 1}
+
+
+def test_streaming_placeholder_then_final_figures_count_the_final(
+    store: Store, tmp_path: Path
+) -> None:
+    f = tmp_path / "S.jsonl"
+    f.write_text(reply(1, out=2) + reply(1, out=187) + reply(1, out=187))
+    run(store, f)
+    assert output(store) == 187
