@@ -48,7 +48,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
             r["started_at"],
             r["ended_at"],
             f"{r['active_seconds']:g}",
-            sum(v or 0 for v in (r["tokens"] or {}).values()),
+            str(sum(v or 0 for v in (r["tokens"] or {}).values())),
             r["user"] or "-",
             r["project"] or "-",
         ]

@@ -1,0 +1,102 @@
+"""OTLP payloads checked against the official protobuf schema; the upload and preview commands."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+
+from google.protobuf import json_format
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+
+from aitally.uploader import otlp, sinks
+from aitally.uploader.delivery import Delivery
+from tests.conftest import aitally_cmd
+from tests.uploader.helpers import make_segments, open_store, receiver, write_config
+
+
+def test_otlp_sink_posts_valid_export_logs_requests():
+    with receiver() as server:
+        server.path = "/v1/logs"
+        bodies: list[bytes] = []
+        original = server.handle
+
+        def handle(h):
+            # An OTel Collector answers {} (or partialSuccess) to a valid request.
+            raw = h.rfile.read(int(h.headers["Content-Length"]))
+            bodies.append(gzip.decompress(raw))
+            server._reply(h, 200, b"{}", "application/json")
+
+        server.handle = handle
+        cfg = write_config(f'[upload]\notlp_endpoint = "{server.url}/v1/logs"')
+        store = open_store()
+        make_segments(store, 3, project="CANARY-project")
+        result = Delivery(cfg, store, sinks.make_sinks(cfg)).run()
+        assert result.outcome == "done" and result.acked == 3
+        assert original is not None
+    msg = json_format.Parse(bodies[0], ExportLogsServiceRequest())
+    logs = msg.resource_logs[0].scope_logs[0].log_records
+    assert len(logs) == 3
+    attrs = {a.key: a.value for a in logs[0].attributes}
+    assert attrs["gen_ai.provider.name"].string_value == "anthropic"
+    assert attrs["gen_ai.usage.input_tokens"].int_value == 10
+    assert attrs["gen_ai.usage.cache_creation.input_tokens"].int_value == 40
+    assert attrs["gen_ai.request.model"].string_value == "claude-x"
+    assert "gen_ai.usage.reasoning.output_tokens" not in attrs  # not recorded: absent, not 0
+    resource = {a.key: a.value for a in msg.resource_logs[0].resource.attributes}
+    assert resource["user.hash"].string_value.startswith("hmac:")
+    assert logs[0].time_unix_nano > 0 and logs[0].event_name == "aitally.segment"
+    assert b"CANARY" not in bodies[0]
+
+
+def test_export_request_round_trips_through_protobuf():
+    rec = {
+        "record_id": "r1", "kind": "daily_total", "tool": "codex", "surface": None,
+        "tool_version": None, "started_at": "2026-11-24T00:00:00Z",
+        "ended_at": "2026-11-25T00:00:00Z", "active_seconds": 12, "present_seconds": 0,
+        "turns": 3, "sessions": 2, "tokens": None, "models": {}, "signals": ["transcript"],
+        "project": None, "user": None, "device": None, "org_unit": "eng",
+    }  # fmt: skip
+    raw = otlp.export_request([rec], {"queue_depth": 1}, 1.0)
+    msg = json_format.Parse(raw, ExportLogsServiceRequest())
+    again = json_format.MessageToDict(msg)
+    assert again["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]["eventName"] == (
+        "aitally.daily_total"
+    )
+
+
+def test_upload_without_endpoint_is_a_usage_error():
+    done = subprocess.run(aitally_cmd("upload"), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "upload.endpoint" in done.stderr
+
+
+def test_upload_command_delivers_and_status_reports_it():
+    from aitally.uploader import credentials
+
+    with receiver() as server:
+        credentials.set_token("tok")
+        write_config(f'[upload]\nendpoint = "{server.url}"')
+        store = open_store()
+        ids = make_segments(store, 6)
+        store.close()
+        done = subprocess.run(aitally_cmd("upload"), capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert "6 records delivered" in done.stdout
+        assert sorted(server.records) == sorted(ids)
+        status = subprocess.run(
+            aitally_cmd("status", "--json"), capture_output=True, text=True, timeout=60
+        )
+        data = json.loads(status.stdout)
+        assert data["upload"]["last_upload"] and data["upload"]["dead_letters"] == 0
+        assert data["upload"]["credential_store"].startswith("file:")
+        assert data["queue_depth"] == 0
+
+
+def test_preview_table_names_the_policy():
+    write_config("")
+    store = open_store()
+    make_segments(store, 2)
+    store.close()
+    shown = subprocess.run(aitally_cmd("preview"), capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0 and "policy pseudonymous" in shown.stdout
