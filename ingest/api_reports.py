@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -18,7 +19,6 @@ from aitally.ingest.responses import bearer, problem, problems, unauthorized
 router = APIRouter()
 Format = Literal["json", "csv"]
 Granularity = Literal["day", "week", "month"]
-_DAY = r"^\d{4}-\d{2}-\d{2}$"
 _REPORT_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {
@@ -49,8 +49,8 @@ async def _answer(
 async def adoption(
     request: Request,
     granularity: Granularity = "week",
-    since: str | None = Query(None, pattern=_DAY),
-    until: str | None = Query(None, pattern=_DAY),
+    since: dt.date | None = None,
+    until: dt.date | None = None,
     format: Format = "json",
 ) -> Response:
     """Active people per day, ISO week or month, per tool and org unit; small groups merged."""
@@ -65,8 +65,8 @@ async def adoption(
 async def usage(
     request: Request,
     granularity: Granularity = "week",
-    since: str | None = Query(None, pattern=_DAY),
-    until: str | None = Query(None, pattern=_DAY),
+    since: dt.date | None = None,
+    until: dt.date | None = None,
     format: Format = "json",
 ) -> Response:
     """Active time, sessions and tokens per tool, and tokens per tool and model (CSV: tools)."""
@@ -81,7 +81,7 @@ async def usage(
 async def levels(
     request: Request,
     recipe: Literal["volume", "consistency"] = "volume",
-    as_of: str | None = Query(None, pattern=_DAY),
+    as_of: dt.date | None = None,
     tool: str | None = Query(None, max_length=64),
     format: Format = "json",
 ) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
@@ -136,6 +137,13 @@ def _devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
 def _report(args: argparse.Namespace) -> int:
     storage = _open(args)
     k = args.min_group_size
@@ -186,8 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("kind", choices=["adoption", "usage", "levels"])
     report.add_argument("--db", help=db_help)
     report.add_argument("--granularity", choices=reports.GRANULARITIES, default="week")
-    report.add_argument("--since", help="YYYY-MM-DD (widened to whole periods)")
-    report.add_argument("--until", help="YYYY-MM-DD; for levels: the as-of day")
+    report.add_argument("--since", type=_day, help="YYYY-MM-DD (widened to whole periods)")
+    report.add_argument("--until", type=_day, help="YYYY-MM-DD; for levels: the as-of day")
     report.add_argument("--recipe", choices=sorted(reports.RECIPES), default="volume")
     report.add_argument("--tool", help="levels for one tool id only")
     report.add_argument("--min-group-size", type=_positive_int, default=5)

@@ -54,28 +54,18 @@ def period_end(start: dt.date, granularity: str) -> dt.date:
     return start
 
 
-def parse_day(text: str | None, name: str, default: dt.date) -> dt.date:
-    if text is None or text == "":
-        return default
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ReportError(f"{name}: {text[:32]!r} is not a date; use YYYY-MM-DD") from None
-
-
 def window(
-    granularity: str, since: str | None, until: str | None, today: dt.date | None = None
+    granularity: str, since: dt.date | None, until: dt.date | None, today: dt.date | None = None
 ) -> tuple[dt.date, dt.date]:
-    """since/until widened to whole periods, so two reports never overlap part of a period."""
+    """since/until widened to whole periods, so two reports never overlap part of a period.
+
+    At most about three years: an older since is moved up (the answer says which window
+    it covers). A since after until is an empty window.
+    """
     if granularity not in GRANULARITIES:
         raise ReportError(f"granularity: {granularity[:16]!r}; use one of day, week, month")
-    today = today or dt.datetime.now(dt.UTC).date()
-    end = parse_day(until, "until", today)
-    start = parse_day(since, "since", end - dt.timedelta(days=83))
-    if start > end:
-        raise ReportError("since: must not be after until")
-    if (end - start).days > 3 * 366:
-        raise ReportError("since: at most three years per report")
+    end = until or today or dt.datetime.now(dt.UTC).date()
+    start = max(since or end - dt.timedelta(days=83), end - dt.timedelta(days=3 * 366))
     return period_start(start, granularity), period_end(period_start(end, granularity), granularity)
 
 
@@ -89,7 +79,7 @@ def _meta(name: str, k: int, **extra: Any) -> dict[str, Any]:
 
 
 def adoption(
-    storage: Storage, granularity: str, since: str | None, until: str | None, k: int
+    storage: Storage, granularity: str, since: dt.date | None, until: dt.date | None, k: int
 ) -> dict[str, Any]:
     """Active people per period, tool and org unit (tool and org unit also as (all))."""
     start, end = window(granularity, since, until)
@@ -128,7 +118,7 @@ def _token_fields(sums: dict[str, float]) -> dict[str, int]:
 
 
 def usage(
-    storage: Storage, granularity: str, since: str | None, until: str | None, k: int
+    storage: Storage, granularity: str, since: dt.date | None, until: dt.date | None, k: int
 ) -> dict[str, Any]:
     """Active time, sessions and tokens per period and tool, and tokens per tool and model."""
     start, end = window(granularity, since, until)
@@ -242,12 +232,12 @@ def _consistency(weeks: int) -> str:
 
 
 def levels(
-    storage: Storage, recipe: str, as_of: str | None, tool: str | None, k: int
+    storage: Storage, recipe: str, as_of: dt.date | None, tool: str | None, k: int
 ) -> dict[str, Any]:
     """How many people sit at each usage level, per org unit; the people are never listed."""
     if recipe not in RECIPES:
         raise ReportError(f"recipe: {recipe[:16]!r}; use volume or consistency")
-    day = parse_day(as_of, "as_of", dt.datetime.now(dt.UTC).date())
+    day = as_of or dt.datetime.now(dt.UTC).date()
     this_week = period_start(day, "week")
     first12 = this_week - dt.timedelta(weeks=12)
     first4 = this_week - dt.timedelta(weeks=4)

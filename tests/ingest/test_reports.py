@@ -147,10 +147,12 @@ def test_reports_need_admin_and_valid_params(shared_server: Server) -> None:
         "granularity=year",
         "since=yesterday",
         "since=2026-02-30",
-        "since=2026-12-01&until=2026-01-01",
+        "format=xml",
     ):
         r = s.admin("GET", f"/v1/reports/adoption?{bad}")
         assert r.status_code == 400 and r.json()["error"], bad
+    empty = s.admin("GET", "/v1/reports/usage?since=2026-12-01&until=2026-01-01")
+    assert empty.status_code == 200 and empty.json()["rows"] == []
 
 
 @given(st.lists(st.sets(st.integers(0, 30), max_size=12), max_size=8), st.integers(1, 6))
