@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
 CLAUDE = SAMPLES / "claude-code" / "projects" / "-home-dev-src-payments-api"
@@ -79,7 +80,7 @@ def write_claude_copies(projects: Path, copies: int, *, repeat: int = 1) -> dict
     return made
 
 
-def totals(sessions: list[dict]) -> dict[tuple[str, str], tuple[int | None, ...]]:
+def totals(sessions: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int | None, ...]]:
     """Per (tool, tool session id) token totals summed over segments, from `sessions --json`."""
     out: dict[tuple[str, str], list[int | None]] = {}
     for s in sessions:
@@ -93,7 +94,7 @@ def totals(sessions: list[dict]) -> dict[tuple[str, str], tuple[int | None, ...]
     return {k: tuple(v) for k, v in out.items()}
 
 
-def turns(sessions: list[dict]) -> dict[str, int]:
+def turns(sessions: list[dict[str, Any]]) -> dict[str, int]:
     out: dict[str, int] = {}
     for s in sessions:
         if s["tool_session_id"]:
@@ -101,5 +102,5 @@ def turns(sessions: list[dict]) -> dict[str, int]:
     return out
 
 
-def load(stdout: str) -> list[dict]:
+def load(stdout: str) -> list[dict[str, Any]]:
     return list(json.loads(stdout)["sessions"])

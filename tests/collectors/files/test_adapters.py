@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 
@@ -46,7 +47,7 @@ def feed(tailer: Tailer, root: Path, rel: str, tool: str, body: str | bytes | No
     tailer.process(path, r, adapter_for(tool, r))
 
 
-def sessions(tailer: Tailer) -> dict[str, dict]:
+def sessions(tailer: Tailer) -> dict[str, dict[str, Any]]:
     out = {}
     for s in reports.sessions(tailer.conn):
         out[s["tool_session_id"]] = s

@@ -13,12 +13,12 @@ from tests.collectors.files.helpers import env_for, run
 from tests.conftest import aitally_cmd
 
 
-def _totals(home: Path) -> dict:
+def _totals(home: Path) -> dict[tuple[str, str], tuple[int | None, ...]]:
     out = run(home, "sessions", "--json", "--tool", "claude-code")
     return corpus.totals(corpus.load(out.stdout)) if out.returncode == 0 else {}
 
 
-def _wait(home: Path, sid: str, want: tuple, limit: float) -> float:
+def _wait(home: Path, sid: str, want: tuple[int | None, ...], limit: float) -> float:
     start = time.monotonic()
     while time.monotonic() - start < limit:
         if _totals(home).get(("claude-code", sid)) == want:
