@@ -14,8 +14,9 @@ def build_python(project: Path, out_dir: Path) -> tuple[Path, Path]:
     """Wheel and sdist through setuptools' PEP 517 hooks, in this environment (no download)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     code = (
-        "import sys; from setuptools import build_meta as b; "
-        "print('built:' + b.build_wheel(sys.argv[1])); print('built:' + b.build_sdist(sys.argv[1]))"
+        # The folder is read before building: setuptools rewrites sys.argv while it works.
+        "import sys; from setuptools import build_meta as b; out = sys.argv[1]; "
+        "print('built:' + b.build_wheel(out)); print('built:' + b.build_sdist(out))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(out_dir.resolve())],
