@@ -83,8 +83,8 @@ def _stacked_bars(report: dict[str, Any]) -> str:
     rows, names = report["rows"], report["levels"]
     if not rows:
         return '<p class="note">No groups large enough to show yet.</p>'
-    bar_h = min(32, (H - 2 * PAD) // len(rows))
-    label_w = 140
+    bar_h, label_w = 32, 140
+    height = int(PAD + len(rows) * (bar_h + 8) + 40)
     parts = []
     for i, row in enumerate(rows):
         y = PAD / 2 + i * (bar_h + 8)
@@ -103,17 +103,17 @@ def _stacked_bars(report: dict[str, Any]) -> str:
             x += width
     for i, name in enumerate(names):
         parts.append(
-            f'<rect x="{label_w + 110 * i}" y="{H - 24}" width="12" height="12" '
+            f'<rect x="{label_w + 110 * i}" y="{height - 24}" width="12" height="12" '
             f'fill="{LEVEL_COLORS[name]}"/><text x="{label_w + 110 * i + 16}" '
-            f'y="{H - 14}">{name}</text>'
+            f'y="{height - 14}">{name}</text>'
         )
-    return _svg(f"usage levels ({report['recipe_version']})", parts)
+    return _svg(f"usage levels ({report['recipe_version']})", parts, height)
 
 
-def _svg(title: str, parts: list[str]) -> str:
+def _svg(title: str, parts: list[str], height: int = H) -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
-        f'viewBox="0 0 {W} {H}" role="img" aria-label="{escape(title)}">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" '
+        f'viewBox="0 0 {W} {height}" role="img" aria-label="{escape(title)}">'
         + "".join(parts)
         + "</svg>"
     )

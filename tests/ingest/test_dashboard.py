@@ -1,0 +1,82 @@
+"""The central dashboard in headless Chromium: the screenshot shows the charts."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from aitally.ingest.dashboard import LEVEL_COLORS, PALETTE
+from tests.conftest import REPO
+from tests.ingest.conftest import ADMIN_TOKEN, Server
+from tests.ingest.png import colours
+from tests.ingest.test_reports import _populate
+
+ARTIFACTS = REPO / "test-artifacts"
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return (int(hex_colour[1:3], 16), int(hex_colour[3:5], 16), int(hex_colour[5:7], 16))
+
+
+def test_dashboard_page_is_self_contained(tmp_path: Path) -> None:
+    server = Server(f"sqlite:///{tmp_path / 'd.db'}", tmp_path)
+    try:
+        assert server.http.get(server.url + "/dashboard").status_code == 401
+        _populate(server)
+        html = server.admin("GET", "/dashboard").text
+        assert html.count("<svg") == 3 and "<polyline" in html
+        for external in ("<script", "src=", "href=", "@import", "url("):
+            assert external not in html  # no external assets, nothing to fetch
+        assert "ops" not in html and "codex" not in html  # small groups never shown
+    finally:
+        server.stop()
+
+
+@pytest.mark.browser
+def test_dashboard_screenshot_shows_charts(tmp_path: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium not installed (.ci/services.sh installs it)")
+    server = Server(f"sqlite:///{tmp_path / 'd.db'}", tmp_path)
+    try:
+        _populate(server)
+        ARTIFACTS.mkdir(exist_ok=True)
+        shot = ARTIFACTS / "ingest-dashboard.png"
+        shot.unlink(missing_ok=True)
+        host = server.url.removeprefix("http://")
+        with tempfile.TemporaryDirectory() as profile:
+            subprocess.run(
+                [
+                    chromium,
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    f"--user-data-dir={profile}",
+                    "--hide-scrollbars",
+                    "--window-size=900,1200",
+                    f"--screenshot={shot}",
+                    f"http://admin:{ADMIN_TOKEN}@{host}/dashboard",
+                ],
+                capture_output=True,
+                timeout=90,
+                check=False,
+            )
+        assert shot.exists(), "chromium wrote no screenshot"
+        width, height, counts = colours(shot.read_bytes())
+        assert (width, height) == (900, 1200)
+        line = counts[_rgb(PALETTE[1])]  # claude-code's line (drawn over the equal (all))
+        heavy = counts[_rgb(LEVEL_COLORS["heavy"])]
+        none = counts[_rgb(LEVEL_COLORS["none"])]
+        assert line > 500, f"adoption chart missing ({line} px)"
+        assert heavy > 2000 and none > 200, f"level bars missing ({heavy}, {none} px)"
+    finally:
+        server.stop()
