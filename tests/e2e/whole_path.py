@@ -44,6 +44,7 @@ def write_config(path: Path, server: Server, level: str, **agent: float) -> None
         "[upload]",
         f"endpoint = '{server.url}'",
         f"interval = {agent.get('upload_interval', 1)}",
+        f"read_timeout = {agent.get('read_timeout', 30)}",
         "jitter = 0",
         "[privacy]",
         f"level = '{level}'",
@@ -118,6 +119,7 @@ class Agent:
         self.proc = subprocess.Popen(
             aitally_cmd("run"), stdout=subprocess.DEVNULL, stderr=self.log.open("ab")
         )
+        self.started = time.monotonic()
 
     def stop(self) -> None:
         if self.proc.poll() is None:
