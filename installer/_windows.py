@@ -33,7 +33,7 @@ def windowless(argv: tuple[str, ...]) -> tuple[str, ...]:
     return argv
 
 
-def task_xml(argv: tuple[str, ...], user: str | None) -> str:
+def task_xml(argv: tuple[str, ...], user: str | None, name: str = "aitally") -> str:
     """Task Scheduler schema 1.2 XML; `user` None means every member of BUILTIN\\Users."""
     who = f"<UserId>{escape(user)}</UserId>" if user else ""
     principal = (
@@ -45,7 +45,7 @@ def task_xml(argv: tuple[str, ...], user: str | None) -> str:
   <RegistrationInfo>
     <Author>aitally</Author>
     <Description>aitally agent: measures AI-tool usage on this machine, content-free.</Description>
-    <URI>\\aitally</URI>
+    <URI>\\{escape(name)}</URI>
   </RegistrationInfo>
   <Triggers>
     <LogonTrigger>
@@ -145,7 +145,7 @@ class LogonTask:
     def install(self, *, start: bool) -> ServiceState:
         # schtasks reads the XML file in UTF-16, as its declaration says.
         self.xml_path.parent.mkdir(parents=True, exist_ok=True)
-        self.xml_path.write_text(task_xml(self.argv, self.user), encoding="utf-16")
+        self.xml_path.write_text(task_xml(self.argv, self.user, self.name), encoding="utf-16")
         created = self.runner(
             ["schtasks", "/Create", "/TN", self.name, "/XML", str(self.xml_path), "/F"]
         )
