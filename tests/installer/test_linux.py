@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from aitally.installer import _linux
-from aitally.installer.service import UNIT, Target, run_command
+from aitally.installer.service import UNIT, Target, run_command, stop_running_agent
 from tests.conftest import aitally_cmd
 from tests.installer.conftest import GOOD_SECRET
 
@@ -108,26 +108,29 @@ def test_xdg_install_start_detect_uninstall_purge(
         **run,  # type: ignore[call-overload]
     )
     assert done.returncode == 0, done.stderr
-    desktop = home / ".config/autostart/aitally.desktop"
-    assert "xdg-autostart" in done.stdout and desktop.is_file()
-    status = _wait_status(env, running=True)
-    assert status["running"] is True, status
-    pid = int(status["pid"])  # type: ignore[call-overload]
-    # The running agent is the one the autostart line describes.
-    import psutil
+    try:
+        desktop = home / ".config/autostart/aitally.desktop"
+        assert "xdg-autostart" in done.stdout and desktop.is_file()
+        status = _wait_status(env, running=True)
+        assert status["running"] is True, status
+        pid = int(status["pid"])  # type: ignore[call-overload]
+        # The running agent is the one the autostart line describes.
+        import psutil
 
-    assert psutil.Process(pid).cmdline()[1:] == _linux.desktop_exec(desktop)[1:]
-    token_file = isolated_env / "device-token"
-    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
+        assert psutil.Process(pid).cmdline()[1:] == _linux.desktop_exec(desktop)[1:]
+        token_file = isolated_env / "device-token"
+        assert oct(token_file.stat().st_mode & 0o777) == "0o600"
 
-    doctor = subprocess.run(aitally_cmd("doctor", "--json", "--allow-root"), **run)  # type: ignore[call-overload]
-    report = json.loads(doctor.stdout)
-    assert doctor.returncode == 0, report
-    assert {c["name"]: c["status"] for c in report["checks"]}["service"] == "ok"
+        doctor = subprocess.run(aitally_cmd("doctor", "--json", "--allow-root"), **run)  # type: ignore[call-overload]
+        report = json.loads(doctor.stdout)
+        assert doctor.returncode == 0, report
+        assert {c["name"]: c["status"] for c in report["checks"]}["service"] == "ok"
 
-    done = subprocess.run(aitally_cmd("uninstall", "--purge", "--allow-root"), **run)  # type: ignore[call-overload]
-    assert done.returncode == 0, done.stderr
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        done = subprocess.run(aitally_cmd("uninstall", "--purge", "--allow-root"), **run)  # type: ignore[call-overload]
+        assert done.returncode == 0, done.stderr
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    finally:
+        stop_running_agent()  # never leave a detached agent behind a failed test
     assert _files(home) == [] and not (home / ".config/autostart").exists()
     assert not isolated_env.exists()
     assert not Path(env["AITALLY_CONFIG"]).exists()
