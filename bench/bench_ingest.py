@@ -102,6 +102,7 @@ def main() -> dict[str, Any]:
         finally:
             if cluster is not None:
                 cluster.stop()
+    flat: dict[str, Any] = {k: v for k, v in results.items() if not isinstance(v, dict)}
     for name in ("sqlite", "postgres"):
         if name in results:
             r = results[name]
@@ -109,11 +110,12 @@ def main() -> dict[str, Any]:
                 f"{name:9} {r['records_per_s']:9.0f} records/s  p50 {r['p50_ms']:7.1f} ms  "
                 f"p99 {r['p99_ms']:7.1f} ms  ({results['batches']} batches in {r['wall_s']:.1f} s)"
             )
+            flat.update({f"{name}_{k}": round(v, 1) for k, v in r.items()})
     if "postgres" in results:
         ratio = results["postgres"]["records_per_s"] / results["sqlite"]["records_per_s"]
-        results["postgres_vs_sqlite"] = ratio
+        flat["postgres_vs_sqlite"] = round(ratio, 2)
         print(f"PostgreSQL / SQLite throughput: {ratio:.2f}x")
-    return results
+    return flat
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def record(
     return rec
 
 
-def batch(records: list[dict[str, Any]], **overrides: Any) -> dict[str, Any]:
+def batch(records: list[Any], **overrides: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "schema": "aitally.batch.v1",
         "batch_id": str(uuid.uuid4()),

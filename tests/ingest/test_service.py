@@ -9,6 +9,7 @@ import subprocess
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -80,7 +81,11 @@ def test_bad_records_rejected_good_ones_kept(shared_server: Server) -> None:
     s = shared_server
     _, token = s.enroll()
     good = [record(), record()]
-    bad = [record(tokens={"input": -1}), record(project="/home/bob/acme"), ["not", "a", "dict"]]
+    bad: list[Any] = [
+        record(tokens={"input": -1}),
+        record(project="/home/bob/acme"),
+        ["not", "a", "dict"],
+    ]
     answer = s.post(token, batch([good[0], *bad, good[1]])).json()
     assert answer["accepted"] == 2 and answer["duplicate"] == 0
     assert [r["index"] for r in answer["rejected"]] == [1, 2, 3]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
@@ -34,9 +35,10 @@ NOW = time.time()
         ("org_unit", "eng\nops", "org_unit: must be 1..128 printable"),
     ],
 )
-def test_bad_field_is_named(field: str, value: object, reason: str) -> None:
+def test_bad_field_is_named(field: str, value: Any, reason: str) -> None:
     with pytest.raises(RecordError) as err:
-        parse_record(record(**{field: value}), NOW)
+        bad: dict[str, Any] = {field: value}
+        parse_record(record(**bad), NOW)
     assert str(err.value).startswith(reason)
 
 
