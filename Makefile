@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	@mkdir -p $(TYPEVIEW)
 	@for p in agent collectors uploader installer ingest; do ln -sfn $(CURDIR)/$$p $(TYPEVIEW)/$$p; done
 	MYPYPATH=.typeview $(BIN)/mypy $(foreach p,agent collectors uploader installer ingest,-p aitally.$(p))
-	$(BIN)/mypy tests bench
+	MYPYPATH=.typeview $(BIN)/mypy tests bench
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

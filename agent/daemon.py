@@ -57,6 +57,7 @@ class Agent:
         self.stop_event = threading.Event()
         self.lock = InstanceLock(paths.lock_file())
         self.store: Store | None = None
+        self.collectors: list[Collector] = []
         self.factory_names = COLLECTOR_FACTORIES if factories is None else factories
         self.problems = RateLimited(log)
 
@@ -88,12 +89,17 @@ class Agent:
         if signum is not None:
             log.info("received %s, stopping", signal.Signals(signum).name)
         self.stop_event.set()
+        for c in self.collectors:
+            c.interrupt()  # a first catch-up may be running inside start()
 
     def run(self, *, once: bool = False) -> int:
         store, sessionizer, scanner, collectors = self._setup()
+        self.collectors = collectors
         interval = float(self.cfg.get("agent", "scan_interval"))
         try:
             for c in collectors:
+                if self.stop_event.is_set():
+                    break
                 c.start()
             log.info(
                 "agent started (pid %d, scan every %gs, %d collectors)",

@@ -45,6 +45,9 @@ class UploadService:
         if self._steps >= 2:
             self._kick.set()
 
+    def interrupt(self) -> None:
+        pass  # start() never blocks; stop() applies the shutdown grace
+
     def stop(self) -> None:
         up = self.cfg.section("upload")
         grace = up["shutdown_grace"]

@@ -104,6 +104,9 @@ class FileCollector:
         if links:
             self.main.apply(links)
 
+    def interrupt(self) -> None:
+        self._stop.set()  # catch_up() checks it between files
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()

@@ -94,7 +94,8 @@ def test_session_lifecycle_and_clean_stop(agent_env: None, fake_tool: Callable) 
     agent = start_agent()
     try:
         tool = fake_tool("claude")
-        (s,) = wait_for(lambda: sessions_for(tool.pid))  # type: ignore[misc]
+        found: list[dict] = wait_for(lambda: sessions_for(tool.pid))  # type: ignore[assignment]
+        (s,) = found
         assert s["tool"] == "claude-code" and s["open"] and s["ended_at"] is None
         assert "process" in s["signals"]
         tool.kill()
