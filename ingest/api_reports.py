@@ -15,6 +15,7 @@ from aitally.ingest.api_admin import is_admin
 from aitally.ingest.context import Context
 from aitally.ingest.dashboard import render_dashboard
 from aitally.ingest.responses import bearer, problem, problems, unauthorized
+from aitally.ingest.storage import Storage
 
 router = APIRouter()
 Format = Literal["json", "csv"]
@@ -45,35 +46,42 @@ async def _answer(
     return JSONResponse(doc)
 
 
-@router.get("/v1/reports/adoption", responses=_REPORT_DOC, dependencies=[Depends(bearer)])
-async def adoption(
-    request: Request,
-    granularity: Granularity = "week",
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    format: Format = "json",
-) -> Response:
-    """Active people per day, ISO week or month, per tool and org unit; small groups merged."""
-    return await _answer(
-        request,
-        format,
-        lambda c: reports.adoption(c.storage, granularity, since, until, c.settings.min_group_size),
-    )
+PeriodReport = Callable[[Storage, str, dt.date | None, dt.date | None, int], dict[str, Any]]
 
 
-@router.get("/v1/reports/usage", responses=_REPORT_DOC, dependencies=[Depends(bearer)])
-async def usage(
-    request: Request,
-    granularity: Granularity = "week",
-    since: dt.date | None = None,
-    until: dt.date | None = None,
-    format: Format = "json",
-) -> Response:
-    """Active time, sessions and tokens per tool, and tokens per tool and model (CSV: tools)."""
-    return await _answer(
-        request,
-        format,
-        lambda c: reports.usage(c.storage, granularity, since, until, c.settings.min_group_size),
+def _period_route(report: PeriodReport) -> Callable[..., Any]:
+    """adoption and usage take the same parameters: whole periods between since and until."""
+
+    async def endpoint(
+        request: Request,
+        granularity: Granularity = "week",
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        format: Format = "json",
+    ) -> Response:
+        return await _answer(
+            request,
+            format,
+            lambda c: report(c.storage, granularity, since, until, c.settings.min_group_size),
+        )
+
+    return endpoint
+
+
+for _name, _report, _summary in (
+    ("adoption", reports.adoption,
+     "Active people per day, ISO week or month, per tool and org unit; small groups merged."),
+    ("usage", reports.usage,
+     "Active time, sessions and tokens per tool, and tokens per tool and model (CSV: tools)."),
+):  # fmt: skip
+    router.add_api_route(
+        f"/v1/reports/{_name}",
+        _period_route(_report),
+        methods=["GET"],
+        name=_name,
+        description=_summary,
+        responses=_REPORT_DOC,
+        dependencies=[Depends(bearer)],
     )
 
 

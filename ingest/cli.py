@@ -12,19 +12,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
 
+from aitally.agent.cli import Parser
 from aitally.ingest import reports
 from aitally.ingest.context import ENV_ADMIN_TOKEN, ENV_ENROLL_SECRET, Context, Settings
 from aitally.ingest.storage import Storage, StorageError, open_storage
 
 ENV_DB = "AITALLY_INGEST_DB"
 log = logging.getLogger("aitally.ingest")
-
-
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
 def _positive_int(text: str) -> int:
