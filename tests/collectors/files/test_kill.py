@@ -19,7 +19,7 @@ from tests.conftest import aitally_cmd
 def test_killed_backfill_resumes_without_loss_or_double_count(tmp_path: Path) -> None:
     home = tmp_path / "home"
     corpus.layout(home)
-    repeat = 8
+    repeat = 24  # a catch-up of several seconds, so that kills land inside it
     made = corpus.write_claude_copies(home / ".claude" / "projects", 200, repeat=repeat)
     want = {
         ("claude-code", new): tuple(v * repeat if v is not None else None for v in true(old))
@@ -35,7 +35,7 @@ def test_killed_backfill_resumes_without_loss_or_double_count(tmp_path: Path) ->
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.3, 1.5))
+        time.sleep(rng.uniform(0.3, 2.0))
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             kills += 1
