@@ -22,10 +22,10 @@ BATCHES = int(os.environ.get("BENCH_INGEST_BATCHES", "4"))  # per agent
 RECORDS = 500
 
 
-def _bodies() -> list[list[bytes]]:
+def _bodies(agents: int) -> list[list[bytes]]:
     """Every agent's gzipped batches, built before the clock starts."""
     out = []
-    for a in range(AGENTS):
+    for a in range(agents):
         user = f"hmac:k1:{a:032x}"
         out.append(
             [
@@ -39,11 +39,12 @@ def _bodies() -> list[list[bytes]]:
 
 
 def _run(server: Server, bodies: list[list[bytes]]) -> dict[str, float]:
-    tokens = [server.enroll(f"bench-{a}")[1] for a in range(AGENTS)]
+    agents = len(bodies)
+    tokens = [server.enroll(f"bench-{a}")[1] for a in range(agents)]
     latencies: list[float] = []
-    accepted = [0] * AGENTS
+    accepted = [0] * agents
     lock = threading.Lock()
-    start = threading.Barrier(AGENTS + 1)
+    start = threading.Barrier(agents + 1)
 
     def agent(a: int) -> None:
         http = requests.Session()
@@ -62,7 +63,7 @@ def _run(server: Server, bodies: list[list[bytes]]) -> dict[str, float]:
             with lock:
                 latencies.append(elapsed)
 
-    threads = [threading.Thread(target=agent, args=(a,)) for a in range(AGENTS)]
+    threads = [threading.Thread(target=agent, args=(a,)) for a in range(agents)]
     for t in threads:
         t.start()
     start.wait()
@@ -71,7 +72,7 @@ def _run(server: Server, bodies: list[list[bytes]]) -> dict[str, float]:
         t.join()
     wall = time.perf_counter() - t0
     latencies.sort()
-    assert sum(accepted) == AGENTS * BATCHES * RECORDS, "records lost"
+    assert sum(accepted) == sum(map(len, bodies)) * RECORDS, "records lost"
     return {
         "records_per_s": sum(accepted) / wall,
         "p50_ms": statistics.median(latencies) * 1000,
@@ -81,7 +82,9 @@ def _run(server: Server, bodies: list[list[bytes]]) -> dict[str, float]:
 
 
 def main() -> dict[str, Any]:
-    bodies = _bodies()
+    bodies = _bodies(AGENTS)
+    # Baseline in the same run: one agent alone on the same server, nothing queued.
+    alone = _bodies(1)
     results: dict[str, Any] = {"agents": AGENTS, "batches": AGENTS * BATCHES, "records": RECORDS}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -96,7 +99,10 @@ def main() -> dict[str, Any]:
             for name, db in dbs.items():
                 server = Server(db, work, "--device-rate", "0", "--log-level", "warning")
                 try:
+                    single = _run(server, alone)
                     results[name] = _run(server, bodies)
+                    results[name]["alone_records_per_s"] = single["records_per_s"]
+                    results[name]["alone_p50_ms"] = single["p50_ms"]
                 finally:
                     server.stop()
         finally:
@@ -109,6 +115,10 @@ def main() -> dict[str, Any]:
             print(
                 f"{name:9} {r['records_per_s']:9.0f} records/s  p50 {r['p50_ms']:7.1f} ms  "
                 f"p99 {r['p99_ms']:7.1f} ms  ({results['batches']} batches in {r['wall_s']:.1f} s)"
+            )
+            print(
+                f"{'':9} one agent alone: {r['alone_records_per_s']:9.0f} records/s  "
+                f"p50 {r['alone_p50_ms']:7.1f} ms"
             )
             flat.update({f"{name}_{k}": round(v, 1) for k, v in r.items()})
     if "postgres" in results:
