@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+from aitally.agent.segment_state import OpenSegment, add_tokens
 from aitally.agent.store import Store
 from aitally.collectors.observation import (
     TOKEN_KINDS,
@@ -38,7 +40,13 @@ def process_key(pid: int, create_time: float) -> str:
 
 
 class Sessionizer:
-    """Applies batches of observations to the store, one transaction per batch."""
+    """Applies batches of observations to the store, one transaction per batch.
+
+    Within a transaction (which holds SQLite's write lock, so no other connection changes
+    anything) open segments and session ids are kept in memory and written once at the
+    end: a catch-up of thousands of replies costs a few statements per segment, not per
+    reply.
+    """
 
     def __init__(
         self,
@@ -54,6 +62,8 @@ class Sessionizer:
         # A scan interval longer than this means the machine slept or the loop stalled;
         # presence is not credited across it.
         self.max_step = max_presence_step
+        self._open: dict[int, OpenSegment | None] = {}
+        self._sessions: dict[tuple[str, str], int] = {}
 
     # -- public API ---------------------------------------------------------------------
     def apply(
@@ -64,7 +74,7 @@ class Sessionizer:
         counters: Iterable[tuple[str, str, int]] = (),
         now: float | None = None,
     ) -> None:
-        with self.store.transaction() as conn:
+        with self._transaction() as conn:
             paused = self._pauses(conn)
             for ob in observations:
                 if (
@@ -76,23 +86,42 @@ class Sessionizer:
                     self.store.count("paused_dropped", ob.tool, 1, conn)
                     continue
                 self._apply_one(conn, ob)
-            for p in positions:
-                conn.execute(
-                    "INSERT INTO file_positions(path, tool, dev, ino, offset, size, mtime, state)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET"
-                    " tool=excluded.tool, dev=excluded.dev, ino=excluded.ino,"
-                    " offset=excluded.offset, size=excluded.size, mtime=excluded.mtime,"
-                    " state=excluded.state",
-                    (p.path, p.tool, p.dev, p.ino, p.offset, p.size, p.mtime, p.state),
-                )
+            conn.executemany(
+                "INSERT INTO file_positions(path, tool, dev, ino, offset, size, mtime, state)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET"
+                " tool=excluded.tool, dev=excluded.dev, ino=excluded.ino,"
+                " offset=excluded.offset, size=excluded.size, mtime=excluded.mtime,"
+                " state=excluded.state",
+                [
+                    (p.path, p.tool, p.dev, p.ino, p.offset, p.size, p.mtime, p.state)
+                    for p in positions
+                ],
+            )
             for name, reason, n in counters:
                 self.store.count(name, reason, n, conn)
             if now is not None:
                 self._close_idle(conn, now)
 
     def close_idle(self, now: float) -> int:
-        with self.store.transaction() as conn:
+        with self._transaction() as conn:
             return self._close_idle(conn, now)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._open.clear()
+        self._sessions.clear()
+        try:
+            with self.store.transaction() as conn:
+                yield conn
+                self._flush(conn)
+        finally:
+            self._open.clear()
+            self._sessions.clear()
+
+    def _flush(self, conn: sqlite3.Connection) -> None:
+        for seg in self._open.values():
+            if seg is not None:
+                seg.flush(conn)
 
     @staticmethod
     def _pauses(conn: sqlite3.Connection) -> list[tuple[float, float]]:
@@ -130,28 +159,10 @@ class Sessionizer:
             conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
         )
         seg = self._touch(conn, sid, ob.at, active=True, signal=ob.signal)
-        values = ob.tokens.as_dict()
-        sets = ", ".join(
-            f"tok_{k} = CASE WHEN ? IS NULL THEN tok_{k} ELSE COALESCE(tok_{k}, 0) + ? END"
-            for k in TOKEN_KINDS
-        )
-        args: list[object] = []
-        for k in TOKEN_KINDS:
-            args += [values[k], values[k]]
-        conn.execute(f"UPDATE segments SET {sets} WHERE id = ?", (*args, seg))
+        values = [getattr(ob.tokens, k) for k in TOKEN_KINDS]
+        add_tokens(seg.tokens, values)
         if ob.model:
-            cols = ", ".join(TOKEN_KINDS)
-            upd = ", ".join(
-                f"{k} = CASE WHEN excluded.{k} IS NULL THEN {k} "
-                f"ELSE COALESCE({k}, 0) + excluded.{k} END"
-                for k in TOKEN_KINDS
-            )
-            conn.execute(
-                f"INSERT INTO segment_models(segment_id, model, {cols})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)"
-                f" ON CONFLICT(segment_id, model) DO UPDATE SET {upd}",
-                (seg, ob.model, *(values[k] for k in TOKEN_KINDS)),
-            )
+            add_tokens(seg.models.setdefault(ob.model, [None] * len(TOKEN_KINDS)), values)
 
     def _process_seen(self, conn: sqlite3.Connection, ob: ProcessSeen) -> None:
         if ob.role != "session":
@@ -177,11 +188,9 @@ class Sessionizer:
                 (ob.at, ob.pid, ob.create_time),
             )
         active = ob.busy or (ob.interval > 0 and ob.cpu_delta >= self.cpu_threshold * ob.interval)
-        seg = self._open_segment(conn, sid)
-        if seg is None and not (first_sight or active):
+        if self._open_segment(conn, sid) is None and not (first_sight or active):
             return  # idle since its last segment closed: wait for evidence of use
-        step = ob.interval if 0 < ob.interval <= self.max_step else 0.0
-        seg_id = self._touch(
+        seg = self._touch(
             conn,
             sid,
             ob.at,
@@ -190,11 +199,8 @@ class Sessionizer:
             pid=ob.pid,
             start_at=min(ob.at, ob.create_time) if first_sight else ob.at,
         )
-        if step:
-            conn.execute(
-                "UPDATE segments SET present_seconds = present_seconds + ? WHERE id = ?",
-                (step, seg_id),
-            )
+        if 0 < ob.interval <= self.max_step:
+            seg.present += ob.interval
 
     def _process_gone(self, conn: sqlite3.Connection, ob: ProcessGone) -> None:
         row = conn.execute(
@@ -207,10 +213,9 @@ class Sessionizer:
         still = conn.execute("SELECT 1 FROM live_processes WHERE session_id = ?", (sid,)).fetchone()
         seg = self._open_segment(conn, sid)
         if seg is not None and still is None:
-            conn.execute(
-                "UPDATE segments SET last_seen_at = MAX(last_seen_at, ?) WHERE id = ?", (ob.at, seg)
-            )
-            self._close(conn, seg, ob.at)
+            seg.last_seen_at = max(seg.last_seen_at, ob.at)
+            seg.dirty = True
+            self._close(conn, sid, ob.at)
 
     def _link(self, conn: sqlite3.Connection, ob: ProcessLink) -> None:
         row = conn.execute(
@@ -220,16 +225,21 @@ class Sessionizer:
         ).fetchone()
         if row is None or row["session_key"] == ob.tool_session_id:
             return
+        # Merging moves rows between sessions: write the working set and start afresh.
+        self._flush(conn)
+        self._open.clear()
+        self._sessions.clear()
         source = int(row["session_id"])
         target = self._session(conn, ob.tool, ob.tool_session_id, ob.tool_session_id, None, None)
         src_seg = self._open_segment(conn, source)
         dst_seg = self._open_segment(conn, target)
         if src_seg is not None and dst_seg is not None:
-            self._merge_segments(conn, src_seg, dst_seg)
+            self._merge_segments(conn, src_seg.id, dst_seg.id)
         elif src_seg is not None:
             idx = self._next_index(conn, target)
             conn.execute(
-                "UPDATE segments SET session_id = ?, idx = ? WHERE id = ?", (target, idx, src_seg)
+                "UPDATE segments SET session_id = ?, idx = ? WHERE id = ?",
+                (target, idx, src_seg.id),
             )
         conn.execute(
             "UPDATE live_processes SET session_id = ? WHERE session_id = ?", (target, source)
@@ -244,6 +254,8 @@ class Sessionizer:
             " (SELECT 1 FROM segments WHERE session_id = ?)",
             (source, source),
         )
+        self._open.clear()
+        self._sessions.clear()
 
     # -- sessions and segments ------------------------------------------------------------
     def _session(
@@ -255,6 +267,9 @@ class Sessionizer:
         surface: str | None,
         version: str | None,
     ) -> int:
+        cached = self._sessions.get((tool, key))
+        if cached is not None and not (surface or version):
+            return cached
         row = conn.execute(
             "SELECT id, surface, tool_version FROM sessions WHERE tool = ? AND session_key = ?",
             (tool, key),
@@ -266,19 +281,22 @@ class Sessionizer:
                     " tool_version = COALESCE(?, tool_version) WHERE id = ?",
                     (surface, version, row["id"]),
                 )
-            return int(row["id"])
-        cur = conn.execute(
-            "INSERT INTO sessions(tool, session_key, tool_session_id, surface, tool_version,"
-            " created_at) VALUES (?, ?, ?, ?, ?, strftime('%s','now'))",
-            (tool, key, tool_session_id, surface, version),
-        )
-        return int(cur.lastrowid or 0)
+            sid = int(row["id"])
+        else:
+            cur = conn.execute(
+                "INSERT INTO sessions(tool, session_key, tool_session_id, surface, tool_version,"
+                " created_at) VALUES (?, ?, ?, ?, ?, strftime('%s','now'))",
+                (tool, key, tool_session_id, surface, version),
+            )
+            sid = int(cur.lastrowid or 0)
+            self._open[sid] = None  # a new session has no segment yet
+        self._sessions[(tool, key)] = sid
+        return sid
 
-    def _open_segment(self, conn: sqlite3.Connection, sid: int) -> int | None:
-        row = conn.execute(
-            "SELECT id FROM segments WHERE session_id = ? AND ended_at IS NULL", (sid,)
-        ).fetchone()
-        return None if row is None else int(row[0])
+    def _open_segment(self, conn: sqlite3.Connection, sid: int) -> OpenSegment | None:
+        if sid not in self._open:
+            self._open[sid] = OpenSegment.load(conn, sid)
+        return self._open[sid]
 
     def _next_index(self, conn: sqlite3.Connection, sid: int) -> int:
         row = conn.execute(
@@ -297,20 +315,16 @@ class Sessionizer:
         turn: bool = False,
         pid: int | None = None,
         start_at: float | None = None,
-    ) -> int:
+    ) -> OpenSegment:
         """Credits evidence at `at` to the session's open segment, cutting at idle gaps."""
-        seg = conn.execute(
-            "SELECT id, started_at, last_activity_at, last_seen_at, signals, pids FROM segments"
-            " WHERE session_id = ? AND ended_at IS NULL",
-            (sid,),
-        ).fetchone()
+        seg = self._open_segment(conn, sid)
         if seg is not None and active:
-            since = seg["last_activity_at"] if seg["last_activity_at"] is not None else None
+            since = seg.last_activity_at
             if since is not None and at - since > self.idle:
-                self._close(conn, int(seg["id"]), since)
+                self._close(conn, sid, since)
                 seg = None
-            elif since is None and at - seg["started_at"] > self.idle:
-                self._close(conn, int(seg["id"]), at)
+            elif since is None and at - seg.started_at > self.idle:
+                self._close(conn, sid, at)
                 seg = None
         if seg is None:
             begin = at if start_at is None else start_at
@@ -319,40 +333,21 @@ class Sessionizer:
                 " VALUES (?, ?, ?, ?, '', '')",
                 (sid, self._next_index(conn, sid), begin, at),
             )
-            seg = conn.execute(
-                "SELECT id, started_at, last_activity_at, last_seen_at, signals,"
-                " pids FROM segments WHERE id = ?",
-                (cur.lastrowid,),
-            ).fetchone()
-        seg_id = int(seg["id"])
-        signals = set(filter(None, seg["signals"].split(",")))
-        signals.add(signal)
-        pids = set(filter(None, seg["pids"].split(",")))
+            seg = OpenSegment(int(cur.lastrowid or 0), begin, None, at, set(), set())
+            self._open[sid] = seg
+        seg.signals.add(signal)
         if pid is not None:
-            pids.add(str(pid))
-        gained = 0.0
-        last = seg["last_activity_at"]
-        if active and last is not None and 0 < at - last <= self.idle:
-            gained = at - last
-        conn.execute(
-            "UPDATE segments SET started_at = MIN(started_at, ?), last_seen_at = MAX(last_seen_at,"
-            " ?), last_activity_at = CASE WHEN ? THEN MAX(COALESCE(last_activity_at, ?), ?)"
-            " ELSE last_activity_at END, active_seconds = active_seconds + ?, turns = turns + ?,"
-            " signals = ?, pids = ? WHERE id = ?",
-            (
-                at,
-                at,
-                active,
-                at,
-                at,
-                gained,
-                int(turn),
-                ",".join(sorted(signals)),
-                ",".join(sorted(pids, key=int)),
-                seg_id,
-            ),
-        )
-        return seg_id
+            seg.pids.add(str(pid))
+        last = seg.last_activity_at
+        if active:
+            if last is not None and 0 < at - last <= self.idle:
+                seg.active += at - last
+            seg.last_activity_at = at if last is None else max(last, at)
+        seg.started_at = min(seg.started_at, at)
+        seg.last_seen_at = max(seg.last_seen_at, at)
+        seg.turns += int(turn)
+        seg.dirty = True
+        return seg
 
     def _merge_segments(self, conn: sqlite3.Connection, src: int, dst: int) -> None:
         a = conn.execute("SELECT * FROM segments WHERE id = ?", (src,)).fetchone()
@@ -377,23 +372,29 @@ class Sessionizer:
         )
         conn.execute("DELETE FROM segments WHERE id = ?", (src,))
 
-    def _close(self, conn: sqlite3.Connection, seg_id: int, at: float) -> None:
+    def _close(self, conn: sqlite3.Connection, sid: int, at: float) -> None:
+        """Closes the session's open segment and enqueues its record, in this transaction."""
+        seg = self._open_segment(conn, sid)
+        assert seg is not None
+        seg.flush(conn)
+        self._open[sid] = None
         row = conn.execute(
-            "SELECT s.tool, s.session_key, g.idx, g.started_at FROM segments g"
+            "SELECT s.tool, s.session_key, g.idx FROM segments g"
             " JOIN sessions s ON s.id = g.session_id WHERE g.id = ?",
-            (seg_id,),
+            (seg.id,),
         ).fetchone()
-        end = max(at, row["started_at"])
+        end = max(at, seg.started_at)
         conn.execute(
             "UPDATE segments SET ended_at = ?, present_seconds = MIN(present_seconds, ? -"
             " started_at) WHERE id = ?",
-            (end, end, seg_id),
+            (end, end, seg.id),
         )
-        outbox.enqueue(conn, seg_id, row["tool"], row["session_key"], row["idx"], end)
+        outbox.enqueue(conn, seg.id, row["tool"], row["session_key"], row["idx"], end)
 
     def _close_idle(self, conn: sqlite3.Connection, now: float) -> int:
+        self._flush(conn)
         rows = conn.execute(
-            "SELECT id, started_at, last_activity_at, last_seen_at FROM segments"
+            "SELECT session_id, started_at, last_activity_at, last_seen_at FROM segments"
             " WHERE ended_at IS NULL AND COALESCE(last_activity_at, started_at) < ?",
             (now - self.idle,),
         ).fetchall()
@@ -402,5 +403,5 @@ class Sessionizer:
                 end = r["last_activity_at"]
             else:  # present but never used: the presence counted up to the idle limit
                 end = min(r["last_seen_at"], r["started_at"] + self.idle)
-            self._close(conn, int(r["id"]), end)
+            self._close(conn, int(r["session_id"]), end)
         return len(rows)
