@@ -1,1 +1,1 @@
-"""aitally.ingest package."""
+"""The central ingest service: enrollment, idempotent batch ingest, storage, reports."""

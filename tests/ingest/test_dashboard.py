@@ -27,7 +27,9 @@ def test_dashboard_page_is_self_contained(tmp_path: Path) -> None:
     try:
         assert server.http.get(server.url + "/dashboard").status_code == 401
         _populate(server)
-        html = server.admin("GET", "/dashboard").text
+        page = server.admin("GET", "/dashboard")
+        assert "default-src 'none'" in page.headers["Content-Security-Policy"]
+        html = page.text
         assert html.count("<svg") == 3 and "<polyline" in html
         for external in ("<script", "src=", "href=", "@import", "url("):
             assert external not in html  # no external assets, nothing to fetch
