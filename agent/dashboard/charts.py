@@ -27,31 +27,42 @@ def legend(names: Sequence[str], prefix: str = "s") -> str:
     return f"<div class=legend>{items}</div>"
 
 
+def _time_unit(top_seconds: float) -> tuple[str, float]:
+    """Seconds, minutes or hours, so the axis reads in whole-ish numbers whatever the scale."""
+    if top_seconds < 120:
+        return "s", 1.0
+    if top_seconds < 10 * 3600:
+        return "min", 60.0
+    return "h", 3600.0
+
+
+def _tick(value: float, step: float) -> str:
+    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0
+    return f"{value:.{decimals}f}"
+
+
 def stacked_days(
-    days: Sequence[str],
-    series: dict[str, Sequence[float]],
-    *,
-    unit: str = "min",
-    scale: float = 60.0,
-    fmt: Callable[[float], str] = lambda v: f"{v:.0f}",
+    days: Sequence[str], series: dict[str, Sequence[float]], *, tip: Callable[[float], str]
 ) -> str:
-    """Columns per day, one stacked rect per series; values are divided by `scale` for the axis."""
+    """Columns per day, one stacked rect per series of seconds; `tip` formats tooltip values."""
     width, height, left, bottom, top_pad, right = 760, 250, 44, 22, 18, 24
     names = list(series)
-    totals = [sum(series[n][i] for n in names) / scale for i in range(len(days))]
+    totals = [sum(series[n][i] for n in names) for i in range(len(days))]
+    unit, scale = _time_unit(max(totals, default=0.0))
+    totals = [t / scale for t in totals]
     step = nice_step(max(totals, default=0.0))
     top = step * max(1, math.ceil(max(totals, default=0.0) / step))
     plot_h = height - bottom - top_pad
     slot = (width - left - right) / max(1, len(days))
     parts = [
-        f'<svg viewBox="0 0 {width} {height}" role=img aria-label="{h(unit)} per day by tool">'
+        f'<svg viewBox="0 0 {width} {height}" role=img aria-label="active time per day by tool">'
     ]
     tick = 0.0
     while tick <= top + 1e-9:
         y = top_pad + plot_h - tick / top * plot_h
         parts.append(
             f'<line class=grid x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor=end>{fmt(tick)}</text>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor=end>{_tick(tick, step)}</text>'
         )
         tick += step
     parts.append(f'<text x="{left - 6}" y="10" text-anchor=end>{h(unit)}</text>')
@@ -67,7 +78,7 @@ def stacked_days(
             parts.append(
                 f'<rect class="bar s{n % PALETTE}" x="{x:.1f}" y="{base:.1f}"'
                 f' width="{slot * 0.7:.1f}" height="{max(bar, 0.5):.1f}">'
-                f"<title>{h(day)} · {h(name)}: {fmt(value)} {h(unit)}</title></rect>"
+                f"<title>{h(day)} · {h(name)}: {h(tip(series[name][i]))}</title></rect>"
             )
         date = dt.date.fromisoformat(day)
         if len(days) <= 14 or date.day in (1, 8, 15, 22) or i == len(days) - 1:

@@ -9,6 +9,8 @@ import json
 import logging
 import os
 import secrets
+import signal
+import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -171,6 +173,11 @@ def open_in_browser(url: str) -> bool:
 def serve(port: int, *, browser: bool, announce: Callable[[str], None]) -> int:
     """Runs until interrupted; `announce` receives the URL once the socket is listening."""
     server = DashboardServer(port)
+    if threading.current_thread() is threading.main_thread():
+        # A service manager's SIGTERM stops it as cleanly as Ctrl-C does.
+        signal.signal(
+            signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start()
+        )
     announce(server.url)
     if browser and not open_in_browser(server.url):
         announce("no browser could be started; open the URL above yourself")

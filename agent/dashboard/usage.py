@@ -86,9 +86,9 @@ def overview(ctx: Context) -> str:
         data = reports.overview(ctx.store.conn, ctx.now, days=days)
         body.append("<div class=cards>" + "".join(map(_period_card, data["periods"])) + "</div>")
         body.append(_range_form(ctx, days))
-        body.append(f"<h2>Active minutes per day, by tool (last {days} days)</h2>")
+        body.append(f"<h2>Active time per day, by tool (last {days} days)</h2>")
         if data["daily"]:
-            body.append(stacked_days(data["days"], data["daily"]))
+            body.append(stacked_days(data["days"], data["daily"], tip=human_seconds))
         else:
             body.append("<p class=muted>nothing recorded in this range</p>")
         body.append(f"<h2>Tokens by model (last {days} days)</h2>")

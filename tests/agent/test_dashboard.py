@@ -175,3 +175,24 @@ def test_bad_port_is_a_usage_error() -> None:
         assert taken.returncode == 2 and "--port" in taken.stderr
     finally:
         stop(d)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "unit", "top_label"),
+    [(8.0, "s", "8"), (38 * 60.0, "min", "40"), (14 * 3600.0, "h", "15")],
+)
+def test_day_chart_axis_reads_in_a_fitting_unit(seconds: float, unit: str, top_label: str) -> None:
+    from aitally.agent.dashboard.charts import stacked_days
+
+    svg = stacked_days(["2026-11-24", "2026-11-25"], {"codex": [0.0, seconds]}, tip=str)
+    labels = re.findall(r"text-anchor=end>([^<]+)</text>", svg)
+    *ticks, label = labels
+    assert label == unit
+    assert ticks[0] == "0" and ticks[-1] == top_label and len(set(ticks)) == len(ticks)
+    assert f"<title>2026-11-25 · codex: {seconds}</title>" in svg
+
+
+def test_sigterm_stops_it_cleanly() -> None:
+    d = start_dashboard()
+    d.proc.terminate()
+    assert d.proc.wait(timeout=15) == 0
