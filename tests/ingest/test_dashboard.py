@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
 from aitally.ingest.dashboard import LEVEL_COLORS, PALETTE
-from tests.conftest import REPO
+from tests.browser import CHROMIUM, SKIP_REASON, screenshot
 from tests.ingest.conftest import ADMIN_TOKEN, Server
 from tests.ingest.png import colours
 from tests.ingest.test_reports import _populate
-
-ARTIFACTS = REPO / "test-artifacts"
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
@@ -39,40 +34,14 @@ def test_dashboard_page_is_self_contained(tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None, reason=SKIP_REASON)
 def test_dashboard_screenshot_shows_charts(tmp_path: Path) -> None:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.skip("chromium not installed (.ci/services.sh installs it)")
     server = Server(f"sqlite:///{tmp_path / 'd.db'}", tmp_path)
     try:
         _populate(server)
-        ARTIFACTS.mkdir(exist_ok=True)
-        shot = ARTIFACTS / "ingest-dashboard.png"
-        shot.unlink(missing_ok=True)
         host = server.url.removeprefix("http://")
-        with tempfile.TemporaryDirectory() as profile:
-            subprocess.run(
-                [
-                    chromium,
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    f"--user-data-dir={profile}",
-                    "--hide-scrollbars",
-                    "--window-size=900,1200",
-                    f"--screenshot={shot}",
-                    f"http://admin:{ADMIN_TOKEN}@{host}/dashboard",
-                ],
-                capture_output=True,
-                timeout=90,
-                check=False,
-            )
-        assert shot.exists(), "chromium wrote no screenshot"
+        url = f"http://admin:{ADMIN_TOKEN}@{host}/dashboard"
+        shot = Path(screenshot(url, "ingest-dashboard", size="900,1200"))
         width, height, counts = colours(shot.read_bytes())
         assert (width, height) == (900, 1200)
         line = counts[_rgb(PALETTE[1])]  # claude-code's line (drawn over the equal (all))
