@@ -81,12 +81,15 @@ def stop(d: Dashboard) -> int:
     return d.proc.returncode
 
 
-@pytest.fixture
-def dashboard() -> Iterator[Dashboard]:
+def serving() -> Iterator[Dashboard]:
+    """A dashboard over the fixture store, stopped (and checked) after the test."""
     build_store()
     d = start_dashboard()
     yield d
     assert stop(d) == 0
+
+
+dashboard = pytest.fixture(serving, name="dashboard")
 
 
 def test_every_page_is_served_with_locked_down_headers(dashboard: Dashboard) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.agent.test_dashboard import Dashboard, start_dashboard, stop
-from tests.agent.test_stats_data import CANARY, build_store
+from tests.agent.test_dashboard import Dashboard, serving
+from tests.agent.test_stats_data import CANARY
 from tests.conftest import REPO
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -59,12 +58,7 @@ def screenshot(tmp_path: Path, url: str, name: str, *extra: str) -> Path:
     return target
 
 
-@pytest.fixture
-def dashboard() -> Iterator[Dashboard]:
-    build_store()
-    d = start_dashboard()
-    yield d
-    assert stop(d) == 0
+dashboard = pytest.fixture(serving, name="dashboard")
 
 
 def test_each_page_renders_with_charts_and_is_kept_as_a_screenshot(
