@@ -20,6 +20,7 @@ BENCHES = [
     "bench_tail",
     "bench_upload",
     "bench_ingest",
+    "bench_view",
 ]
 
 
