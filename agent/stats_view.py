@@ -77,13 +77,18 @@ def print_overview(
         ends = paused["ends_at"]
         until = f"until {_local(ends):%a %H:%M}" if ends else "until resumed"
         out += [style(f"collection is paused {until} (`aitally resume`)", "33", colour), ""]
+    previous: dict[str, Any] | None = None
     for period in data["periods"]:
         out.append(_heading(_period_title(period), colour))
-        if period["rows"]:
-            out.append(_period_table(period, colour, width))
-        else:
+        if not period["rows"]:
             out.append("  nothing recorded")
+        elif previous is not None and period["rows"] == previous["rows"]:
+            # On a first day (or a Monday, or the 1st) the wider period adds nothing new.
+            out.append(f"  same as {previous['name']}")
+        else:
+            out.append(_period_table(period, colour, width))
         out.append("")
+        previous = period
     if data["daily"]:
         out += _sparklines(data["days"], data["daily"], colour)
     else:

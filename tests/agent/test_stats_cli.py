@@ -10,9 +10,14 @@ import re
 import struct
 import subprocess
 import termios
+import time
 
 import pytest
 
+from aitally.agent import paths
+from aitally.agent.sessionizer import Sessionizer
+from aitally.agent.store import Store
+from aitally.collectors.observation import Activity, Tokens, Usage
 from tests.agent.test_stats_data import build_store
 from tests.conftest import aitally_cmd
 
@@ -120,3 +125,18 @@ def test_without_a_store_it_says_what_to_do() -> None:
     bad = _piped("--by", "day", "--since", "last tuesday")
     assert bad.returncode == 2
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_a_first_day_does_not_repeat_the_same_table() -> None:
+    now = time.time()
+    store = Store(paths.store_file())
+    Sessionizer(store).apply(
+        [
+            Activity("codex", "c-1", now - 50, kind="prompt"),
+            Usage("codex", "c-1", now - 40, "gpt-5-codex", Tokens(input=900, output=80), "u1"),
+        ]
+    )
+    store.close()
+    out = _piped(COLUMNS="80").stdout
+    assert out.count("gpt-5-codex") == 1
+    assert "  same as today" in out and "  same as this week" in out
