@@ -36,6 +36,9 @@ PAGES: dict[str, Callable[[Context], str]] = {
 }
 
 
+REDIRECT = "dashboard.html"
+
+
 def _csp(nonce: str) -> str:
     # Nothing may load from anywhere: styles are inline, the one script carries the nonce.
     return (
@@ -158,7 +161,7 @@ def open_in_browser(url: str) -> bool:
     """Opens the URL through a private redirect file, so the secret never shows in `ps`."""
     import webbrowser
 
-    target = paths.data_dir() / "dashboard.html"
+    target = paths.data_dir() / REDIRECT
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -187,4 +190,6 @@ def serve(port: int, *, browser: bool, announce: Callable[[str], None]) -> int:
         pass
     finally:
         server.server_close()
+        # The redirect names a secret that is now dead; leave nothing behind.
+        (paths.data_dir() / REDIRECT).unlink(missing_ok=True)
     return 0

@@ -8,8 +8,10 @@ import re
 import select
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -199,3 +201,34 @@ def test_sigterm_stops_it_cleanly() -> None:
     d = start_dashboard()
     d.proc.terminate()
     assert d.proc.wait(timeout=15) == 0
+
+
+def test_browser_gets_a_private_file_never_the_secret(tmp_path: Path) -> None:
+    """The browser's command line (visible to every local user) carries no secret."""
+    seen = tmp_path / "argv.txt"
+    opener = tmp_path / "fake-browser"
+    opener.write_text(f'#!/bin/sh\nprintf "%s" "$*" > {seen}\n')
+    opener.chmod(0o755)
+    proc = subprocess.Popen(
+        aitally_cmd("dashboard", "--port", "0"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BROWSER": str(opener)},
+    )
+    assert proc.stdout is not None
+    d = Dashboard(proc, proc.stdout.readline().strip())
+    try:
+        for _ in range(100):
+            if seen.exists() and seen.read_text():
+                break
+            time.sleep(0.1)
+        argv = seen.read_text()
+        secret = d.base.strip("/")
+        assert secret not in argv and argv.startswith("file://")
+        redirect = Path(argv.removeprefix("file://"))
+        assert redirect.stat().st_mode & 0o777 == 0o600
+        assert d.url in redirect.read_text()
+    finally:
+        assert stop(d) == 0
+    assert not redirect.exists()
