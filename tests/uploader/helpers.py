@@ -87,6 +87,7 @@ class Receiver:
         self.hang = threading.Event()
         self.lock = threading.Lock()
         self.path = "/v1/batches"
+        self.otlp = False  # answer like an OTel Collector: {} to any POST
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -132,6 +133,8 @@ class Receiver:
             action = self.script.pop(0) if self.script else "ok"
         if h.path != self.path:
             return self._reply(h, 404, b"not here", "text/plain")
+        if self.otlp:
+            return self._reply(h, 200, b"{}", "application/json")
         batch = json.loads(body)
         recs = batch.get("records", [])
         if isinstance(action, tuple) and action[0] == "status":

@@ -22,7 +22,7 @@ def test_a_month_offline_stays_under_the_bound_and_counts_every_drop():
     for day in range(30):
         for hour in range(24):
             t0 = start + day * DAY + hour * 3600
-            obs = []
+            obs: list[Activity | Usage] = []
             for i in range(12):
                 key = f"s{n}"
                 n += 1

@@ -17,7 +17,9 @@ from aitally.uploader import credentials
 class MemoryKeyring(KeyringBackend):
     """Stands in for the OS keychain, which a headless container does not have."""
 
-    priority = 1  # type: ignore[assignment]
+    # Negative: never picked by keyring's own discovery (its chainer would include it for
+    # every later test of the run); these tests install it explicitly.
+    priority = -1
 
     def __init__(self) -> None:
         super().__init__()

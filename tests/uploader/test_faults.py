@@ -5,6 +5,7 @@ from __future__ import annotations
 import email.utils
 import ssl
 import time
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from tests.uploader.helpers import (
 
 def drain(cfg, store, limit: float = 10.0) -> list[str]:
     """Runs passes as the agent would (honouring waits) until the outbox is empty."""
-    outcomes = []
+    outcomes: list[str] = []
     deadline = time.monotonic() + limit
     while store.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]:
         assert time.monotonic() < deadline, f"not drained: {outcomes}"
@@ -37,7 +38,7 @@ def exactly_once(server: Receiver, ids: list[str]) -> None:
     assert sorted(server.records) == sorted(ids)
 
 
-SCRIPTS = {
+SCRIPTS: dict[str, list[Any]] = {
     "429": [("status", 429, {})],
     "500": [("status", 500, {})] * 2,
     "502": [("status", 502, {})],

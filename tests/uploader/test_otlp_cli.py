@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import subprocess
+from typing import Any
 
 from google.protobuf import json_format
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
@@ -18,22 +18,13 @@ from tests.uploader.helpers import make_segments, open_store, receiver, write_co
 def test_otlp_sink_posts_valid_export_logs_requests():
     with receiver() as server:
         server.path = "/v1/logs"
-        bodies: list[bytes] = []
-        original = server.handle
-
-        def handle(h):
-            # An OTel Collector answers {} (or partialSuccess) to a valid request.
-            raw = h.rfile.read(int(h.headers["Content-Length"]))
-            bodies.append(gzip.decompress(raw))
-            server._reply(h, 200, b"{}", "application/json")
-
-        server.handle = handle
+        server.otlp = True
         cfg = write_config(f'[upload]\notlp_endpoint = "{server.url}/v1/logs"')
         store = open_store()
         make_segments(store, 3, project="CANARY-project")
         result = Delivery(cfg, store, sinks.make_sinks(cfg)).run()
         assert result.outcome == "done" and result.acked == 3
-        assert original is not None
+        bodies = server.bodies
     msg = json_format.Parse(bodies[0], ExportLogsServiceRequest())
     logs = msg.resource_logs[0].scope_logs[0].log_records
     assert len(logs) == 3
@@ -50,7 +41,7 @@ def test_otlp_sink_posts_valid_export_logs_requests():
 
 
 def test_export_request_round_trips_through_protobuf():
-    rec = {
+    rec: dict[str, Any] = {
         "record_id": "r1", "kind": "daily_total", "tool": "codex", "surface": None,
         "tool_version": None, "started_at": "2026-11-24T00:00:00Z",
         "ended_at": "2026-11-25T00:00:00Z", "active_seconds": 12, "present_seconds": 0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from typing import Any
 
 import pytest
 
@@ -17,13 +18,14 @@ from tests.uploader.helpers import make_segments, open_store, receiver, upload_c
 CANARY = "CANARY-7f3e-project-secret-name"
 
 
-def body_for(level: str, extra: str = "") -> dict:
+def body_for(level: str, extra: str = "") -> dict[str, Any]:
     cfg = write_config(f'[privacy]\nlevel = "{level}"\n{extra}')
     store = open_store()
     make_segments(store, 2, project=f"/home/alice/{CANARY}")
     raw, _ = next_body(cfg, store)
     assert CANARY.encode() not in raw
-    return json.loads(raw)
+    data: dict[str, Any] = json.loads(raw)
+    return data
 
 
 def test_pseudonymous_uses_keyed_hashes_with_a_key_id():
