@@ -60,7 +60,11 @@ def _line_chart(rows: list[dict[str, Any]]) -> str:
     ]
     for i, p in enumerate(periods):
         if i % max(len(periods) // 6, 1) == 0:
-            parts.append(f'<text x="{PAD + i * x_step:.1f}" y="{H - PAD + 16}">{escape(p)}</text>')
+            # Centred on their tick, so the last label stays inside the chart.
+            parts.append(
+                f'<text x="{PAD + i * x_step:.1f}" y="{H - PAD + 16}" text-anchor="middle">'
+                f"{escape(p)}</text>"
+            )
     for i, tool in enumerate(tools):
         color = PALETTE[i % len(PALETTE)]
         points = [xy(r["period"], r["active_users"]) for r in rows if r["tool"] == tool]
