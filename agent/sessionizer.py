@@ -389,7 +389,9 @@ class Sessionizer:
             " started_at) WHERE id = ?",
             (end, end, seg.id),
         )
-        outbox.enqueue(conn, seg.id, row["tool"], row["session_key"], row["idx"], end)
+        outbox.enqueue(
+            conn, seg.id, row["tool"], row["session_key"], row["idx"], seg.started_at, end
+        )
 
     def _close_idle(self, conn: sqlite3.Connection, now: float) -> int:
         self._flush(conn)

@@ -56,6 +56,9 @@ def enforce(store: Store, now: float, max_bytes: int, max_age_days: int) -> dict
         ]
         dropped["age"] += outbox.drop(store, conn, old, "age")
         conn.execute("DELETE FROM dead_letter WHERE at < ?", (cutoff,))
+        # Dedup keys of replies older than the bound: their files are long read (and the
+        # tools themselves delete transcripts after 30 days by default).
+        conn.execute("DELETE FROM usage_seen WHERE at < ?", (cutoff,))
         conn.execute(
             "DELETE FROM upload_log WHERE id <= (SELECT MAX(id) FROM upload_log) - ?",
             (UPLOAD_LOG_ROWS,),

@@ -23,16 +23,28 @@ def device_secret(conn: sqlite3.Connection) -> str:
     return str(conn.execute("SELECT value FROM kv WHERE key = 'device_secret'").fetchone()[0])
 
 
-def record_id(secret: str, tool: str, session_key: str, index: int) -> str:
-    """The same segment always gets the same id, so the server can drop repeats."""
-    return str(uuid.uuid5(_NAMESPACE, f"{secret}\x1f{tool}\x1f{session_key}\x1f{index}"))
+def record_id(secret: str, tool: str, session_key: str, index: int, started_at: float) -> str:
+    """The same segment always gets the same id, so the server can drop repeats.
+
+    The start time is part of it because pruning may delete an old session whose tool later
+    resumes the same session id: its segment indexes restart at 0, and without the start
+    those new segments would reuse delivered ids and be dropped as repeats.
+    """
+    name = f"{secret}\x1f{tool}\x1f{session_key}\x1f{index}\x1f{started_at:.3f}"
+    return str(uuid.uuid5(_NAMESPACE, name))
 
 
 def enqueue(
-    conn: sqlite3.Connection, segment_id: int, tool: str, session_key: str, index: int, now: float
+    conn: sqlite3.Connection,
+    segment_id: int,
+    tool: str,
+    session_key: str,
+    index: int,
+    started_at: float,
+    now: float,
 ) -> str:
     """Called inside the transaction that closes the segment."""
-    rid = record_id(device_secret(conn), tool, session_key, index)
+    rid = record_id(device_secret(conn), tool, session_key, index, started_at)
     conn.execute(
         "INSERT OR IGNORE INTO outbox(record_id, segment_id, enqueued_at) VALUES (?, ?, ?)",
         (rid, segment_id, now),

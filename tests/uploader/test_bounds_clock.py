@@ -53,6 +53,29 @@ def test_age_bound_drops_only_old_records_and_counts_them():
     assert store.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 1
 
 
+def test_age_bound_also_forgets_old_dedup_keys():
+    store = open_store()
+    sz = Sessionizer(store, idle_timeout=60)
+    for i, t in enumerate((1_000.0, 1_000_000.0)):
+        sz.apply([Usage("codex", "k", t, "m", Tokens(1, 1), dedup_key=f"r{i}")])
+    bounds.enforce(store, 1_000_000.0 + 5 * DAY, max_bytes=256 * MiB, max_age_days=7)
+    keys = [r[0] for r in store.conn.execute("SELECT dedup_key FROM usage_seen")]
+    assert keys == ["r1"]
+
+
+def test_a_resumed_session_after_pruning_gets_new_record_ids():
+    # Pruning deletes a whole old session; when the tool resumes that session id later its
+    # segment indexes restart at 0, yet the new record must not reuse a delivered id.
+    store = open_store()
+    sz = Sessionizer(store, idle_timeout=60)
+    sz.apply([Activity("claude-code", "same-id", 1_000.0, kind="prompt")], now=10_000.0)
+    first = store.conn.execute("SELECT record_id FROM outbox").fetchone()[0]
+    bounds.enforce(store, 1_000.0 + 30 * DAY, max_bytes=256 * MiB, max_age_days=7)
+    sz.apply([Activity("claude-code", "same-id", 40 * DAY, kind="prompt")], now=41 * DAY)
+    ids = [r[0] for r in store.conn.execute("SELECT record_id FROM outbox")]
+    assert len(ids) == 1 and ids[0] != first
+
+
 def test_clock_moving_back_never_stretches_the_wait():
     state = retry.State()
     now = 2_000_000_000.0

@@ -32,10 +32,10 @@ def child_env(home: Path) -> dict[str, str]:
 def expected_ids(store: Store) -> list[str]:
     secret = outbox.device_secret(store.conn)
     rows = store.conn.execute(
-        "SELECT s.tool, s.session_key, g.idx FROM segments g JOIN sessions s"
+        "SELECT s.tool, s.session_key, g.idx, g.started_at FROM segments g JOIN sessions s"
         " ON s.id = g.session_id WHERE g.ended_at IS NOT NULL"
     )
-    return sorted(outbox.record_id(secret, r[0], r[1], r[2]) for r in rows)
+    return sorted(outbox.record_id(secret, r[0], r[1], r[2], r[3]) for r in rows)
 
 
 def test_markers_in_transcripts_never_reach_the_ingest_service(tmp_path):
