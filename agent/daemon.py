@@ -25,8 +25,13 @@ from aitally.agent.store import Store, ensure_writable_dir
 from aitally.collectors.catalog import Catalog
 from aitally.collectors.observation import ProcessGone
 from aitally.collectors.processes import ProcessScanner
+from aitally.uploader import bounds
 
 log = logging.getLogger(__name__)
+
+# The store's size and age bounds are enforced at start and this often (seconds), whether
+# or not anything is uploaded: a laptop offline for weeks stays within them.
+JANITOR_EVERY = 600.0
 
 # Optional parts plug in here without the loop knowing them: each factory returns a
 # collector (or None when its module is absent or disabled by configuration).
@@ -107,8 +112,12 @@ class Agent:
                 interval,
                 len(collectors),
             )
+            next_janitor = 0.0
             while True:
                 self._tick(store, sessionizer, scanner, collectors)
+                if time.monotonic() >= next_janitor:
+                    self._janitor(store)
+                    next_janitor = time.monotonic() + JANITOR_EVERY
                 if once or self.stop_event.wait(interval):
                     break
         finally:
@@ -164,6 +173,21 @@ class Agent:
                 sessionizer.close_idle(time.time())
             except Exception as exc:
                 self.problems.warning("close", "closing idle segments failed: %s", exc)
+
+    def _janitor(self, store: Store) -> None:
+        limits = self.cfg.section("store")
+        try:
+            dropped = bounds.enforce(
+                store, time.time(), limits["max_bytes"], limits["max_age_days"]
+            )
+        except sqlite3.Error as exc:
+            self.problems.warning("janitor", "enforcing the store's bounds failed: %s", exc)
+            return
+        if any(dropped.values()):
+            log.warning(
+                "store bounds: dropped %s undelivered records (counted in status)",
+                ", ".join(f"{n} by {why}" for why, n in dropped.items() if n),
+            )
 
 
 def _count_error(store: Store, reason: str) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from aitally.agent.config import Config
 from aitally.agent.logs import RateLimited
 from aitally.agent.store import Store
-from aitally.uploader import bounds, outbox, policy, records, retry, rollup
+from aitally.uploader import outbox, policy, records, retry, rollup
 from aitally.uploader.answer import Answer, Outcome
 
 log = logging.getLogger(__name__)
@@ -124,8 +124,6 @@ class Delivery:
         if state.paused and state.paused.get("credential") == creds and not force:
             return PassResult("paused", f"HTTP {state.paused['status']}: run `aitally enroll`")
         derive(self.cfg, self.store, now)
-        store_cfg = self.cfg.section("store")
-        bounds.enforce(self.store, now, store_cfg["max_bytes"], store_cfg["max_age_days"])
         result = PassResult("idle")
         state.last_attempt = now
         while not (stop is not None and stop.is_set()):

@@ -169,3 +169,23 @@ def test_sigkill_mid_work_keeps_store_intact(
     conn = sqlite3.connect(isolated_env / "aitally.db")
     rows = {r[0] for r in conn.execute("SELECT pid FROM live_processes")}
     assert rows & started == live
+
+
+def test_store_bounds_hold_without_any_upload_endpoint(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aitally.agent.sessionizer import Sessionizer
+    from aitally.agent.store import Store
+    from aitally.collectors.observation import Activity
+
+    store = Store(isolated_env / "aitally.db")
+    old = time.time() - 10 * 86400
+    Sessionizer(store).apply([Activity("codex", "old", old, kind="prompt")], now=old + 3600)
+    store.close()
+    monkeypatch.setenv("AITALLY_STORE_MAX_AGE_DAYS", "7")
+    res = cli("run", "--once")
+    assert res.returncode == 0, res.stderr
+    status = json.loads(cli("status", "--json").stdout)
+    assert status["dropped"] == {"age": 1}
+    left = json.loads(cli("sessions", "--json").stdout)["sessions"]
+    assert [s for s in left if s["tool_session_id"] == "old"] == []
