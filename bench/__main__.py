@@ -24,6 +24,106 @@ BENCHES = [
 ]
 
 
+# The headline table: (label, bench, figure, unit, baseline figure or None, baseline label).
+HEADLINES = [
+    (
+        "process scan, warm",
+        "bench_scan",
+        "warm_scan_us_per_proc",
+        "us/process",
+        "pids_us_per_proc",
+        "psutil.pids()",
+    ),
+    (
+        "process scan, cold",
+        "bench_scan",
+        "cold_scan_us_per_proc",
+        "us/process",
+        "naive_full_scan_us_per_proc",
+        "naive full scan",
+    ),
+    (
+        "agent CPU, steady state",
+        "bench_footprint",
+        "cpu_percent_of_core",
+        "% of a core",
+        None,
+        "target < 0.1",
+    ),
+    (
+        "agent RSS, steady state",
+        "bench_footprint",
+        "rss_mib_mean",
+        "MiB",
+        "idle_python_rss_mib",
+        "idle Python",
+    ),
+    ("backfill", "bench_backfill", "aitally_mb_per_s", "MB/s", "ccusage_mb_per_s", "ccusage"),
+    (
+        "backfill peak RSS",
+        "bench_backfill",
+        "aitally_peak_rss_mib",
+        "MiB",
+        "ccusage_peak_rss_mib",
+        "ccusage",
+    ),
+    (
+        "appended line, 1 GB file",
+        "bench_tail",
+        "big_median_us",
+        "us",
+        "small_median_us",
+        "1 MB file",
+    ),
+    (
+        "upload drain",
+        "bench_upload",
+        "drain_records_per_s",
+        "records/s",
+        "baseline_bare_post_records_per_s",
+        "bare POSTs",
+    ),
+    (
+        "bytes per record on the wire",
+        "bench_upload",
+        "wire_bytes_per_record_gzip",
+        "B",
+        "json_bytes_per_record",
+        "JSON before gzip",
+    ),
+    ("ingest, SQLite, 50 agents", "bench_ingest", "sqlite_records_per_s", "records/s", None, ""),
+    (
+        "ingest, PostgreSQL, 50 agents",
+        "bench_ingest",
+        "postgres_records_per_s",
+        "records/s",
+        "sqlite_records_per_s",
+        "SQLite",
+    ),
+]
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def headline(results: dict[str, dict[str, object]]) -> None:
+    print(f"{'figure':<32}{'value':>12}  {'unit':<13}{'baseline (same run)':<24}{'ratio':>7}")
+    for label, bench, key, unit, base, base_label in HEADLINES:
+        value = results.get(bench, {}).get(key)
+        if not isinstance(value, int | float):
+            print(f"{label:<32}{'n/a':>12}")
+            continue
+        ref = results[bench].get(base) if base else None
+        if isinstance(ref, int | float) and ref:
+            print(
+                f"{label:<32}{_num(value):>12}  {unit:<13}{f'{base_label} {_num(ref)}':<24}"
+                f"{value / ref:>7.2f}"
+            )
+        else:
+            print(f"{label:<32}{_num(value):>12}  {unit:<13}{base_label}")
+
+
 def machine() -> str:
     mem = psutil.virtual_memory().total / 2**30
     return (
@@ -48,6 +148,8 @@ def main(argv: list[str]) -> int:
             continue
         results[name]["_seconds"] = round(time.monotonic() - t0, 1)
     print(f"\n=== summary ({machine()}, {time.strftime('%Y-%m-%d %H:%M')}) ===")
+    headline(results)
+    print()
     width = max((len(f"{b}.{k}") for b, r in results.items() for k in r), default=20)
     for bench, figures in results.items():
         for key, value in figures.items():
