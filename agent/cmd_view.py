@@ -19,6 +19,8 @@ from aitally.agent.table import human_seconds
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _ACTIVE = "ended_at IS NULL AND (ends_at IS NULL OR ends_at > ?)"
+# A planned end must stay a printable date; longer pauses need no end at all.
+_MAX_PAUSE_DAYS = 365
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,6 +60,11 @@ def parse_duration(text: str) -> float:
         seconds = ((d * 24 + h) * 60 + mi) * 60 + s
     if seconds <= 0:
         raise UsageError(f"{text!r} is not a duration; use e.g. 30m, 2h, 1h30m or 1d")
+    if seconds > _MAX_PAUSE_DAYS * 86400:
+        raise UsageError(
+            f"{text!r} is longer than {_MAX_PAUSE_DAYS}d; "
+            "run `aitally pause` without a duration to pause until `aitally resume`"
+        )
     return float(seconds)
 
 

@@ -40,10 +40,19 @@ def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "0m", "soon", "1x", "h", "-5m"])
+@pytest.mark.parametrize("text", ["", "0m", "soon", "1x", "h", "-5m", "366d", "99999999d"])
 def test_bad_durations(text: str) -> None:
     with pytest.raises(UsageError):
         parse_duration(text)
+
+
+def test_a_huge_duration_is_refused_before_anything_is_stored() -> None:
+    # It used to be stored, then every later `aitally stats` failed formatting its end.
+    done = _run("pause", "99999999d")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "without a duration" in done.stderr
+    assert not paths.store_file().exists() or _pauses() == []
+    assert _run("stats").returncode == 0
 
 
 def test_pause_drops_what_happens_meanwhile_and_resume_ends_it() -> None:
