@@ -36,7 +36,10 @@ def parse_bound(text: str, *, end: bool = False, today: dt.date | None = None) -
             raise TimeRangeError(
                 f"{text!r} is not a date; use YYYY-MM-DD, Nd (e.g. 7d), today or yesterday"
             ) from None
-    return _local_midnight(day + dt.timedelta(days=1)) if end else _local_midnight(day)
+    try:
+        return _local_midnight(day + dt.timedelta(days=1)) if end else _local_midnight(day)
+    except (OverflowError, ValueError, OSError):  # 0001-01-01 or 9999-12-31 at the calendar's edges
+        raise TimeRangeError(f"{text!r} is out of range; use a date from 1970 on") from None
 
 
 def iso(ts: float | None) -> str | None:
