@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import tomllib
@@ -52,6 +53,8 @@ def _check_value(origin: str, section: str, key: str, spec: Key, value: Any) -> 
         ok = isinstance(value, dict) and all(
             isinstance(v, list) and all(isinstance(p, str) for p in v) for v in value.values()
         )
+    if ok and isinstance(value, float) and math.isnan(value):
+        ok = False  # NaN passes every range check and would stall the scan loop
     if ok and spec.choices and value not in spec.choices:
         ok = False
     if ok and isinstance(value, int | float) and not isinstance(value, bool):
@@ -112,6 +115,10 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
         raise ConfigError(f"{path}: cannot be read (permission denied); fix its mode") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid TOML (not UTF-8 text); fix the file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder; it must be a TOML file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
 

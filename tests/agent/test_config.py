@@ -67,6 +67,9 @@ def test_engineer_may_choose_stricter_privacy_only_if_allowed(tmp_path: Path) ->
         ("[privacy]\nlevel = 'secret'\n", "one of 'identified'"),
         ("[agent\n", "not valid TOML"),
         ("[agent]\nscan_interval = 0.01\n", "from 0.2 to 600"),
+        ("[agent]\nscan_interval = nan\n", "agent.scan_interval = nan is invalid"),
+        ("[upload]\ninterval = -nan\n", "upload.interval = nan is invalid"),
+        ("[agent]\n\udcff\udcfe = 1\n", "not valid TOML (not UTF-8 text)"),
         ("[[tools]]\nid = 'x'\n", None),
     ],
 )
@@ -74,13 +77,25 @@ def test_bad_values_name_file_key_and_allowed(
     tmp_path: Path, text: str, expected: str | None
 ) -> None:
     user = tmp_path / "c.toml"
-    user.write_text(text)
+    user.write_bytes(text.encode("utf-8", "surrogateescape"))
     if expected is None:
         load(user)  # tool entries are validated by the catalog, not here
         return
     with pytest.raises(ConfigError) as err:
         load(user)
     assert str(user) in str(err.value) and expected in str(err.value)
+
+
+def test_nan_from_the_environment_is_refused(tmp_path: Path) -> None:
+    user = tmp_path / "c.toml"
+    user.write_text("")
+    with pytest.raises(ConfigError, match="agent.scan_interval = nan is invalid"):
+        load(user, {"AITALLY_AGENT_SCAN_INTERVAL": "nan"})
+
+
+def test_a_folder_instead_of_a_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a folder; it must be a TOML file"):
+        load(tmp_path)
 
 
 def test_unknown_environment_setting_is_an_error(tmp_path: Path) -> None:
