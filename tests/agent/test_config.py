@@ -89,7 +89,7 @@ def test_bad_values_name_file_key_and_allowed(
 def test_nan_from_the_environment_is_refused(tmp_path: Path) -> None:
     user = tmp_path / "c.toml"
     user.write_text("")
-    with pytest.raises(ConfigError, match="agent.scan_interval = nan is invalid"):
+    with pytest.raises(ConfigError, match=r"agent\.scan_interval = nan is invalid"):
         load(user, {"AITALLY_AGENT_SCAN_INTERVAL": "nan"})
 
 
