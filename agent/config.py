@@ -13,6 +13,7 @@ from typing import Any
 
 from aitally.agent import paths
 from aitally.agent.config_schema import PRIVACY_LEVELS, SCHEMA, TABLE_ARRAYS, Key
+from aitally.collectors.catalog import CatalogError, parse_tools
 
 ENV_PREFIX = "AITALLY_"
 # Variables that name files rather than configuration values, and the central ingest
@@ -202,6 +203,10 @@ def load(
     if user is not None:
         _apply(cfg, str(path), user)
     _apply(cfg, "environment", env_layer(os.environ if environ is None else environ))
+    try:  # here, not only when the agent builds its catalog: `config show` and doctor see it too
+        parse_tools(cfg.tools, "configuration")
+    except CatalogError as exc:
+        raise ConfigError(f"{exc}; see [[tools]] in the README") from None
     return cfg
 
 

@@ -70,7 +70,9 @@ def test_engineer_may_choose_stricter_privacy_only_if_allowed(tmp_path: Path) ->
         ("[agent]\nscan_interval = nan\n", "agent.scan_interval = nan is invalid"),
         ("[upload]\ninterval = -nan\n", "upload.interval = nan is invalid"),
         ("[agent]\n\udcff\udcfe = 1\n", "not valid TOML (not UTF-8 text)"),
-        ("[[tools]]\nid = 'x'\n", None),
+        ("[[tools]]\nid = 'x'\n", "tools[0]: needs at least one [[tools.match]] rule"),
+        ("[[tools]]\nid = 5\n", "tools[0].id must be a slug"),
+        ("[[tools]]\nid = 'x'\nmatch = [{ argv0 = ['x'] }]\n", None),
     ],
 )
 def test_bad_values_name_file_key_and_allowed(
@@ -79,7 +81,7 @@ def test_bad_values_name_file_key_and_allowed(
     user = tmp_path / "c.toml"
     user.write_bytes(text.encode("utf-8", "surrogateescape"))
     if expected is None:
-        load(user)  # tool entries are validated by the catalog, not here
+        load(user)
         return
     with pytest.raises(ConfigError) as err:
         load(user)
@@ -122,6 +124,15 @@ def test_cli_bad_config_is_one_line_exit_2(isolated_env: Path, tmp_path: Path) -
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and "upload.batch_max_records = 0" in lines[0] and str(cfg) in lines[0]
+
+
+@pytest.mark.parametrize("command", [("config", "show"), ("run", "--once")])
+def test_cli_bad_tool_entry_is_one_line_exit_2(tmp_path: Path, command: tuple[str, ...]) -> None:
+    cfg = tmp_path / "aitally-config.toml"
+    cfg.write_text("[[tools]]\nid = 'acme-ai'\nsurface = 'cli'\n")
+    res = subprocess.run(aitally_cmd(*command), capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.count("\n") == 1 and str(cfg) in res.stderr and "tools[0]" in res.stderr
 
 
 def test_cli_config_show_names_origins(tmp_path: Path) -> None:
