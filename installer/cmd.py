@@ -201,13 +201,18 @@ def cmd_policy_template(args: argparse.Namespace) -> int:
             raise _usage(f"--format {args.format} writes several files; pass --output FOLDER")
         sys.stdout.buffer.write(next(iter(files.values())))
         return 0
-    if len(files) > 1 or args.output.is_dir():
-        for name, data in files.items():
-            out = args.output / name
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_bytes(data)
-            print(out)
-        return 0
-    args.output.write_bytes(next(iter(files.values())))
+    try:
+        if len(files) > 1 or args.output.is_dir():
+            for name, data in files.items():
+                out = args.output / name
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(data)
+                print(out)
+            return 0
+        args.output.write_bytes(next(iter(files.values())))
+    except OSError as exc:
+        raise _usage(
+            f"cannot write {exc.filename or args.output}: {exc.strerror}; choose another --output"
+        ) from None
     print(args.output)
     return 0

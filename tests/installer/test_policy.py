@@ -174,3 +174,18 @@ def test_policy_template_admx_to_stdout_is_a_usage_error() -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "--output" in done.stderr
+
+
+@pytest.mark.parametrize(("fmt", "where"), [("toml", "missing/managed.toml"), ("admx", "file")])
+def test_policy_template_unwritable_output_is_one_line_exit_2(
+    fmt: str, where: str, tmp_path: Path
+) -> None:
+    (tmp_path / "file").write_text("")  # admx needs a folder; a file is in the way
+    done = subprocess.run(
+        aitally_cmd("policy", "template", "--format", fmt, "--output", str(tmp_path / where)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "cannot write" in done.stderr and "--output" in done.stderr
