@@ -21,6 +21,7 @@ from aitally.ingest.responses import bearer, problem, problems, unauthorized
 from aitally.ingest.storage import StorageBusy
 from aitally.ingest.wire import (
     BATCH_SCHEMA,
+    MAX_COUNT,
     MAX_RECORDS,
     SIGNALS,
     SURFACES,
@@ -35,7 +36,9 @@ router = APIRouter()
 
 _TOKENS_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "properties": {k: {"type": ["integer", "null"], "minimum": 0} for k in TOKEN_KINDS},
+    "properties": {
+        k: {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_COUNT} for k in TOKEN_KINDS
+    },
 }
 _RECORD_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -50,8 +53,8 @@ _RECORD_SCHEMA: dict[str, Any] = {
         "ended_at": {"type": "string", "format": "date-time"},
         "active_seconds": {"type": "number", "minimum": 0},
         "present_seconds": {"type": "number", "minimum": 0},
-        "turns": {"type": "integer", "minimum": 0},
-        "sessions": {"type": "integer", "minimum": 1},
+        "turns": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
+        "sessions": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT},
         "tokens": {"oneOf": [_TOKENS_SCHEMA, {"type": "null"}]},
         "models": {"type": "object", "additionalProperties": _TOKENS_SCHEMA},
         "signals": {"type": "array", "items": {"enum": sorted(SIGNALS)}},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -22,8 +21,13 @@ SIGNALS = frozenset({"process", "transcript", "log", "state-db", "otlp"})
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 # A project is only ever a keyed hash; anything else could be a raw path or name.
 _HMAC = re.compile(r"^hmac:[A-Za-z0-9_.-]{1,64}:[0-9a-f]{16,128}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Lone surrogates (JSON "\ud800") cannot be encoded to UTF-8: storing or echoing one fails.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _MAX_SECONDS = 400 * 86400.0  # generous: a daily total sums many sessions
+# Counts above this are broken clients: a trillion tokens in one record is absurd, and the
+# cap keeps every column within 64-bit integers and report sums far from overflowing.
+MAX_COUNT = 10**12
 _EARLIEST = dt.datetime(2020, 1, 1, tzinfo=dt.UTC).timestamp()
 _FUTURE_SLACK = 2 * 86400.0  # laptop clocks drift; further ahead is a broken clock
 
@@ -97,6 +101,8 @@ def _int(obj: dict[str, Any], name: str, *, minimum: int = 0, default: int = 0) 
     # bool is an int subclass in Python; JSON true is not a count.
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise RecordError(name, f"must be an integer >= {minimum}")
+    if value > MAX_COUNT:
+        raise RecordError(name, f"must be at most {MAX_COUNT}")
     return value
 
 
@@ -104,7 +110,8 @@ def _seconds(obj: dict[str, Any], name: str) -> float:
     value = obj.get(name, 0)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RecordError(name, "must be a number >= 0")
-    if not math.isfinite(value) or value < 0 or value > _MAX_SECONDS:
+    # A chained comparison also refuses NaN and ints too large for a float.
+    if not 0 <= value <= _MAX_SECONDS:
         raise RecordError(name, f"must be a number between 0 and {_MAX_SECONDS:.0f}")
     return float(value)
 
@@ -133,6 +140,8 @@ def _tokens(value: Any, name: str) -> Tokens:
         n = value.get(kind)
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
             raise RecordError(f"{name}.{kind}", "must be an integer >= 0 or null")
+        if n is not None and n > MAX_COUNT:
+            raise RecordError(f"{name}.{kind}", f"must be at most {MAX_COUNT}")
         out.append(n)
     return (out[0], out[1], out[2], out[3], out[4])
 
@@ -197,6 +206,15 @@ def parse_record(obj: Any, now: float) -> Record:
     )
 
 
+def _count(n: Any) -> bool:
+    return isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_COUNT
+
+
+def _text(value: Any, limit: int) -> str | None:
+    """A printable string cut to limit, else None: what an envelope field may store or echo."""
+    return value[:limit] if isinstance(value, str) and not _CONTROL.search(value) else None
+
+
 def _health(value: Any) -> dict[str, Any]:
     """Keeps only the numeric health figures; anything else is not health and is dropped."""
     if not isinstance(value, dict):
@@ -204,16 +222,12 @@ def _health(value: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("queue_depth", "dead_letter"):
         n = value.get(key)
-        if isinstance(n, int) and not isinstance(n, bool) and n >= 0:
+        if _count(n):
             out[key] = n
     for key in ("dropped", "parse_errors"):
         sub = value.get(key)
         if isinstance(sub, dict):
-            out[key] = {
-                str(k)[:64]: n
-                for k, n in sub.items()
-                if isinstance(n, int) and not isinstance(n, bool) and n >= 0
-            }
+            out[key] = {k[:64]: n for k, n in sub.items() if _text(k, 64) and _count(n)}
     return out
 
 
@@ -227,8 +241,8 @@ def parse_batch(doc: Any, now: float) -> Batch:
     if schema != BATCH_SCHEMA:
         raise EnvelopeError(422, f"schema: {schema[:64]!r} is not supported; send {BATCH_SCHEMA!r}")
     batch_id = doc.get("batch_id")
-    if not isinstance(batch_id, str) or not 0 < len(batch_id) <= 128:
-        raise EnvelopeError(400, "batch_id: required, a string (uuid4)")
+    if not isinstance(batch_id, str) or not 0 < len(batch_id) <= 128 or _SURROGATE.search(batch_id):
+        raise EnvelopeError(400, "batch_id: required, a UTF-8 string (uuid4)")
     records = doc.get("records")
     if not isinstance(records, list):
         raise EnvelopeError(400, "records: required, a list")
@@ -240,8 +254,8 @@ def parse_batch(doc: Any, now: float) -> Batch:
     version, os_name = agent.get("version"), agent.get("os")
     batch = Batch(
         batch_id=batch_id,
-        agent_version=version[:64] if isinstance(version, str) else None,
-        agent_os=os_name[:32] if isinstance(os_name, str) else None,
+        agent_version=_text(version, 64),
+        agent_os=_text(os_name, 32),
         health=_health(doc.get("health")),
     )
     for index, obj in enumerate(records):
@@ -252,7 +266,7 @@ def parse_batch(doc: Any, now: float) -> Batch:
             batch.rejected.append(
                 {
                     "index": index,
-                    "record_id": rid[:64] if isinstance(rid, str) else None,
+                    "record_id": _text(rid, 64),
                     "reason": str(exc),
                     "field": exc.field,
                 }

@@ -96,6 +96,24 @@ def test_bad_records_rejected_good_ones_kept(shared_server: Server) -> None:
     assert s.post(token, batch(good)).json()["duplicate"] == 2
 
 
+def test_unstorable_values_are_rejected_not_500(shared_server: Server) -> None:
+    s = shared_server
+    _, token = s.enroll()
+    # Raw JSON: json.dumps cannot write a lone surrogate the way a broken agent can.
+    surrogate = json.dumps(batch([record(user="X")])).replace('"X"', '"\\ud800"').encode()
+    answer = s.post(token, surrogate)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["rejected"][0]["reason"].startswith("user: must be 1..256 printable")
+    huge = [record(turns=10**30), record(tokens={"input": 2**62}), record(tokens={"input": 2**62})]
+    doc = batch(huge, health={"queue_depth": 2**64})
+    answer = s.post(token, doc)
+    assert answer.status_code == 200, answer.text
+    assert [r["index"] for r in answer.json()["rejected"]] == [0, 1, 2]
+    # Reports and the device list still answer for everyone.
+    assert s.admin("GET", "/v1/reports/usage?granularity=day").status_code == 200
+    assert s.admin("GET", "/v1/devices").status_code == 200
+
+
 def test_whole_batch_errors(shared_server: Server) -> None:
     s = shared_server
     _, token = s.enroll()

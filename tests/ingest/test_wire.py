@@ -33,6 +33,17 @@ NOW = time.time()
         ("signals", ["keyboard"], "signals: must be a list of"),
         ("project", "/home/alice/secret-project", "project: must be a keyed hash"),
         ("org_unit", "eng\nops", "org_unit: must be 1..128 printable"),
+        # Past 64 bits these broke the database insert (a 500 the agent retries forever);
+        # below it, two records summed past 2**63 broke every report.
+        ("turns", 10**30, "turns: must be at most"),
+        ("sessions", 2**63, "sessions: must be at most"),
+        ("tokens", {"input": 2**62}, "tokens.input: must be at most"),
+        ("models", {"m": {"output": 10**25}}, "models.m.output: must be at most"),
+        ("active_seconds", 10**400, "active_seconds: must be a number between"),
+        ("active_seconds", float("nan"), "active_seconds: must be a number between"),
+        # A lone surrogate cannot be encoded to UTF-8 for the database or the answer.
+        ("user", "\ud800", "user: must be 1..256 printable"),
+        ("models", {"\udfff": {}}, "models: model names must be"),
     ],
 )
 def test_bad_field_is_named(field: str, value: Any, reason: str) -> None:
@@ -69,6 +80,21 @@ def test_envelope_errors() -> None:
     with pytest.raises(EnvelopeError) as e:
         parse_batch(batch([record() for _ in range(501)]), NOW)
     assert e.value.status == 413
+
+
+def test_envelope_text_and_health_that_cannot_be_stored() -> None:
+    with pytest.raises(EnvelopeError) as e:
+        parse_batch(batch([], batch_id="\ud800"), NOW)
+    assert e.value.status == 400
+    doc = batch(
+        [record(record_id="\ud800", turns=-1)],
+        agent={"version": "\ud800", "os": "linux"},
+        health={"queue_depth": 2**64, "dropped": {"\ud800": 1, "size": 10**20, "age": 3}},
+    )
+    parsed = parse_batch(doc, NOW)
+    assert (parsed.agent_version, parsed.agent_os) == (None, "linux")
+    assert parsed.health == {"dropped": {"age": 3}}
+    assert parsed.rejected[0]["record_id"] is None
 
 
 def test_bad_record_rejected_alone() -> None:
