@@ -21,10 +21,15 @@ class Key:
         kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
         text = kind.get(self.type, "a list of strings" if self.type is list else "a table")
         if self.minimum is not None and self.maximum is not None:
-            text += f" from {self.minimum:g} to {self.maximum:g}"
+            text += f" from {_number(self.minimum)} to {_number(self.maximum)}"
         elif self.minimum is not None:
-            text += f" >= {self.minimum:g}"
+            text += f" >= {_number(self.minimum)}"
         return text
+
+
+def _number(value: float) -> str:
+    # Exact, never 1.04858e+06: people copy these bounds into their files.
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 MiB = 1024 * 1024
