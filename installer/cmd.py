@@ -154,6 +154,8 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             if folder.exists():
                 shutil.rmtree(folder)
                 removed.append(str(folder))
+            if folder.parent.name == paths.APP:  # Linux logs live in ~/.local/state/aitally/log
+                _remove_empty(folder.parent)
         if written_by_install(paths.user_config_file()):
             paths.user_config_file().unlink()
             removed.append(str(paths.user_config_file()))

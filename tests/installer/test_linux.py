@@ -136,6 +136,26 @@ def test_xdg_install_start_detect_uninstall_purge(
     assert not Path(env["AITALLY_CONFIG"]).exists()
 
 
+def test_purge_on_the_platform_folders_leaves_no_aitally_folder(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without AITALLY_DATA_DIR the logs live apart from the data (~/.local/state/aitally/log)."""
+    for name in ("AITALLY_DATA_DIR", "AITALLY_CONFIG", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    run = {"capture_output": True, "text": True, "timeout": 120}
+    done = subprocess.run(
+        aitally_cmd("install", "--allow-root", "--no-start", "--endpoint", "http://127.0.0.1:9"),
+        **run,  # type: ignore[call-overload]
+    )
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run(aitally_cmd("run", "--once"), **run)  # type: ignore[call-overload]
+    assert done.returncode == 0, done.stderr
+    assert (home / ".local/state/aitally/log/agent.log").is_file()
+    done = subprocess.run(aitally_cmd("uninstall", "--purge", "--allow-root"), **run)  # type: ignore[call-overload]
+    assert done.returncode == 0, done.stderr
+    assert [p for p in home.rglob("*") if "aitally" in p.name] == []
+
+
 def test_install_as_root_without_system_is_refused(home: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root")
