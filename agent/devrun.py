@@ -15,6 +15,7 @@ from types import FrameType
 
 from aitally.agent import config, paths
 from aitally.agent.config import ConfigError
+from aitally.agent.instance_lock import holder_pid, is_held
 from aitally.agent.store import StoreError, ensure_writable_dir
 
 BIN = Path(sys.executable).parent
@@ -118,6 +119,15 @@ def _dashboard_url(proc: subprocess.Popen[str]) -> str:
 
 def run_whole_path(cfg: config.Config) -> int:
     data = paths.data_dir()
+    lock = paths.lock_file()
+    if is_held(lock):  # before starting anything: a second demo would only print a false banner
+        print(
+            f"aitally: an agent already runs for this user (pid {holder_pid(lock) or 'unknown'}, "
+            f"data in {data}); stop it first (Ctrl-C where `make run` runs), "
+            "or look at it with `aitally status`",
+            file=sys.stderr,
+        )
+        return 1
     central = data / "central"
     ensure_writable_dir(central)
     keys = _central_secrets(central)

@@ -52,3 +52,25 @@ def test_make_run_shows_a_tool_session_on_both_dashboards(tmp_path: Path) -> Non
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=30)
     assert proc.returncode == 0
+
+
+def test_a_second_make_run_says_what_is_wrong_and_starts_nothing() -> None:
+    from aitally.agent import paths
+    from aitally.agent.instance_lock import InstanceLock
+
+    paths.data_dir().mkdir(parents=True)
+    lock = InstanceLock(paths.lock_file())  # as the first `make run`'s agent holds it
+    lock.acquire()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "aitally.agent.devrun"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        lock.release()
+    assert done.returncode == 1 and done.stdout == "", done.stdout
+    assert done.stderr.count("\n") == 1 and f"pid {os.getpid()}" in done.stderr, done.stderr
+    assert "already runs" in done.stderr and "Ctrl-C" in done.stderr
+    assert not (paths.data_dir() / "central").exists()  # no second ingest service was started
