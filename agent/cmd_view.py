@@ -74,6 +74,8 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port; use 1-65535, or 0 for a free one")
     config.load_default()  # a broken configuration stops here, with its one line
+    if (store := open_store_readonly()) is not None:
+        store.close()  # so does a store from a newer aitally, instead of a 500 on every page
 
     def announce(text: str) -> None:
         if text.startswith("http"):

@@ -7,6 +7,7 @@ import os
 import re
 import select
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -180,6 +181,19 @@ def test_bad_port_is_a_usage_error() -> None:
         assert taken.returncode == 2 and "--port" in taken.stderr
     finally:
         stop(d)
+
+
+def test_store_from_a_newer_aitally_is_one_line_exit_2() -> None:
+    from aitally.agent.store import Store
+
+    Store(paths.store_file()).close()
+    with sqlite3.connect(paths.store_file()) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    done = subprocess.run(
+        aitally_cmd("dashboard", "--no-browser"), capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 2 and done.stdout == "", done.stdout
+    assert done.stderr.count("\n") == 1 and "newer than this aitally" in done.stderr
 
 
 @pytest.mark.parametrize(
