@@ -13,6 +13,7 @@ from pathlib import Path
 from aitally.agent import config, paths
 from aitally.agent.config import Config, ConfigError
 from aitally.agent.instance_lock import holder_pid, is_held
+from aitally.agent.schema import MIGRATIONS
 from aitally.installer.policy_schema import validate
 from aitally.installer.service import Registrar, Target, registrar
 
@@ -143,10 +144,18 @@ class Doctor:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
             try:
                 result = conn.execute("PRAGMA quick_check").fetchone()[0]
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
             finally:
                 conn.close()
         except sqlite3.Error as exc:
-            result = str(exc)
+            result, version = str(exc), 0
+        if result == "ok" and version > len(MIGRATIONS):  # every command would refuse it
+            return Check(
+                "store",
+                FAIL,
+                f"{path}: schema {version}, newer than this aitally ({len(MIGRATIONS)})",
+                f"upgrade aitally, or mv {path} {path}.newer to start a fresh store",
+            )
         if result != "ok":
             return Check(
                 "store",

@@ -122,6 +122,19 @@ def test_corrupt_store(home: Path, tmp_path: Path) -> None:
     assert check.status == FAIL and check.fix.startswith("aitally uninstall; mv ")
 
 
+def test_store_from_a_newer_aitally(home: Path, tmp_path: Path) -> None:
+    import sqlite3
+
+    from aitally.agent.store import Store
+
+    Store(paths.store_file()).close()
+    with sqlite3.connect(paths.store_file()) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    check = _doctor(tmp_path)["store"]
+    assert check.status == FAIL and "schema 999, newer than this aitally" in check.detail
+    assert check.fix.startswith("upgrade aitally")
+
+
 def test_missing_extra_root(home: Path, tmp_path: Path) -> None:
     _config('[collectors]\nextra_roots = { claude-code = ["/nonexistent/claude"] }\n')
     check = _doctor(tmp_path)["tool folders"]
