@@ -121,10 +121,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         lines.append(
             f"last scan:    {s['at']} ({s['seconds'] * 1000:.1f} ms, {s['processes']} processes)"
         )
-    live = data.get("live_processes") or []
-    lines.append(
-        "tools now:    " + (", ".join(f"{p['tool']} ({p['pid']})" for p in live) or "none running")
-    )
+    live = ", ".join(f"{p['tool']} ({p['pid']})" for p in data.get("live_processes") or [])
+    if not data["running"]:  # what the last scan saw may be long gone
+        live = "unknown (agent not running)" + (f"; at the last scan: {live}" if live else "")
+    lines.append("tools now:    " + (live or "none running"))
     lines.append(f"open segments: {data['open_segments']}   upload queue: {data['queue_depth']}")
     lines.append(
         f"policy:       {data['policy']['level']}"
