@@ -84,11 +84,15 @@ def _target(args: argparse.Namespace) -> Target:
     return Target(system=args.system, root=args.root)
 
 
+def _check_endpoint(args: argparse.Namespace) -> None:
+    if args.endpoint and not args.endpoint.startswith(("https://", "http://")):
+        raise _usage(f"--endpoint {args.endpoint!r} is not a URL; use https://host[:port]")
+
+
 def _set_endpoint(args: argparse.Namespace, system: bool, root: Path) -> None:
+    _check_endpoint(args)
     if not args.endpoint:
         return
-    if not args.endpoint.startswith(("https://", "http://")):
-        raise _usage(f"--endpoint {args.endpoint!r} is not a URL; use https://host[:port]")
     from aitally.installer.settings_file import set_value
 
     if system:
@@ -105,7 +109,11 @@ def _enroll(args: argparse.Namespace) -> str | None:
         if args.token:
             done = store_token(args.token)
         elif args.enroll_secret:
-            done = enroll(config.load_default(), args.enroll_secret, label=args.label)
+            cfg = config.load_default()
+            # Tried before it is saved, so a failed enroll never replaces a working endpoint.
+            if args.endpoint and not cfg.is_managed("upload", "endpoint"):
+                cfg.values["upload"]["endpoint"] = args.endpoint
+            done = enroll(cfg, args.enroll_secret, label=args.label)
         else:
             return None
     except EnrollError as exc:
@@ -121,8 +129,9 @@ def cmd_install(args: argparse.Namespace) -> int:
             "a device token belongs to one user's keyring: with --system set only --endpoint, "
             "then each user runs `aitally enroll`"
         )
-    _set_endpoint(args, args.system, args.root)
+    _check_endpoint(args)
     message = None if args.system else _enroll(args)
+    _set_endpoint(args, args.system, args.root)
     try:
         state = registrar(target).install(start=not args.no_start)
     except InstallError as exc:
@@ -172,8 +181,10 @@ def _remove_empty(folder: Path) -> None:
 def cmd_enroll(args: argparse.Namespace) -> int:
     if not (args.enroll_secret or args.token):
         raise _usage("enroll needs --enroll-secret S or --token T")
+    _check_endpoint(args)
+    message = _enroll(args)
     _set_endpoint(args, False, Path("/"))
-    print(_enroll(args))
+    print(message)
     return 0
 
 

@@ -42,10 +42,15 @@ def test_wrong_secret_is_one_line_exit_2(home: Path, enroll_server: str) -> None
     assert credentials.get_token() is None
 
 
-def test_unreachable_endpoint_names_the_fix(home: Path) -> None:
+def test_unreachable_endpoint_names_the_fix_and_keeps_the_working_one(
+    home: Path, enroll_server: str
+) -> None:
+    assert _enroll("--endpoint", enroll_server, "--enroll-secret", GOOD_SECRET).returncode == 0
+    saved = Path(os.environ["AITALLY_CONFIG"]).read_text()
     done = _enroll("--endpoint", f"http://127.0.0.1:{free_port()}", "--enroll-secret", "x")
     assert done.returncode == 2 and "cannot connect" in done.stderr
     assert "upload.endpoint" in done.stderr
+    assert Path(os.environ["AITALLY_CONFIG"]).read_text() == saved  # a typo replaces nothing
 
 
 def test_untrusted_certificate_then_trusted_with_ca_bundle(
@@ -54,9 +59,8 @@ def test_untrusted_certificate_then_trusted_with_ca_bundle(
     url, cert = tls_server
     done = _enroll("--endpoint", url, "--enroll-secret", GOOD_SECRET)
     assert done.returncode == 2 and "not trusted" in done.stderr and "ca_bundle" in done.stderr
-    with Path(os.environ["AITALLY_CONFIG"]).open("a") as fh:
-        fh.write(f'ca_bundle = "{cert}"\n')  # appended to the [upload] table enroll wrote
-    done = _enroll("--enroll-secret", GOOD_SECRET)
+    Path(os.environ["AITALLY_CONFIG"]).write_text(f'[upload]\nca_bundle = "{cert}"\n')
+    done = _enroll("--endpoint", url, "--enroll-secret", GOOD_SECRET)
     assert done.returncode == 0, done.stderr
     assert credentials.get_token() == TOKEN
 
