@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 import ssl
+import time
 from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from aitally.agent.config import Config, ConfigError
 
 log = logging.getLogger(__name__)
+# Our receivers answer with a few hundred bytes; a bigger answer is some other server's page.
+ANSWER_MAX_BYTES = 1 << 20
 
 
 def _tls_context(ca_bundle: str) -> ssl.SSLContext:
@@ -75,7 +79,42 @@ class Session(requests.Session):
             kwargs.setdefault(
                 "proxies", {"http": self.configured_proxy, "https": self.configured_proxy}
             )
-        return super().request(method, url, *args, **kwargs)
+        if kwargs.get("stream"):
+            return super().request(method, url, *args, **kwargs)
+        kwargs["stream"] = True
+        resp = super().request(method, url, *args, **kwargs)
+        _read_within(resp, self.default_timeout[1])
+        return resp
+
+
+def _read_within(resp: requests.Response, seconds: float) -> None:
+    """Reads the answer within `seconds` in all and ANSWER_MAX_BYTES.
+
+    The read timeout bounds each socket read only: a server or proxy that trickles a byte
+    at a time would otherwise hold the upload thread, and every upload after it, forever.
+    """
+    deadline = time.monotonic() + seconds
+    parts: list[bytes] = []
+    size = 0
+    try:
+        while chunk := resp.raw.read1(65536, decode_content=True):
+            parts.append(chunk)
+            size += len(chunk)
+            if size > ANSWER_MAX_BYTES:
+                raise requests.ConnectionError(f"answer over {ANSWER_MAX_BYTES} bytes")
+            if time.monotonic() > deadline:
+                raise requests.Timeout(f"answer not complete within {seconds:g}s")
+    except requests.RequestException:  # before OSError, which it derives from
+        resp.close()
+        raise
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        resp.close()
+        raise requests.Timeout(str(exc)) from None
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        resp.close()
+        raise requests.ConnectionError(str(exc)) from None
+    resp._content = b"".join(parts)
+    resp._content_consumed = True  # type: ignore[attr-defined]  # as requests does itself
 
 
 def make_session(cfg: Config) -> requests.Session:

@@ -146,6 +146,22 @@ class Receiver:
         if action == "timeout":
             time.sleep(1.5)  # longer than the client's read timeout
             return self._reply(h, 503, b"{}", "application/json")
+        if action == "trickle":
+            # A 200 whose body comes a byte at a time: each read is within the read timeout,
+            # the whole answer never is (15 s, so a client without a deadline fails, not hangs).
+            h.send_response(200)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", "100000")
+            h.end_headers()
+            until = time.monotonic() + 15
+            while time.monotonic() < until and not self.hang.wait(0.2):
+                try:
+                    h.wfile.write(b" ")
+                    h.wfile.flush()
+                except OSError:
+                    break
+            h.close_connection = True
+            return None
         if action == "html200":
             return self._reply(h, 200, b"<html>Welcome to Hotel WiFi</html>", "text/html")
         if len(recs) > self.max_records:

@@ -45,6 +45,7 @@ SCRIPTS: dict[str, list[Any]] = {
     "503": [("status", 503, {})],
     "504": [("status", 504, {})],
     "timeout": ["timeout"],
+    "trickle": ["trickle"],
     "reset_after_commit": ["reset_after_commit"],
     "captive_portal_html": ["html200"],
     "redirect": [("status", 302, {"Location": "http://127.0.0.1:1/login"})],
