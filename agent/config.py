@@ -56,6 +56,8 @@ def _check_value(origin: str, section: str, key: str, spec: Key, value: Any) -> 
         )
     if ok and isinstance(value, float) and math.isnan(value):
         ok = False  # NaN passes every range check and would stall the scan loop
+    if ok and spec.url and value and not value.startswith(("https://", "http://")):
+        ok = False
     if ok and spec.choices and value not in spec.choices:
         ok = False
     if ok and isinstance(value, int | float) and not isinstance(value, bool):

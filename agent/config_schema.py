@@ -14,8 +14,11 @@ class Key:
     choices: tuple[Any, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    url: bool = False  # empty, or http(s)://...: a bare host name would fail at every upload
 
     def allowed(self) -> str:
+        if self.url:
+            return 'an http:// or https:// URL, or "" for none'
         if self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
@@ -61,7 +64,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_age_days": Key(int, 90, "records older than this are dropped (counted)", minimum=1),
     },
     "upload": {
-        "endpoint": Key(str, "", "ingest service base URL; empty: keep everything local"),
+        "endpoint": Key(str, "", "ingest service base URL; empty: keep everything local", url=True),
         "interval": Key(float, 300.0, "seconds between uploads (jittered)", minimum=1),
         "jitter": Key(float, 0.2, "relative jitter of the upload interval", minimum=0, maximum=1),
         "batch_max_records": Key(int, 500, "records per batch", minimum=1, maximum=5000),
@@ -73,7 +76,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "verify_tls": Key(bool, True, "verify the server certificate (never disable in fleets)"),
         "ca_bundle": Key(str, "", "extra CA bundle file for TLS-intercepting proxies"),
         "proxy": Key(str, "", "HTTP(S) proxy URL; empty: the environment's"),
-        "otlp_endpoint": Key(str, "", "OTLP/HTTP logs endpoint (…/v1/logs); empty: off"),
+        "otlp_endpoint": Key(str, "", "OTLP/HTTP logs endpoint (…/v1/logs); empty: off", url=True),
         # OTel Collector starts its backoff at 5 s; design 4 caps it at 15 min, no give-up.
         "backoff_base": Key(float, 5.0, "first retry delay in seconds", minimum=0.01),
         "backoff_max": Key(float, 900.0, "longest retry delay in seconds", minimum=0.01),

@@ -68,6 +68,8 @@ def test_engineer_may_choose_stricter_privacy_only_if_allowed(tmp_path: Path) ->
         ("[agent\n", "not valid TOML"),
         ("[agent]\nscan_interval = 0.01\n", "from 0.2 to 600"),
         ("[store]\nmax_bytes = 1\n", "expected an integer >= 1048576"),
+        ("[upload]\nendpoint = 'aitally.example.internal'\n", "an http:// or https:// URL"),
+        ("[upload]\notlp_endpoint = 'collector:4318'\n", "upload.otlp_endpoint = 'collector"),
         ("[upload]\nbatch_max_bytes = 1\n", "an integer from 1024 to 5242880"),
         ("[agent]\nscan_interval = nan\n", "agent.scan_interval = nan is invalid"),
         ("[upload]\ninterval = -nan\n", "upload.interval = nan is invalid"),
