@@ -8,6 +8,7 @@ import threading
 import time
 from pathlib import Path
 
+from aitally.agent import config
 from aitally.agent.config import Config
 from aitally.agent.logs import RateLimited
 from aitally.agent.sessionizer import Sessionizer
@@ -86,6 +87,12 @@ class UploadService:
 
     def _pass(self, store: Store, stop: threading.Event) -> float:
         """One pass; returns seconds until the next."""
+        try:
+            # The policy in force now, as `aitally preview` reads it: a level the engineer
+            # tightened after the agent started must shape what this pass sends.
+            self.cfg = config.load_default()
+        except config.ConfigError as exc:
+            self.problems.warning("config", "configuration unreadable, keeping the last: %s", exc)
         up = self.cfg.section("upload")
         interval: float = up["interval"] * self.rng.uniform(1 - up["jitter"], 1 + up["jitter"])
         try:
