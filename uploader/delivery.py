@@ -43,6 +43,7 @@ class _Sent:
     dead: dict[str, str] = field(default_factory=dict)
     stop: Answer | None = None
     duplicate: int = 0
+    refused: Answer | None = None  # the last whole-request 400/422 that isolated a record
 
 
 def health(store: Store) -> dict[str, Any]:
@@ -172,6 +173,16 @@ class Delivery:
         remaining = recs
         for n, sink in enumerate(self.sinks, 1):
             sent = self._deliver(sink, remaining, entries)
+            if sent.refused is not None and len(remaining) > 1 and not sent.taken:
+                # Every record of a batch refused one by one is not a batch of poison: it is
+                # a server or proxy refusing everything. Keep them all and back off.
+                sent = _Sent(
+                    stop=Answer(
+                        Outcome.RETRY,
+                        sent.refused.status,
+                        f"every record refused: {sent.refused.detail}",
+                    )
+                )
             total.dead.update(sent.dead)
             total.duplicate += sent.duplicate
             keep = set(sent.taken)
@@ -216,7 +227,7 @@ class Delivery:
             return _Sent(taken=taken, dead=dead, duplicate=ans.duplicate)
         if ans.outcome in (Outcome.SPLIT, Outcome.REJECT):
             if len(recs) == 1:
-                return _Sent(dead={recs[0]["record_id"]: ans.detail})
+                return _Sent(dead={recs[0]["record_id"]: ans.detail}, refused=ans)
             half = len(recs) // 2
             first = self._deliver(sink, recs[:half], entries)
             if first.stop is not None:
@@ -225,5 +236,6 @@ class Delivery:
             second.taken = first.taken + second.taken
             second.dead.update(first.dead)
             second.duplicate += first.duplicate
+            second.refused = second.refused or first.refused
             return second
         return _Sent(stop=ans)

@@ -123,6 +123,24 @@ def test_poison_record_is_dead_lettered_and_blocks_nothing(whole_batch):
         assert store.counters("dead_letter") == {"rejected": 1}
 
 
+def test_a_server_refusing_every_record_loses_none():
+    # A proxy or broken server answering 400 to everything must not dead-letter the queue.
+    with receiver() as server:
+        cfg = upload_config(server.url)
+        store = open_store()
+        ids = make_segments(store, 6)
+        server.poison = set(ids)
+        server.poison_whole_batch = True
+        result = Delivery(cfg, store, sinks.make_sinks(cfg)).run()
+        assert result.outcome == "retry" and "every record refused" in result.detail
+        assert not store.conn.execute("SELECT COUNT(*) FROM dead_letter").fetchone()[0]
+        assert store.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 6
+        server.poison = set()
+        retry.save(store, retry.State())  # the server is mended: no need to wait out the backoff
+        drain(cfg, store)
+        exactly_once(server, ids)
+
+
 def test_401_pauses_until_the_token_changes():
     from aitally.uploader import credentials, status
 
