@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from typing import Any
@@ -39,7 +40,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from aitally.agent import logs
     from aitally.agent.daemon import Agent, install_signal_handlers
 
-    cfg = config.load_default()
+    try:
+        cfg = config.load_default()
+    except config.ConfigError as exc:
+        # Started by a service manager, nobody reads stderr: leave the reason in the log
+        # too (without the stderr handler, so a terminal still shows one line).
+        logs.setup(paths.log_dir(), "error", to_stderr=False)
+        logging.getLogger("aitally.agent").error("not starting: %s", exc)
+        raise
     ensure_writable_dir(paths.data_dir())  # before logging, so the error is the only line
     logs.setup(paths.log_dir(), cfg.get("agent", "log_level"))
     agent = Agent(cfg)

@@ -14,6 +14,16 @@ from aitally.agent.table import human_seconds, human_tokens, render, use_colour
 from aitally.agent.timerange import parse_bound
 
 
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
 def add_range(p: argparse.ArgumentParser, default_since: str | None) -> None:
     p.add_argument(
         "--since", default=default_since, help="YYYY-MM-DD, Nd (last N days), today or yesterday"
@@ -25,7 +35,7 @@ def add_range(p: argparse.ArgumentParser, default_since: str | None) -> None:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sessions", help="sessions and their segments")
     p.add_argument("--tool", help="only this tool id")
-    p.add_argument("--limit", type=int, default=None, help="at most N rows")
+    p.add_argument("--limit", type=positive_int, default=None, help="at most N rows")
     add_range(p, None)
     p.set_defaults(func=cmd_sessions)
 

@@ -189,3 +189,17 @@ def test_store_bounds_hold_without_any_upload_endpoint(
     assert status["dropped"] == {"age": 1}
     left = json.loads(cli("sessions", "--json").stdout)["sessions"]
     assert [s for s in left if s["tool_session_id"] == "old"] == []
+
+
+def test_bad_config_at_start_is_also_left_in_the_log(tmp_path: Path, isolated_env: Path) -> None:
+    (tmp_path / "aitally-config.toml").write_text("[agent]\nscan_interval = 'x'\n")
+    res = cli("run", "--once")
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    log = (isolated_env / "logs" / "agent.log").read_text()
+    assert "not starting" in log and "agent.scan_interval" in log
+
+
+def test_limit_must_be_positive() -> None:
+    for bad in ("0", "-1", "x"):
+        res = cli("sessions", "--limit", bad)
+        assert res.returncode == 2 and "at least 1" in res.stderr
