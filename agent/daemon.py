@@ -22,7 +22,7 @@ from aitally.agent.instance_lock import InstanceLock
 from aitally.agent.logs import RateLimited
 from aitally.agent.sessionizer import Sessionizer
 from aitally.agent.store import Store, ensure_writable_dir
-from aitally.collectors.catalog import Catalog
+from aitally.collectors.catalog import TOOL_IDS, Catalog
 from aitally.collectors.observation import ProcessGone
 from aitally.collectors.processes import ProcessScanner
 from aitally.uploader import bounds
@@ -79,6 +79,7 @@ class Agent:
             max_presence_step=max(60.0, 4 * agent_cfg["scan_interval"]),
         )
         catalog = Catalog.load(self.cfg.tools, self.cfg.get("collectors", "disabled_tools"))
+        warn_unknown_tools(self.cfg)
         scanner = ProcessScanner(catalog)
         collectors: list[Collector] = []
         for factory in _load_factories(self.factory_names):
@@ -194,6 +195,19 @@ def _count_error(store: Store, reason: str) -> None:
     # The error may be the store itself (a full disk): counting must not raise again.
     with suppress(sqlite3.Error):
         store.count("errors", reason)
+
+
+def warn_unknown_tools(cfg: Config) -> None:
+    """A typo in a tool id silently does nothing; refusing it would make older agents fail
+    on newer policies, so it is a warning."""
+    named = set(cfg.get("collectors", "disabled_tools")) | set(cfg.get("collectors", "extra_roots"))
+    unknown = named - TOOL_IDS - {t.get("id") for t in cfg.tools}
+    if unknown:
+        log.warning(
+            "configuration names unknown tool ids %s (known: %s)",
+            ", ".join(sorted(unknown)),
+            ", ".join(sorted(TOOL_IDS)),
+        )
 
 
 def reconcile_processes(store: Store, sessionizer: Sessionizer) -> int:

@@ -20,6 +20,31 @@ RULE_FIELDS = (
     "args_any_prefix",
     "args_none",
 )
+# Every tool id aitally knows (design 3.1); some live only inside an editor's extension host,
+# with file adapters but no process of their own.
+TOOL_IDS = frozenset(
+    {
+        "claude-code",
+        "codex",
+        "gemini-cli",
+        "copilot-cli",
+        "copilot-vscode",
+        "copilot-jetbrains",
+        "cursor",
+        "windsurf",
+        "continue",
+        "cline",
+        "aider",
+        "amazon-q",
+        "kiro",
+        "chatgpt-desktop",
+        "claude-desktop",
+        "ollama",
+        "lm-studio",
+        "opencode",
+        "goose",
+    }
+)
 SURFACES = ("cli", "ide", "ide-extension", "desktop-app", "local-runtime")
 ROLES = ("session", "daemon", "helper")
 

@@ -203,3 +203,12 @@ def test_limit_must_be_positive() -> None:
     for bad in ("0", "-1", "x"):
         res = cli("sessions", "--limit", bad)
         assert res.returncode == 2 and "at least 1" in res.stderr
+
+
+def test_unknown_tool_ids_in_configuration_are_warned(tmp_path: Path, isolated_env: Path) -> None:
+    (tmp_path / "aitally-config.toml").write_text(
+        "[collectors]\ndisabled_tools = ['cluade-code']\n"
+    )
+    res = cli("run", "--once")
+    assert res.returncode == 0, res.stderr
+    assert "unknown tool ids cluade-code" in (isolated_env / "logs" / "agent.log").read_text()

@@ -5,29 +5,8 @@ from __future__ import annotations
 import pytest
 
 from aitally.agent.config_schema import SCHEMA
-from aitally.collectors.catalog import Catalog, CatalogError
+from aitally.collectors.catalog import TOOL_IDS, Catalog, CatalogError
 
-DESIGN_TOOL_IDS = {
-    "claude-code",
-    "codex",
-    "gemini-cli",
-    "copilot-cli",
-    "copilot-vscode",
-    "copilot-jetbrains",
-    "cursor",
-    "windsurf",
-    "continue",
-    "cline",
-    "aider",
-    "amazon-q",
-    "kiro",
-    "chatgpt-desktop",
-    "claude-desktop",
-    "ollama",
-    "lm-studio",
-    "opencode",
-    "goose",
-}
 # Tools that live only inside an editor's extension host have no process of their own;
 # their file adapters find them.
 EXTENSION_ONLY = {"copilot-vscode", "cline"}
@@ -39,7 +18,7 @@ def cat() -> Catalog:
 
 
 def test_every_design_tool_has_rules(cat: Catalog) -> None:
-    assert set(cat.ids) >= DESIGN_TOOL_IDS - EXTENSION_ONLY
+    assert set(cat.ids) >= TOOL_IDS - EXTENSION_ONLY
 
 
 @pytest.mark.parametrize(
