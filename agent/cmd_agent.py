@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from aitally.agent import config, paths
+from aitally.agent.config_schema import SECRET_KEYS
 from aitally.agent.instance_lock import AlreadyRunning, holder_pid, is_held
 from aitally.agent.store import Store, ensure_writable_dir
 from aitally.agent.table import render
@@ -152,13 +153,24 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def masked_values(cfg: config.Config) -> dict[str, dict[str, Any]]:
+    """The effective values with secrets shown only as set or not."""
+    return {
+        section: {
+            key: ("(set)" if value else "") if (section, key) in SECRET_KEYS else value
+            for key, value in values.items()
+        }
+        for section, values in cfg.values.items()
+    }
+
+
 def cmd_config_show(args: argparse.Namespace) -> int:
     cfg = config.load_default()
     if args.json:
         print(
             json.dumps(
                 {
-                    "values": cfg.values,
+                    "values": masked_values(cfg),
                     "origins": cfg.origins,
                     "tools": [t.get("id") for t in cfg.tools],
                 },
@@ -167,11 +179,11 @@ def cmd_config_show(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    rows = []
-    for section, values in cfg.values.items():
-        for key, value in values.items():
-            shown = "(set)" if key == "org_key" and value else json.dumps(value)
-            rows.append([f"{section}.{key}", shown, cfg.origins[section][key]])
+    rows = [
+        [f"{section}.{key}", json.dumps(value), cfg.origins[section][key]]
+        for section, values in masked_values(cfg).items()
+        for key, value in values.items()
+    ]
     print(render(["key", "value", "origin"], rows))
     print(
         f"\nuser file: {paths.user_config_file()}   managed policy: "

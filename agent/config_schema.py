@@ -77,6 +77,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "ca_bundle": Key(str, "", "extra CA bundle file for TLS-intercepting proxies"),
         "proxy": Key(str, "", "HTTP(S) proxy URL; empty: the environment's"),
         "otlp_endpoint": Key(str, "", "OTLP/HTTP logs endpoint (…/v1/logs); empty: off", url=True),
+        # A fleet's MDM sets it in managed policy, so every user's agent enrolls itself once
+        # (a token belongs to one user's keyring, which a root install cannot reach).
+        "enroll_secret": Key(str, "", "enroll secret for automatic enrollment (managed policy)"),
         # OTel Collector starts its backoff at 5 s; design 4 caps it at 15 min, no give-up.
         "backoff_base": Key(float, 5.0, "first retry delay in seconds", minimum=0.01),
         "backoff_max": Key(float, 900.0, "longest retry delay in seconds", minimum=0.01),
@@ -102,5 +105,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "polling": Key(bool, False, "use the polling file watcher everywhere"),
     },
 }
+# Values never printed back (config show, doctor): they would let one read others' data.
+SECRET_KEYS = frozenset({("privacy", "org_key"), ("upload", "enroll_secret")})
 # [[tools]] entries (IT-added catalog entries) are validated by the catalog loader.
 TABLE_ARRAYS = ("tools",)

@@ -18,6 +18,23 @@ def configured(cfg: Config) -> bool:
     return bool(cfg.get("upload", "endpoint") or cfg.get("upload", "otlp_endpoint"))
 
 
+def _auto_enroll(cfg: Config) -> str:
+    """No token yet: enroll with the managed enroll secret, if IT set one."""
+    secret = cfg.get("upload", "enroll_secret")
+    if not secret:
+        raise NotReady(f"no device token in {credentials.store_name()}; run `aitally enroll`")
+    from aitally.installer.enroll import EnrollError, enroll
+
+    try:
+        enroll(cfg, secret)
+    except EnrollError as exc:
+        raise NotReady(f"automatic enrollment failed: {exc}") from None
+    token = credentials.get_token()
+    if token is None:
+        raise NotReady(f"enrolled, but {credentials.store_name()} returned no token")
+    return token
+
+
 def make_sinks(cfg: Config) -> list[Sink]:
     endpoint = cfg.get("upload", "endpoint")
     otlp = cfg.get("upload", "otlp_endpoint")
@@ -26,9 +43,7 @@ def make_sinks(cfg: Config) -> list[Sink]:
     session = make_session(cfg)
     sinks: list[Sink] = []
     if endpoint:
-        token = credentials.get_token()
-        if token is None:
-            raise NotReady(f"no device token in {credentials.store_name()}; run `aitally enroll`")
+        token = credentials.get_token() or _auto_enroll(cfg)
         sinks.append(HttpSink(session, endpoint, token))
     if otlp:
         sinks.append(OtlpSink(session, otlp))
