@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -30,6 +32,17 @@ BATCH_FILES = 200
 MAX_SNAPSHOT = 64 << 20
 
 LINE, SKIP, RESUME, TOO_LONG = 0, 1, 2, 3
+# Non-blocking, so that a FIFO swapped in after the stat() cannot block the open forever.
+OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Opens a regular file for reading; anything else (a FIFO, a device) raises OSError."""
+    fd = os.open(path, OPEN_FLAGS)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return os.fdopen(fd, "rb")
 
 
 def complete_lines(
@@ -112,6 +125,8 @@ class Tailer:
         self.positions: dict[str, Position] = {}
         self._ident: set[tuple[int | None, int | None]] = set()
         self._ident_stale = True
+        # Paths that are not regular files (FIFOs, devices), counted once each.
+        self._irregular: set[str] = set()
         # Observations, positions and counters not yet committed (deferred: many small
         # files share one transaction during a catch-up).
         self.defer = False
@@ -212,6 +227,19 @@ class Tailer:
                 f"stat:{adapter.tool}", "%s: cannot stat a file: %s", adapter.tool, exc.strerror
             )
             return out
+        if not stat.S_ISREG(st.st_mode):
+            # Opening a FIFO blocks until a writer comes, and a device may never end.
+            if key not in self._irregular:
+                self._irregular.add(key)
+                self.problems.warning(
+                    f"irregular:{adapter.tool}",
+                    "%s: skipped a data file that is not a regular file (a FIFO or device)",
+                    adapter.tool,
+                )
+                self._counters.append(("file_skipped", f"{adapter.tool}:not_a_file", 1))
+                if not self.defer:
+                    self.flush()
+            return out
         pos = self.positions.get(key)
         if pos is None and (st.st_dev, st.st_ino) in self._identities():
             pos = self._adopt(key, st.st_dev, st.st_ino, st.st_size)
@@ -273,7 +301,7 @@ class Tailer:
         lines = 0
         start = pos.offset
         dirty = False
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:
             for event, raw, end in complete_lines(
                 fh, pos.offset, bool(pos.state.get("skip")), self.max_line
             ):
@@ -358,7 +386,7 @@ class Tailer:
         elif size > MAX_SNAPSHOT:
             out.skip("file_too_large")
         else:
-            with open(path, "rb") as fh:
+            with open_regular(path) as fh:
                 raw = fh.read(MAX_SNAPSHOT + 1)
             out.bytes += len(raw)
             try:

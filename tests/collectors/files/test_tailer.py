@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+import threading
+import time
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -13,7 +16,14 @@ from aitally.agent import reports
 from aitally.agent.sessionizer import Sessionizer
 from aitally.agent.store import Store
 from aitally.collectors.files.adapters.claude_code import ClaudeCode
-from aitally.collectors.files.tailer import LINE, RESUME, SKIP, Tailer, complete_lines
+from aitally.collectors.files.tailer import (
+    LINE,
+    RESUME,
+    SKIP,
+    Tailer,
+    complete_lines,
+    open_regular,
+)
 
 T = "2026-11-25T10:00:{:02d}.000Z"
 
@@ -130,3 +140,29 @@ def test_streaming_placeholder_then_final_figures_count_the_final(
     f.write_text(reply(1, out=2) + reply(1, out=187) + reply(1, out=187))
     run(store, f)
     assert output(store) == 187
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_named_like_a_transcript_is_skipped_never_opened(
+    store: Store, tmp_path: Path
+) -> None:
+    fifo = tmp_path / "F.jsonl"
+    os.mkfifo(fifo)
+
+    # Without the fix open() blocks until a writer comes: this thread comes after 2 s.
+    done = threading.Event()
+
+    def writer() -> None:
+        while not done.wait(2):
+            with contextlib.suppress(OSError):
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    threading.Thread(target=writer, daemon=True).start()
+    started = time.monotonic()
+    tailer = run(store, fifo)
+    run(store, fifo, tailer)  # counted once, not once per pass
+    done.set()
+    assert time.monotonic() - started < 1
+    assert store.counters("file_skipped") == {"claude-code:not_a_file": 1}
+    with pytest.raises(OSError):
+        open_regular(fifo)  # a FIFO swapped in after the stat() is refused, not waited on
