@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from aitally.agent.logs import RateLimited
 from aitally.agent.segment_state import OpenSegment, add_tokens
 from aitally.agent.store import Store
 from aitally.collectors.observation import (
@@ -19,6 +23,12 @@ from aitally.collectors.observation import (
     Usage,
 )
 from aitally.uploader import outbox
+
+log = logging.getLogger(__name__)
+
+# A tool's timestamp further ahead of the wall clock than this was written under a wrong
+# clock; taken as is, its segment would stay open (and unsent) until that date.
+FUTURE_SLACK = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +74,7 @@ class Sessionizer:
         self.max_step = max_presence_step
         self._open: dict[int, OpenSegment | None] = {}
         self._sessions: dict[tuple[str, str], int] = {}
+        self.problems = RateLimited(log)
 
     # -- public API ---------------------------------------------------------------------
     def apply(
@@ -74,9 +85,19 @@ class Sessionizer:
         counters: Iterable[tuple[str, str, int]] = (),
         now: float | None = None,
     ) -> None:
+        wall = time.time() if now is None else now
         with self._transaction() as conn:
             paused = self._pauses(conn)
             for ob in observations:
+                if isinstance(ob, Usage | Activity) and ob.at > wall + FUTURE_SLACK:
+                    self.problems.warning(
+                        f"future:{ob.tool}",
+                        "%s: a record dated %.0f s ahead of the clock is counted as of now",
+                        ob.tool,
+                        ob.at - wall,
+                    )
+                    self.store.count("drift", ob.tool, 1, conn)
+                    ob = dataclasses.replace(ob, at=wall)
                 if (
                     paused
                     and isinstance(ob, Usage | Activity | ProcessSeen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,22 @@ def test_clock_jumps_never_give_negative_or_sleep_time(store: Store, sz: Session
     for s in segs(store):
         assert s["active_seconds"] >= 0 and s["present_seconds"] >= 0
         assert s["active_seconds"] <= 900 and s["present_seconds"] <= 900
+
+
+def test_records_dated_far_ahead_of_the_clock_count_as_of_now(
+    store: Store, sz: Sessionizer
+) -> None:
+    # A tool wrote under a clock set years ahead: taken as is, the segment would stay open
+    # (and its tokens unsent) until 9999, and later real activity would join it.
+    now = time.time()
+    future = 253402300799.0  # 9999-12-31
+    sz.apply([Usage("claude-code", "S", future, "m", Tokens(1, 2, None, None, None), "a")])
+    sz.apply([Activity("claude-code", "S", now + 10, kind="prompt")])
+    (s,) = segs(store)
+    assert s["started_at"] < "2100" and s["tokens"]["output"] == 2 and s["turns"] == 1
+    assert sz.close_idle(now + 2000) == 1
+    assert store.conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 1
+    assert store.counters("drift") == {"claude-code": 1}
 
 
 def test_link_merges_process_into_tool_session(store: Store, sz: Sessionizer) -> None:
