@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import stat
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -117,8 +118,16 @@ class Outcome:
 class Tailer:
     """Reads changed files through their adapter and applies what it finds, position included."""
 
-    def __init__(self, sessionizer: Sessionizer, *, max_line: int = MAX_LINE) -> None:
+    def __init__(
+        self,
+        sessionizer: Sessionizer,
+        *,
+        max_line: int = MAX_LINE,
+        stop: threading.Event | None = None,
+    ) -> None:
         self.sessionizer = sessionizer
+        # Set on shutdown: a long file is left between two batches, its position committed.
+        self.stop = stop
         self.conn = sessionizer.store.conn
         self.max_line = max_line
         self.problems = RateLimited(log)
@@ -324,6 +333,8 @@ class Tailer:
                     )
                     out.bytes += end - start
                     start, lines, obs, dirty = end, 0, [], False
+                    if self.stop is not None and self.stop.is_set():
+                        return  # the rest on the next pass (size stays None: not unchanged)
         if dirty or pos.size != size or pos.mtime != mtime:
             self._commit(key, pos, fst, obs, out, cutoff, size, mtime)
             out.bytes += pos.offset - start

@@ -87,7 +87,7 @@ class FileCollector:
             cpu_active_threshold=self.main.cpu_threshold,
             max_presence_step=self.main.max_step,
         )
-        self.tailer = Tailer(sz)
+        self.tailer = Tailer(sz, stop=self._stop)
         self._watch_roots()  # before the catch-up, so nothing written meanwhile is missed
         self.backfill = self.catch_up(progress=sys.stderr.isatty())
         self._save_status()

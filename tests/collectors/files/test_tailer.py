@@ -17,6 +17,7 @@ from aitally.agent.sessionizer import Sessionizer
 from aitally.agent.store import Store
 from aitally.collectors.files.adapters.claude_code import ClaudeCode
 from aitally.collectors.files.tailer import (
+    BATCH_LINES,
     LINE,
     RESUME,
     SKIP,
@@ -166,3 +167,19 @@ def test_a_fifo_named_like_a_transcript_is_skipped_never_opened(
     assert store.counters("file_skipped") == {"claude-code:not_a_file": 1}
     with pytest.raises(OSError):
         open_regular(fifo)  # a FIFO swapped in after the stat() is refused, not waited on
+
+
+def test_a_stop_leaves_a_long_file_between_batches_and_the_next_pass_finishes(
+    store: Store, tmp_path: Path
+) -> None:
+    # Shutdown during a first catch-up of one huge transcript must not wait for its end.
+    f = tmp_path / "S.jsonl"
+    f.write_text("".join(reply(i, out=1) for i in range(3 * BATCH_LINES)))
+    stop = threading.Event()
+    stop.set()
+    tailer = run(store, f, Tailer(Sessionizer(store), stop=stop))
+    assert output(store) == BATCH_LINES
+    stop.clear()
+    run(store, f, Tailer(Sessionizer(store), stop=stop))  # as after a restart
+    assert output(store) == 3 * BATCH_LINES
+    assert tailer.positions[str(f)].offset < f.stat().st_size
