@@ -129,10 +129,14 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
+            self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # SQLite has already rolled back after some errors (a full disk): a second
+            # ROLLBACK would raise and hide the cause. A failed COMMIT must not leave the
+            # transaction open, or every later BEGIN fails.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
-        self.conn.execute("COMMIT")
 
     def close(self) -> None:
         self.conn.close()

@@ -30,6 +30,21 @@ def test_transaction_rolls_back_together(tmp_path: Path) -> None:
     assert st.kv_get("a") is None
 
 
+def test_a_full_disk_names_itself_and_the_store_stays_usable(tmp_path: Path) -> None:
+    # A store capped at its current size fails like a full disk; SQLite rolls back itself.
+    st = Store(tmp_path / "a.db")
+    pages = st.conn.execute("PRAGMA page_count").fetchone()[0]
+    st.conn.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(sqlite3.OperationalError, match="full"), st.transaction() as c:
+        for i in range(2000):
+            st.kv_set(f"k{i}", "x" * 200, c)
+    assert not st.conn.in_transaction
+    st.conn.execute("PRAGMA max_page_count = 1000000")
+    with st.transaction() as c:
+        st.kv_set("a", "1", c)
+    assert st.kv_get("a") == "1" and st.kv_get("k0") is None
+
+
 def test_corrupt_store_is_moved_aside_and_counted(tmp_path: Path) -> None:
     path = tmp_path / "a.db"
     st = Store(path)
