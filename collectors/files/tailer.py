@@ -142,6 +142,12 @@ class Tailer:
         self._obs: list[Observation] = []
         self._pos: list[FilePosition] = []
         self._counters: list[tuple[str, str, int]] = []
+        self._load()
+
+    def _load(self) -> None:
+        """The committed positions: what is in memory may run ahead of a failed commit."""
+        self.positions.clear()
+        self._ident_stale = True
         for r in self.conn.execute("SELECT * FROM file_positions"):
             try:
                 state = json.loads(r["state"]) if r["state"] else {}
@@ -212,7 +218,12 @@ class Tailer:
         if self._pos or self._obs or self._counters:
             obs, pos, counters = self._obs, self._pos, self._counters
             self._obs, self._pos, self._counters = [], [], []
-            self.sessionizer.apply(obs, positions=pos, counters=counters)
+            try:
+                self.sessionizer.apply(obs, positions=pos, counters=counters)
+            except Exception:
+                # A full disk, a store locked too long: the lines are read again, not lost.
+                self._load()
+                raise
 
     # -- one file -----------------------------------------------------------------------
     def process(

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path, PurePosixPath
@@ -183,3 +184,19 @@ def test_a_stop_leaves_a_long_file_between_batches_and_the_next_pass_finishes(
     run(store, f, Tailer(Sessionizer(store), stop=stop))  # as after a restart
     assert output(store) == 3 * BATCH_LINES
     assert tailer.positions[str(f)].offset < f.stat().st_size
+
+
+def test_a_failed_commit_loses_nothing_the_lines_are_read_again(
+    store: Store, tmp_path: Path
+) -> None:
+    # A full disk (a capped store here) fails a batch: its lines must not be skipped later.
+    f = tmp_path / "S.jsonl"
+    f.write_text("".join(reply(i, out=1) for i in range(3 * BATCH_LINES)))
+    tailer = Tailer(Sessionizer(store))
+    pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
+    store.conn.execute(f"PRAGMA max_page_count = {pages}")
+    with pytest.raises(sqlite3.OperationalError, match="full"):
+        run(store, f, tailer)
+    store.conn.execute("PRAGMA max_page_count = 1000000")
+    run(store, f, tailer)
+    assert output(store) == 3 * BATCH_LINES
