@@ -85,7 +85,7 @@ def status_data(cfg: config.Config) -> dict[str, Any]:
             errors={},
         )
         return data
-    store = Store(paths.store_file(), check=False)
+    store = Store(paths.store_file())
     try:
         c = store.conn
         scan = store.kv_get("last_scan")

@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def open_store_readonly() -> Store | None:
     path = paths.store_file()
-    return Store(path, check=False) if path.exists() else None
+    return Store(path) if path.exists() else None
 
 
 def bounds(args: argparse.Namespace) -> tuple[float | None, float | None]:

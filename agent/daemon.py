@@ -69,7 +69,7 @@ class Agent:
     def _setup(self) -> tuple[Store, Sessionizer, ProcessScanner, list[Collector]]:
         ensure_writable_dir(paths.data_dir())
         self.lock.acquire()
-        store = Store(paths.store_file())
+        store = Store(paths.store_file(), recover=True)
         self.store = store
         agent_cfg = self.cfg.section("agent")
         sessionizer = Sessionizer(

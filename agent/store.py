@@ -81,21 +81,31 @@ def ensure_writable_dir(folder: Path) -> None:
 class Store:
     """One connection to the store; open one per thread."""
 
-    def __init__(self, path: Path, *, check: bool = True) -> None:
+    def __init__(self, path: Path, *, recover: bool = False) -> None:
+        """`recover` is for the agent alone, at start: it checks the store's integrity and
+        moves a corrupt one aside. Any other reader (the CLI, the agent's own threads) only
+        reports it: moving the file under a running agent would lose what it writes."""
         self.path = path
         ensure_writable_dir(path.parent)
         moved: Path | None = None
         conn: sqlite3.Connection | None = None
         try:
             conn = _connect(path)
-            if check and not _healthy(conn):
+            if recover and not _healthy(conn):
                 raise sqlite3.DatabaseError("quick_check failed")
+            if not recover:
+                conn.execute("SELECT COUNT(*) FROM sqlite_schema").fetchone()
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
                 raise StoreError(f"store {path} cannot be opened: {exc}") from None
             if conn is not None:
                 with suppress(sqlite3.Error):
                     conn.close()
+            if not recover:
+                raise StoreError(
+                    f"store {path} is unreadable ({exc}); restart the agent (`aitally run`), "
+                    "which moves it aside and starts a fresh one"
+                ) from None
             moved = _move_aside(path)
             log.error(
                 "store %s was corrupt (%s); moved aside to %s and started fresh", path, exc, moved

@@ -78,7 +78,7 @@ def main() -> dict[str, float]:
     t = time.perf_counter()
     _build(segments, now)
     build_s = time.perf_counter() - t
-    store = Store(paths.store_file(), check=False)
+    store = Store(paths.store_file())
     conn = store.conn
     out: dict[str, float] = {"segments": segments, "build_s": round(build_s, 1)}
 

@@ -69,7 +69,7 @@ class UploadService:
 
     def _run(self) -> None:
         self._kick.wait()
-        store = Store(self.path, check=False)
+        store = Store(self.path)
         try:
             with store.transaction() as conn:
                 outbox.release(conn)  # claims of a killed predecessor go back to the queue

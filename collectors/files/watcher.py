@@ -80,7 +80,7 @@ class FileCollector:
     # -- Collector protocol -------------------------------------------------------------
     def start(self) -> None:
         # A connection of our own: the tailing thread commits while the loop scans.
-        self.store = Store(self.main.store.path, check=False)
+        self.store = Store(self.main.store.path)
         sz = Sessionizer(
             self.store,
             idle_timeout=self.main.idle,

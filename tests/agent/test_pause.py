@@ -24,7 +24,7 @@ def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def _pauses() -> list[tuple[float, float | None, float | None]]:
-    store = Store(paths.store_file(), check=False)
+    store = Store(paths.store_file())
     try:
         rows = store.conn.execute("SELECT started_at, ends_at, ended_at FROM pauses ORDER BY id")
         return [(r[0], r[1], r[2]) for r in rows]

@@ -94,7 +94,7 @@ def _count_segments() -> int:
 
 
 def _open() -> Store:
-    return Store(paths.store_file(), check=False)
+    return Store(paths.store_file())
 
 
 def test_stats_json_shape_is_unchanged() -> None:

@@ -52,7 +52,11 @@ def test_corrupt_store_is_moved_aside_and_counted(tmp_path: Path) -> None:
     st.close()
     with path.open("r+b") as fh:  # wreck the header and the first pages
         fh.write(b"garbage" * 2000)
-    fresh = Store(path)
+    # A reader (the CLI) only reports it: moving it under a running agent would lose data.
+    with pytest.raises(StoreError, match=r"unreadable.*aitally run"):
+        Store(path)
+    assert path.exists() and not list(tmp_path.glob("a.db.corrupt-*"))
+    fresh = Store(path, recover=True)  # the agent, at start
     assert fresh.kv_get("x") is None
     assert fresh.counters("store") == {"corrupt_moved_aside": 1}
     assert [p.name for p in tmp_path.glob("a.db.corrupt-*")]

@@ -13,7 +13,7 @@ from aitally.collectors.observation import Activity, Tokens, Usage
 
 
 def main(store_path: str, pause: float) -> None:
-    store = Store(Path(store_path), check=False)
+    store = Store(Path(store_path))
     sz = Sessionizer(store, idle_timeout=60)
     n = 0
     while True:
