@@ -1,4 +1,4 @@
-"""The in-transaction working set of open segments: loaded once, changed in memory, flushed once."""
+"""Open segments: the in-transaction working set (loaded once, flushed once) and merging."""
 
 from __future__ import annotations
 
@@ -95,3 +95,28 @@ class OpenSegment:
         self.tokens = [None] * len(TOKEN_KINDS)
         self.models = {}
         self.dirty = False
+
+
+def merge_segments(conn: sqlite3.Connection, src: int, dst: int) -> None:
+    """Folds open segment `src` into `dst` (a process joining its tool session); src goes."""
+    a = conn.execute("SELECT * FROM segments WHERE id = ?", (src,)).fetchone()
+    b = conn.execute("SELECT * FROM segments WHERE id = ?", (dst,)).fetchone()
+    signals = sorted(set(filter(None, (a["signals"] + "," + b["signals"]).split(","))))
+    pids = sorted(set(filter(None, (a["pids"] + "," + b["pids"]).split(","))), key=int)
+    lasts = [x for x in (a["last_activity_at"], b["last_activity_at"]) if x is not None]
+    conn.execute(
+        "UPDATE segments SET started_at = ?, last_seen_at = ?, last_activity_at = ?,"
+        " active_seconds = MAX(active_seconds, ?), present_seconds = present_seconds + ?,"
+        " signals = ?, pids = ? WHERE id = ?",
+        (
+            min(a["started_at"], b["started_at"]),
+            max(a["last_seen_at"], b["last_seen_at"]),
+            max(lasts) if lasts else None,
+            a["active_seconds"],
+            a["present_seconds"],
+            ",".join(signals),
+            ",".join(pids),
+            dst,
+        ),
+    )
+    conn.execute("DELETE FROM segments WHERE id = ?", (src,))

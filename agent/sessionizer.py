@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from aitally.agent.logs import RateLimited
-from aitally.agent.segment_state import OpenSegment, add_tokens
+from aitally.agent.segment_state import OpenSegment, add_tokens, merge_segments
 from aitally.agent.store import Store
 from aitally.collectors.observation import (
     TOKEN_KINDS,
@@ -255,7 +255,7 @@ class Sessionizer:
         src_seg = self._open_segment(conn, source)
         dst_seg = self._open_segment(conn, target)
         if src_seg is not None and dst_seg is not None:
-            self._merge_segments(conn, src_seg.id, dst_seg.id)
+            merge_segments(conn, src_seg.id, dst_seg.id)
         elif src_seg is not None:
             idx = self._next_index(conn, target)
             conn.execute(
@@ -369,29 +369,6 @@ class Sessionizer:
         seg.turns += int(turn)
         seg.dirty = True
         return seg
-
-    def _merge_segments(self, conn: sqlite3.Connection, src: int, dst: int) -> None:
-        a = conn.execute("SELECT * FROM segments WHERE id = ?", (src,)).fetchone()
-        b = conn.execute("SELECT * FROM segments WHERE id = ?", (dst,)).fetchone()
-        signals = sorted(set(filter(None, (a["signals"] + "," + b["signals"]).split(","))))
-        pids = sorted(set(filter(None, (a["pids"] + "," + b["pids"]).split(","))), key=int)
-        lasts = [x for x in (a["last_activity_at"], b["last_activity_at"]) if x is not None]
-        conn.execute(
-            "UPDATE segments SET started_at = ?, last_seen_at = ?, last_activity_at = ?,"
-            " active_seconds = MAX(active_seconds, ?), present_seconds = present_seconds + ?,"
-            " signals = ?, pids = ? WHERE id = ?",
-            (
-                min(a["started_at"], b["started_at"]),
-                max(a["last_seen_at"], b["last_seen_at"]),
-                max(lasts) if lasts else None,
-                a["active_seconds"],
-                a["present_seconds"],
-                ",".join(signals),
-                ",".join(pids),
-                dst,
-            ),
-        )
-        conn.execute("DELETE FROM segments WHERE id = ?", (src,))
 
     def _close(self, conn: sqlite3.Connection, sid: int, at: float) -> None:
         """Closes the session's open segment and enqueues its record, in this transaction."""
