@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from pathlib import Path
 from types import FrameType
 
 import psutil
@@ -28,6 +29,10 @@ from aitally.collectors.processes import ProcessScanner
 from aitally.uploader import bounds
 
 log = logging.getLogger(__name__)
+
+# Exit status when the store file was replaced or deleted under the agent: not 0, so that a
+# service manager restarts it (and the restart opens, or recovers, the file now in place).
+STORE_REPLACED = 3
 
 # The store's size and age bounds are enforced at start and this often (seconds), whether
 # or not anything is uploaded: a laptop offline for weeks stays within them.
@@ -100,6 +105,7 @@ class Agent:
 
     def run(self, *, once: bool = False) -> int:
         store, sessionizer, scanner, collectors = self._setup()
+        status = 0
         self.collectors = collectors
         interval = float(self.cfg.get("agent", "scan_interval"))
         try:
@@ -114,8 +120,19 @@ class Agent:
                 len(collectors),
             )
             next_janitor = 0.0
+            identity = _identity(store.path)
             while True:
                 self._tick(store, sessionizer, scanner, collectors)
+                if _identity(store.path) != identity:
+                    # Writing on would go to a deleted inode that nobody will ever read.
+                    log.error(
+                        "the store %s was replaced or deleted while the agent ran; stopping "
+                        "(status %d) so that a restart opens the file now in place",
+                        store.path,
+                        STORE_REPLACED,
+                    )
+                    status = STORE_REPLACED
+                    break
                 if time.monotonic() >= next_janitor:
                     self._janitor(store)
                     next_janitor = time.monotonic() + JANITOR_EVERY
@@ -131,7 +148,7 @@ class Agent:
             store.close()
             self.lock.release()
             log.info("agent stopped")
-        return 0
+        return status
 
     def _tick(
         self,
@@ -189,6 +206,14 @@ class Agent:
                 "store bounds: dropped %s undelivered records (counted in status)",
                 ", ".join(f"{n} by {why}" for why, n in dropped.items() if n),
             )
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _count_error(store: Store, reason: str) -> None:

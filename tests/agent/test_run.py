@@ -212,3 +212,16 @@ def test_unknown_tool_ids_in_configuration_are_warned(tmp_path: Path, isolated_e
     res = cli("run", "--once")
     assert res.returncode == 0, res.stderr
     assert "unknown tool ids cluade-code" in (isolated_env / "logs" / "agent.log").read_text()
+
+
+def test_store_replaced_under_the_agent_stops_it_for_a_restart(
+    agent_env: None, isolated_env: Path
+) -> None:
+    agent = start_agent()
+    db = isolated_env / "aitally.db"
+    replacement = isolated_env / "other.db"
+    replacement.write_bytes(db.read_bytes())
+    os.replace(replacement, db)  # e.g. restored from a backup while the agent ran
+    agent.wait(timeout=10)
+    assert agent.returncode == 3
+    assert "was replaced or deleted" in (isolated_env / "logs" / "agent.log").read_text()
