@@ -196,7 +196,14 @@ class Tailer:
         cutoff: float | None,
     ) -> None:
         if cutoff is not None:
-            obs = [o for o in obs if getattr(o, "at", cutoff) >= cutoff]
+            kept = [o for o in obs if getattr(o, "at", cutoff) >= cutoff]
+            if len(kept) < len(obs):
+                # Older than backfill_days (or a clock reset to 1970): not counted, but
+                # never silently.
+                out.skipped["older_than_backfill"] = (
+                    out.skipped.get("older_than_backfill", 0) + len(obs) - len(kept)
+                )
+            obs = kept
         counters = [("file_skipped", f"{pos.tool}:{r}", n) for r, n in out.skipped.items() if n]
         parse_errors = sum(n for r, n in out.skipped.items() if r in ("bad_json", "invalid_utf8"))
         if parse_errors:

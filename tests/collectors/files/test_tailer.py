@@ -200,3 +200,18 @@ def test_a_failed_commit_loses_nothing_the_lines_are_read_again(
     store.conn.execute("PRAGMA max_page_count = 1000000")
     run(store, f, tailer)
     assert output(store) == 3 * BATCH_LINES
+
+
+def test_lines_older_than_the_backfill_cutoff_are_counted_not_silently_dropped(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "S.jsonl"
+    path.write_text(reply(1))
+    tailer = Tailer(Sessionizer(store))
+    rel = PurePosixPath("projects", "p", path.name)
+    # A file written now, holding a line dated before the cutoff (2026-11-25T10:00, as after a
+    # clock reset): the line is left out, and counted.
+    tailer.process(path, rel, ClaudeCode(), cutoff=time.time() - 3600)
+    tailer.flush()
+    assert output(store) == 0
+    assert store.counters("file_skipped") == {"claude-code:older_than_backfill": 1}
