@@ -9,19 +9,10 @@ from contextlib import closing
 from typing import Any
 
 from aitally.agent import paths, reports
+from aitally.agent.cli_args import positive_int
 from aitally.agent.store import Store
 from aitally.agent.table import human_seconds, human_tokens, render, use_colour
 from aitally.agent.timerange import parse_bound
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
-    return value
 
 
 def add_range(p: argparse.ArgumentParser, default_since: str | None) -> None:

@@ -14,22 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aitally.agent.cli import Parser
+from aitally.agent.cli_args import positive_int
 from aitally.ingest import reports
 from aitally.ingest.context import ENV_ADMIN_TOKEN, ENV_ENROLL_SECRET, Context, Settings
 from aitally.ingest.storage import Storage, StorageError, open_storage
 
 ENV_DB = "AITALLY_INGEST_DB"
 log = logging.getLogger("aitally.ingest")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer >= 1")
-    return value
 
 
 def _rate(text: str) -> float:
@@ -165,12 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     serve.add_argument("--port-file", type=Path, help="write the port here once listening")
-    serve.add_argument("--min-group-size", type=_positive_int, default=5)
+    serve.add_argument("--min-group-size", type=positive_int, default=5)
     serve.add_argument(
         "--device-rate", type=_rate, default=2.0, help="batches/s per device; 0 = off"
     )
-    serve.add_argument("--device-burst", type=_positive_int, default=60)
-    serve.add_argument("--max-inflight", type=_positive_int, default=256)
+    serve.add_argument("--device-burst", type=positive_int, default=60)
+    serve.add_argument("--max-inflight", type=positive_int, default=256)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     serve.set_defaults(func=_serve)
 
@@ -193,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--until", type=_day, help="YYYY-MM-DD; for levels: the as-of day")
     report.add_argument("--recipe", choices=sorted(reports.RECIPES), default="volume")
     report.add_argument("--tool", help="levels for one tool id only")
-    report.add_argument("--min-group-size", type=_positive_int, default=5)
+    report.add_argument("--min-group-size", type=positive_int, default=5)
     report.add_argument("--format", choices=["json", "csv"], default="json")
     report.set_defaults(func=_report)
     return parser
