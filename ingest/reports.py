@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from aitally.ingest.storage import Storage
-from aitally.ingest.suppress import ALL, Group, merge_small, total
+from aitally.ingest.suppress import ALL, OTHER, Group, merge_small, total
 from aitally.ingest.wire import TOKEN_KINDS
 
 GRANULARITIES = ("day", "week", "month")
@@ -123,58 +123,63 @@ def usage(
     """Active time, sessions and tokens per period and tool, and tokens per tool and model."""
     start, end = window(granularity, since, until)
     s, e = start.isoformat(), end.isoformat()
-    by_tool: dict[str, dict[str, Group]] = defaultdict(dict)
+    # Suppression happens per day, and only what a day shows rolls up into its week or month:
+    # then every figure is a sum of day cells of >= k people, and no two reports, of any
+    # granularities, differ by the figures of fewer than k people.
+    days: dict[str, dict[str, Group]] = defaultdict(dict)
     for row in storage.activity(s, e):
-        period = period_start(dt.date.fromisoformat(row[1]), granularity).isoformat()
         values = {
             "active_seconds": float(row[4] or 0),
             "sessions": float(row[5] or 0),
             "turns": float(row[6] or 0),
         }
         values.update({kind: float(v or 0) for kind, v in zip(TOKEN_KINDS, row[7:12], strict=True)})
-        by_tool[period].setdefault(row[2], Group(row[2])).add(row[0], **values)
-    tool_rows: list[dict[str, Any]] = []
+        days[row[1]].setdefault(row[2], Group(row[2])).add(row[0], **values)
+    periods: dict[str, dict[str, Group]] = defaultdict(dict)
     shown_tools: dict[str, set[str]] = {}
-    for period, tools in sorted(by_tool.items()):
-        groups = list(tools.values())
-        shown = merge_small(groups, k)
-        shown_tools[period] = {g.key for g in shown}
-        whole = total(groups, k)
+    for day, tools in days.items():
+        period = period_start(dt.date.fromisoformat(day), granularity).isoformat()
+        shown = merge_small(list(tools.values()), k)
+        shown_tools[day] = {g.key for g in shown}
+        whole = total(list(tools.values()), k)
         for g in [*shown, *([whole] if whole else [])]:
-            tool_rows.append(
-                {
-                    "period": period,
-                    "tool": g.key,
-                    "people": len(g.persons),
-                    "active_seconds": round(g.sums.get("active_seconds", 0.0), 1),
-                    "sessions": int(g.sums.get("sessions", 0)),
-                    "turns": int(g.sums.get("turns", 0)),
-                    "tokens": _token_fields(g.sums),
-                }
-            )
-    # Model rows come per day only through their records, so read them per period.
-    model_rows: list[dict[str, Any]] = []
-    for period in sorted(by_tool):
-        p_start = dt.date.fromisoformat(period)
-        p_end = period_end(p_start, granularity).isoformat()
-        models: dict[str, dict[str, Group]] = defaultdict(dict)
-        for row in storage.model_tokens(period, p_end):
-            person, tool, model = row[0], row[1], row[2]
-            values = {kind: float(v or 0) for kind, v in zip(TOKEN_KINDS, row[3:8], strict=True)}
-            models[tool].setdefault(model, Group(model)).add(person, **values)
-        for tool, by_model in sorted(models.items()):
-            if tool not in shown_tools.get(period, set()):
-                continue  # the tool itself is merged or suppressed: so are its models
-            for g in merge_small(list(by_model.values()), k):
-                model_rows.append(
-                    {
-                        "period": period,
-                        "tool": tool,
-                        "model": g.key,
-                        "people": len(g.persons),
-                        "tokens": _token_fields(g.sums),
-                    }
-                )
+            periods[period].setdefault(g.key, Group(g.key)).absorb(g)
+    tool_rows: list[dict[str, Any]] = [
+        {
+            "period": period,
+            "tool": g.key,
+            "people": len(g.persons),
+            "active_seconds": round(g.sums.get("active_seconds", 0.0), 1),
+            "sessions": int(g.sums.get("sessions", 0)),
+            "turns": int(g.sums.get("turns", 0)),
+            "tokens": _token_fields(g.sums),
+        }
+        for period, groups in sorted(periods.items())
+        for g in sorted(groups.values(), key=_row_order)
+    ]
+    # Models by the same rule, within each tool a day shows under its own name.
+    model_cells: dict[tuple[str, str], dict[str, Group]] = defaultdict(dict)
+    for row in storage.model_tokens(s, e):
+        person, day, tool, model = row[0], row[1], row[2], row[3]
+        if tool in shown_tools.get(day, set()):
+            values = {kind: float(v or 0) for kind, v in zip(TOKEN_KINDS, row[4:9], strict=True)}
+            model_cells[(day, tool)].setdefault(model, Group(model)).add(person, **values)
+    model_periods: dict[tuple[str, str], dict[str, Group]] = defaultdict(dict)
+    for (day, tool), by_model in model_cells.items():
+        period = period_start(dt.date.fromisoformat(day), granularity).isoformat()
+        for g in merge_small(list(by_model.values()), k):
+            model_periods[(period, tool)].setdefault(g.key, Group(g.key)).absorb(g)
+    model_rows: list[dict[str, Any]] = [
+        {
+            "period": period,
+            "tool": tool,
+            "model": g.key,
+            "people": len(g.persons),
+            "tokens": _token_fields(g.sums),
+        }
+        for (period, tool), groups in sorted(model_periods.items())
+        for g in sorted(groups.values(), key=_row_order)
+    ]
     columns = ["period", "tool", "people", "active_seconds", "sessions", "turns"]
     columns += [f"tokens.{kind}" for kind in TOKEN_KINDS]
     return _meta(
@@ -187,6 +192,11 @@ def usage(
         rows=tool_rows,
         models=model_rows,
     )
+
+
+def _row_order(g: Group) -> tuple[int, str]:
+    """Named groups first, then OTHER, then ALL, as a reader expects."""
+    return ({OTHER: 1, ALL: 2}.get(g.key, 0), g.key)
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:

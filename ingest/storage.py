@@ -297,14 +297,14 @@ class Storage(ABC):
             return [tuple(r) for r in cur.fetchall()]
 
     def model_tokens(self, since_day: str, until_day: str) -> list[tuple[Any, ...]]:
-        """Per (person, tool, model): the 5 token sums."""
+        """Per (person, day, tool, model): the 5 token sums."""
         with self.transaction() as cur:
             cur.execute(
-                f"SELECT r.person, r.tool, m.model, "
+                f"SELECT r.person, r.day, r.tool, m.model, "
                 f"{_SUM_TOK.replace('SUM(', 'SUM(m.')} "
                 "FROM record_models m JOIN records r ON r.record_id = m.record_id "
                 "WHERE r.day >= ? AND r.day <= ? AND r.kind <> 'pause' "
-                "GROUP BY r.person, r.tool, m.model",
+                "GROUP BY r.person, r.day, r.tool, m.model",
                 (since_day, until_day),
             )
             return [tuple(r) for r in cur.fetchall()]
