@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench dist clean venv
+.PHONY: run test lint imports typecheck unit bench dist clean venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,19 +22,23 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The layer contracts of docs/architecture.md (pyproject.toml [tool.importlinter]).
+imports: $(STAMP)
+	$(BIN)/lint-imports
+
 # mypy cannot follow setuptools' editable import hook, so it checks a symlinked view
 # of the folders under their import names.
 TYPEVIEW := .typeview/aitally
 typecheck: $(STAMP)
 	@mkdir -p $(TYPEVIEW)
-	@for p in agent collectors uploader installer ingest; do ln -sfn $(CURDIR)/$$p $(TYPEVIEW)/$$p; done
-	MYPYPATH=.typeview $(BIN)/mypy $(foreach p,agent collectors uploader installer ingest,-p aitally.$(p))
+	@for p in core agent collectors uploader installer ingest; do ln -sfn $(CURDIR)/$$p $(TYPEVIEW)/$$p; done
+	MYPYPATH=.typeview $(BIN)/mypy $(foreach p,core agent collectors uploader installer ingest,-p aitally.$(p))
 	MYPYPATH=.typeview $(BIN)/mypy tests bench
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck unit
+test: lint imports typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

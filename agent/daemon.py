@@ -16,16 +16,17 @@ from types import FrameType
 
 import psutil
 
-from aitally.agent import paths
-from aitally.agent.collector import Collector
-from aitally.agent.config import Config
-from aitally.agent.instance_lock import InstanceLock
-from aitally.agent.logs import RateLimited
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store, ensure_writable_dir
-from aitally.collectors.catalog import TOOL_IDS, Catalog
-from aitally.collectors.observation import ProcessGone
+from aitally.collectors.catalog import Catalog
 from aitally.collectors.processes import ProcessScanner
+from aitally.core import paths
+from aitally.core.collector import Collector
+from aitally.core.config import Config
+from aitally.core.instance_lock import InstanceLock
+from aitally.core.logs import RateLimited
+from aitally.core.observation import ProcessGone
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store, ensure_writable_dir
+from aitally.core.tools import TOOL_IDS
 from aitally.uploader import bounds
 
 log = logging.getLogger(__name__)

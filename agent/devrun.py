@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 from types import FrameType
 
-from aitally.agent import config, paths
-from aitally.agent.config import ConfigError
-from aitally.agent.instance_lock import holder_pid, is_held
-from aitally.agent.store import StoreError, ensure_writable_dir
+from aitally.core import config, paths
+from aitally.core.errors import ConfigError, StoreError
+from aitally.core.instance_lock import holder_pid, is_held
+from aitally.core.store import ensure_writable_dir
 
 BIN = Path(sys.executable).parent
 # The demo shows one engineer's own data centrally, so its reports suppress no group; a
@@ -93,8 +93,8 @@ def _wait_port(port_file: Path, proc: subprocess.Popen[str], timeout: float = 60
 
 def _ensure_enrolled(cfg: config.Config, endpoint: str, central: Path, secret: str) -> str:
     """Enrolls once per central database; the token lands where the uploader reads it."""
-    from aitally.installer.enroll import enroll
     from aitally.uploader import credentials
+    from aitally.uploader.enroll import enroll
 
     marker = central / "enrolled-token.sha256"
     token = credentials.get_token()

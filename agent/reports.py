@@ -10,8 +10,8 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from aitally.agent.timerange import iso, parse_bound
-from aitally.collectors.observation import TOKEN_KINDS
+from aitally.core.observation import TOKEN_KINDS
+from aitally.core.timerange import iso, parse_bound
 
 BY_CHOICES = ("tool", "day", "model", "project")
 

@@ -6,8 +6,8 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from aitally.agent.config import Config
-from aitally.agent.store import Store
+from aitally.core.config import Config
+from aitally.core.store import Store
 
 # Each provider returns a dict merged into `aitally status --json`.
 PROVIDERS = [

@@ -13,10 +13,10 @@ from pathlib import Path, PurePosixPath
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from aitally.agent.sessionizer import Sessionizer  # noqa: E402
-from aitally.agent.store import Store  # noqa: E402
 from aitally.collectors.files.adapters.claude_code import ClaudeCode  # noqa: E402
 from aitally.collectors.files.tailer import Tailer  # noqa: E402
+from aitally.core.sessionizer import Sessionizer  # noqa: E402
+from aitally.core.store import Store  # noqa: E402
 from tests.collectors.files import corpus  # noqa: E402
 
 OUT = REPO / "bench" / "out"

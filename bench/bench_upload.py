@@ -15,8 +15,8 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from aitally.agent import config, paths  # noqa: E402
-from aitally.agent.store import Store  # noqa: E402
+from aitally.core import config, paths  # noqa: E402
+from aitally.core.store import Store  # noqa: E402
 from aitally.uploader import credentials, records, sinks  # noqa: E402
 from aitally.uploader.delivery import Delivery, health, select_batch  # noqa: E402
 from tests.uploader.helpers import make_segments  # noqa: E402

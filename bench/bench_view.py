@@ -29,10 +29,10 @@ def _median_ms(fn: Callable[[], object], repeat: int) -> float:
 
 
 def _build(segments: int, now: float) -> None:
-    from aitally.agent import paths
-    from aitally.agent.sessionizer import Sessionizer
-    from aitally.agent.store import Store
-    from aitally.collectors.observation import Activity, Observation, Tokens, Usage
+    from aitally.core import paths
+    from aitally.core.observation import Activity, Observation, Tokens, Usage
+    from aitally.core.sessionizer import Sessionizer
+    from aitally.core.store import Store
 
     store = Store(paths.store_file())
     sz = Sessionizer(store)
@@ -69,10 +69,11 @@ def main() -> dict[str, float]:
     os.environ["AITALLY_CONFIG"] = str(tmp / "config.toml")
     (tmp / "config.toml").write_text("")
 
-    from aitally.agent import paths, reports
+    from aitally.agent import reports
     from aitally.agent.dashboard.server import DashboardServer
     from aitally.agent.stats_view import print_overview
-    from aitally.agent.store import Store
+    from aitally.core import paths
+    from aitally.core.store import Store
 
     now = time.time()
     t = time.perf_counter()

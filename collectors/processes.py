@@ -12,7 +12,7 @@ from typing import Literal
 import psutil
 
 from aitally.collectors.catalog import Catalog
-from aitally.collectors.observation import Observation, ProcessGone, ProcessSeen, Role
+from aitally.core.observation import Observation, ProcessGone, ProcessSeen, Role
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from aitally.agent.logs import RateLimited
+from aitally.core.logs import RateLimited
 from aitally.ingest import auth
 from aitally.ingest.body import BodyError, check_headers, gunzip_capped, read_capped
 from aitally.ingest.context import Context

@@ -13,8 +13,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from aitally.agent.cli import Parser
-from aitally.agent.cli_args import positive_int
+from aitally.core.cli_args import Parser, positive_int
 from aitally.ingest import reports
 from aitally.ingest.context import ENV_ADMIN_TOKEN, ENV_ENROLL_SECRET, Context, Settings
 from aitally.ingest.storage import Storage, StorageError, open_storage

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import getpass
-import importlib
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
 from xml.sax.saxutils import escape
 
+from aitally.core.native_policy import registry
 from aitally.installer.service import (
     Runner,
     ServiceState,
@@ -89,11 +88,6 @@ def task_xml(argv: tuple[str, ...], user: str | None, name: str = "aitally") -> 
   </Actions>
 </Task>
 """
-
-
-def registry() -> Any:
-    """The stdlib `winreg` module (Windows only; typeshed hides it from type checks elsewhere)."""
-    return importlib.import_module("winreg")
 
 
 def _run_key_root(system: bool) -> int:

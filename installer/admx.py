@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from aitally.agent.config_schema import SCHEMA, Key
-from aitally.installer.policy_schema import REGISTRY_KEY, all_keys
+from aitally.core.config_schema import SCHEMA, Key
+from aitally.core.native_policy import REGISTRY_KEY
+from aitally.installer.policy_schema import all_keys
 
 NS = "http://schemas.microsoft.com/GroupPolicy/2006/07/PolicyDefinitions"
 PREFIX = "aitally"

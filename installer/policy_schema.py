@@ -6,12 +6,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aitally.agent import config
-from aitally.agent.config_schema import SCHEMA, TABLE_ARRAYS, Key
+from aitally.core import config
+from aitally.core.config_schema import SCHEMA, TABLE_ARRAYS, Key
+from aitally.core.native_policy import POLICY_DOMAIN, REGISTRY_KEY
 
-# Where the same keys arrive through each OS's native channel.
-POLICY_DOMAIN = "org.aitally.agent"  # macOS managed preference domain (Jamf/Kandji)
-REGISTRY_KEY = r"SOFTWARE\Policies\aitally"  # Windows; one subkey per section
 SCHEMA_ID = "aitally.managed-policy.v1"
 
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}

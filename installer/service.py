@@ -111,8 +111,8 @@ def stop_running_agent(timeout: float = 15.0) -> bool:
     """Stop this user's running agent (the lock holder), whatever started it."""
     import psutil
 
-    from aitally.agent import paths
-    from aitally.agent.instance_lock import holder_pid, is_held
+    from aitally.core import paths
+    from aitally.core.instance_lock import holder_pid, is_held
 
     lock = paths.lock_file()
     pid = holder_pid(lock) if is_held(lock) else None

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from aitally.agent.config import ConfigError
+from aitally.core.errors import ConfigError
 from aitally.installer import toml_out
 from aitally.installer.service import write_file
 

@@ -7,9 +7,10 @@ import plistlib
 import uuid
 from typing import Any
 
-from aitally.agent.config_schema import SCHEMA
+from aitally.core.config_schema import SCHEMA
+from aitally.core.native_policy import POLICY_DOMAIN
 from aitally.installer import toml_out
-from aitally.installer.policy_schema import POLICY_DOMAIN, json_schema
+from aitally.installer.policy_schema import json_schema
 from aitally.installer.service import LABEL
 
 # Fixed namespace: the same template always gets the same payload UUIDs, so re-importing

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import os
+import shutil
+import ssl
 import sys
 from collections.abc import Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from tests.enroll_server import EnrollHandler, serve
+from tests.uploader.helpers import self_signed
+
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO.parent / "shared" / "samples"
+# Transcripts written by the real Claude Code and Codex clients, with their true totals
+# (tests/fixtures/real-clients/README.md).
+SAMPLES = REPO / "tests" / "fixtures" / "real-clients"
 TOOL_VARIABLES = {"CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DIR", "COPILOT_HOME"}
 
 
@@ -35,3 +43,39 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
 def aitally_cmd(*args: str) -> list[str]:
     """The installed console script, run as a real child process."""
     return [str(Path(sys.executable).parent / "aitally"), *args]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HOME and XDG_CONFIG_HOME in tmp: nothing the tests do reaches the real user's files."""
+    h = tmp_path / "home"  # made and set as HOME by the suite-wide isolated_env fixture
+    h.mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(h))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(h / ".config"))
+    # No keyring daemon here; make keyring's choice explicit so the file fallback is used.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    return h
+
+
+@pytest.fixture
+def enroll_server() -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 speaking the enrollment part of the wire protocol."""
+    EnrollHandler.seen = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EnrollHandler)
+    for s in serve(server):
+        yield f"http://127.0.0.1:{s.server_address[1]}"
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """HTTPS on 127.0.0.1 with a self-signed certificate no trust store knows; yields the
+    URL and the certificate (a CA bundle that makes it trusted)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = self_signed(tmp_path)  # the uploader tests' certificate maker
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EnrollHandler)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    server.socket = ctx.wrap_socket(server.socket, server_side=True)
+    for s in serve(server):
+        yield f"https://127.0.0.1:{s.server_address[1]}", cert

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from aitally.agent.store import Store
-from aitally.uploader import outbox
+from aitally.core.store import Store, outbox
 
 DAY = 86400.0
 # Sessions are pruned this many at a time, so one pass stays a short transaction.

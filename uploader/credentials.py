@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aitally.agent import paths
-from aitally.agent.logs import RateLimited
+from aitally.core import paths
+from aitally.core.logs import RateLimited
 
 log = logging.getLogger(__name__)
 _problems = RateLimited(log, every=300.0)

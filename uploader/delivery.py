@@ -9,10 +9,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from aitally.agent.config import Config
-from aitally.agent.logs import RateLimited
-from aitally.agent.store import Store
-from aitally.uploader import outbox, policy, records, retry, rollup
+from aitally.core.config import Config
+from aitally.core.logs import RateLimited
+from aitally.core.store import Store, outbox
+from aitally.uploader import policy, records, retry, rollup
 from aitally.uploader.answer import Answer, Outcome
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from aitally.agent.config import Config, ConfigError
+from aitally.core.config import Config
+from aitally.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
 # Our receivers answer with a few hundred bytes; a bigger answer is some other server's page.

@@ -11,8 +11,8 @@ import socket
 import sqlite3
 from dataclasses import dataclass
 
-from aitally.agent.config import Config
-from aitally.uploader.outbox import device_secret
+from aitally.core.config import Config
+from aitally.core.store.outbox import device_secret
 
 DAY = 86400.0
 # Seconds each level rounds timestamps to: minutes still show a working day's shape,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from aitally.agent.config import Config
-from aitally.agent.store import Store
+from aitally.core.config import Config
+from aitally.core.store import Store
 from aitally.uploader import records
 from aitally.uploader.delivery import derive, health, select_batch
 

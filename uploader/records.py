@@ -9,7 +9,7 @@ import time
 import uuid
 from typing import Any
 
-from aitally.collectors.observation import TOKEN_KINDS
+from aitally.core.observation import TOKEN_KINDS
 from aitally.uploader.http import agent_version
 from aitally.uploader.policy import DAY, Policy
 

@@ -9,7 +9,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from aitally.agent.store import Store
+from aitally.core.store import Store
 
 KV_KEY = "upload_state"
 

@@ -8,8 +8,8 @@ import math
 import sqlite3
 from typing import Any
 
-from aitally.collectors.observation import TOKEN_KINDS
-from aitally.uploader import outbox
+from aitally.core.observation import TOKEN_KINDS
+from aitally.core.store import outbox
 from aitally.uploader.policy import DAY
 from aitally.uploader.records import tokens_or_null
 

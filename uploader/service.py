@@ -8,12 +8,13 @@ import threading
 import time
 from pathlib import Path
 
-from aitally.agent import config
-from aitally.agent.config import Config
-from aitally.agent.logs import RateLimited
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
-from aitally.uploader import outbox, retry, sinks
+from aitally.core import config
+from aitally.core.config import Config
+from aitally.core.errors import ConfigError
+from aitally.core.logs import RateLimited
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store, outbox
+from aitally.uploader import retry, sinks
 from aitally.uploader.delivery import Delivery, PassResult
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ class UploadService:
             # The policy in force now, as `aitally preview` reads it: a level the engineer
             # tightened after the agent started must shape what this pass sends.
             self.cfg = config.load_default()
-        except config.ConfigError as exc:
+        except ConfigError as exc:
             self.problems.warning("config", "configuration unreadable, keeping the last: %s", exc)
         up = self.cfg.section("upload")
         interval: float = up["interval"] * self.rng.uniform(1 - up["jitter"], 1 + up["jitter"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aitally.agent.config import Config
+from aitally.core.config import Config
 from aitally.uploader import credentials
 from aitally.uploader.delivery import Sink
 from aitally.uploader.http import make_session
@@ -23,7 +23,7 @@ def _auto_enroll(cfg: Config) -> str:
     secret = cfg.get("upload", "enroll_secret")
     if not secret:
         raise NotReady(f"no device token in {credentials.store_name()}; run `aitally enroll`")
-    from aitally.installer.enroll import EnrollError, enroll
+    from aitally.uploader.enroll import EnrollError, enroll
 
     try:
         enroll(cfg, secret)

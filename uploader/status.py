@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aitally.agent.config import Config
-from aitally.agent.store import Store
+from aitally.core.config import Config
+from aitally.core.store import Store
 from aitally.uploader import credentials, retry
 from aitally.uploader.http import tls_description
 from aitally.uploader.records import iso

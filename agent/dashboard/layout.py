@@ -7,8 +7,8 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from aitally.agent.config import Config
-from aitally.agent.store import Store
+from aitally.core.config import Config
+from aitally.core.store import Store
 
 PAGES = (
     ("", "Overview"),

@@ -8,7 +8,7 @@ from typing import Any
 from aitally.agent import reports
 from aitally.agent.dashboard.layout import Context, h, local_time, page, table
 from aitally.agent.table import human_tokens
-from aitally.agent.timerange import iso
+from aitally.core.timerange import iso
 
 LEVELS = {
     "identified": "records carry your login name and hostname",

@@ -17,14 +17,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from aitally.agent import config, paths, reports
-from aitally.agent.cmd_reports import open_store_readonly
+from aitally.agent import reports
+from aitally.agent.cli.cmd_reports import open_store_readonly
 from aitally.agent.dashboard.layout import Context, Frame
 from aitally.agent.dashboard.outbound import outbound
 from aitally.agent.dashboard.sources import sources
 from aitally.agent.dashboard.usage import overview, sessions
-from aitally.agent.logs import RateLimited
-from aitally.agent.timerange import parse_bound
+from aitally.core import config, paths
+from aitally.core.errors import ConfigError
+from aitally.core.logs import RateLimited
+from aitally.core.timerange import parse_bound
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +114,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         try:
             self._serve(slug, query)
-        except config.ConfigError as exc:
+        except ConfigError as exc:
             self._plain(500, f"configuration problem: {exc}")
         except Exception as exc:  # one broken page must not stop the dashboard
             self.server.problems.warning(slug, "dashboard page %r failed: %r", slug, exc)

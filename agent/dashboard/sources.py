@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aitally.agent.cmd_agent import status_data
+from aitally.agent.cli.cmd_agent import status_data
 from aitally.agent.dashboard.layout import Context, card, h, local_time, page, table
 from aitally.agent.table import human_tokens
-from aitally.agent.timerange import iso
-from aitally.collectors.catalog import Catalog, CatalogError
+from aitally.collectors.catalog import Catalog
+from aitally.core.timerange import iso
+from aitally.core.tools import CatalogError
 
 # status_data() keys shown in their own places; anything else comes from optional parts
 # (uploader, file collector) and is listed as it is.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aitally.agent.config import Config
-from aitally.agent.store import Store
 from aitally.collectors.files.watcher import STATUS_KEY
+from aitally.core.config import Config
+from aitally.core.store import Store
 
 
 def status_fields(cfg: Config, store: Store) -> dict[str, Any]:

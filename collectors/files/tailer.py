@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from aitally.agent.logs import RateLimited
-from aitally.agent.sessionizer import FilePosition, Sessionizer
 from aitally.collectors.files.adapters.base import Adapter, FileState, opaque
-from aitally.collectors.observation import Activity, Observation
+from aitally.core.logs import RateLimited
+from aitally.core.observation import Activity, Observation
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.sink import FilePosition
 
 log = logging.getLogger(__name__)
 

@@ -14,15 +14,15 @@ from typing import Any
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver
 
-from aitally.agent.config import Config
-from aitally.agent.logs import RateLimited
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
 from aitally.collectors.files import registry, roots
 from aitally.collectors.files.adapters.base import Adapter
 from aitally.collectors.files.adapters.claude_code import live_links
 from aitally.collectors.files.progress import Progress
 from aitally.collectors.files.tailer import Outcome, Tailer
+from aitally.core.config import Config
+from aitally.core.logs import RateLimited
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import subprocess
 import time
 
-from aitally.agent import paths
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
-from aitally.collectors.observation import ProcessSeen
+from aitally.core import paths
+from aitally.core.observation import ProcessSeen
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
 from tests.conftest import aitally_cmd
 
 

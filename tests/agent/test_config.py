@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from aitally.agent import config
-from aitally.agent.config import ConfigError
+from aitally.core import config
+from aitally.core.errors import ConfigError
 from tests.conftest import aitally_cmd
 
 
@@ -112,7 +112,7 @@ def test_unknown_environment_setting_is_an_error(tmp_path: Path) -> None:
 
 
 def test_managed_path_is_not_redirectable(monkeypatch: pytest.MonkeyPatch) -> None:
-    from aitally.agent import paths
+    from aitally.core import paths
 
     for var in ("AITALLY_MANAGED", "XDG_CONFIG_DIRS", "HOME", "ProgramData"):
         monkeypatch.setenv(var, "/tmp/evil")

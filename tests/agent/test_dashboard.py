@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from aitally.agent import paths
+from aitally.core import paths
 from tests.agent.test_stats_data import CANARY, build_store
 from tests.conftest import aitally_cmd
 
@@ -184,7 +184,7 @@ def test_bad_port_is_a_usage_error() -> None:
 
 
 def test_store_from_a_newer_aitally_is_one_line_exit_2() -> None:
-    from aitally.agent.store import Store
+    from aitally.core.store import Store
 
     Store(paths.store_file()).close()
     with sqlite3.connect(paths.store_file()) as conn:

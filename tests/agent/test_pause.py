@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from aitally.agent import paths
-from aitally.agent.cli import UsageError
-from aitally.agent.cmd_view import parse_duration
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
-from aitally.collectors.observation import Activity, Tokens, Usage
+from aitally.agent.cli.cmd_view import parse_duration
+from aitally.core import paths
+from aitally.core.errors import UsageError
+from aitally.core.observation import Activity, Tokens, Usage
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
 from tests.conftest import aitally_cmd
 
 

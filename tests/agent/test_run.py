@@ -174,9 +174,9 @@ def test_sigkill_mid_work_keeps_store_intact(
 def test_store_bounds_hold_without_any_upload_endpoint(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from aitally.agent.sessionizer import Sessionizer
-    from aitally.agent.store import Store
-    from aitally.collectors.observation import Activity
+    from aitally.core.observation import Activity
+    from aitally.core.sessionizer import Sessionizer
+    from aitally.core.store import Store
 
     store = Store(isolated_env / "aitally.db")
     old = time.time() - 10 * 86400

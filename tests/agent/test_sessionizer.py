@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from aitally.agent import reports
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
-from aitally.collectors.observation import (
+from aitally.core.observation import (
     Activity,
     ProcessGone,
     ProcessLink,
@@ -18,6 +16,8 @@ from aitally.collectors.observation import (
     Tokens,
     Usage,
 )
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
 
 T0 = 1_790_000_000.0
 

@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from aitally.agent import paths
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
-from aitally.collectors.observation import Activity, Tokens, Usage
+from aitally.core import paths
+from aitally.core.observation import Activity, Tokens, Usage
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
 from tests.agent.test_stats_data import build_store
 from tests.conftest import aitally_cmd
 

@@ -6,10 +6,12 @@ import io
 import time
 from typing import Any
 
-from aitally.agent import paths, reports
-from aitally.agent.sessionizer import FilePosition, Sessionizer
-from aitally.agent.store import Store
-from aitally.collectors.observation import Activity, Observation, ProcessSeen, Tokens, Usage
+from aitally.agent import reports
+from aitally.core import paths
+from aitally.core.observation import Activity, Observation, ProcessSeen, Tokens, Usage
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.sink import FilePosition
+from aitally.core.store import Store
 
 DAY = 86400.0
 # Planted where content could leak (a tracked file's path): no page or export may show it.

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from aitally.agent.schema import MIGRATIONS
-from aitally.agent.store import Store, StoreError
+from aitally.core.errors import StoreError
+from aitally.core.store import Store
+from aitally.core.store.schema import MIGRATIONS
 from tests.conftest import aitally_cmd
 
 

@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from aitally.agent.timerange import TimeRangeError, parse_bound
+from aitally.core.errors import TimeRangeError
+from aitally.core.timerange import parse_bound
 from tests.conftest import aitally_cmd
 
 TODAY = dt.date(2026, 3, 10)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from aitally.agent.config_schema import SCHEMA
-from aitally.collectors.catalog import TOOL_IDS, Catalog, CatalogError
+from aitally.collectors.catalog import Catalog
+from aitally.core.config_schema import SCHEMA
+from aitally.core.tools import TOOL_IDS, CatalogError
 
 # Tools that live only inside an editor's extension host have no process of their own;
 # their file adapters find them.

@@ -14,11 +14,11 @@ import psutil
 import pytest
 
 from aitally.agent import reports
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
 from aitally.collectors.catalog import Catalog
-from aitally.collectors.observation import ProcessGone, ProcessSeen
 from aitally.collectors.processes import ProcessScanner
+from aitally.core.observation import ProcessGone, ProcessSeen
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
 
 SLEEP = shutil.which("sleep") or "/bin/sleep"
 

@@ -55,8 +55,8 @@ def test_make_run_shows_a_tool_session_on_both_dashboards(tmp_path: Path) -> Non
 
 
 def test_a_second_make_run_says_what_is_wrong_and_starts_nothing() -> None:
-    from aitally.agent import paths
-    from aitally.agent.instance_lock import InstanceLock
+    from aitally.core import paths
+    from aitally.core.instance_lock import InstanceLock
 
     paths.data_dir().mkdir(parents=True)
     lock = InstanceLock(paths.lock_file())  # as the first `make run`'s agent holds it

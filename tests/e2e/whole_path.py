@@ -17,7 +17,7 @@ from tests.ingest.conftest import ENROLL_SECRET, Server
 SLEEP = shutil.which("sleep") or "/bin/sleep"
 CLAUDE_SAMPLE = "4bd3503e-e3c4-424d-8bef-a86530d0a17e"
 CLAUDE_PROJECT = "-home-dev-src-payments-api"
-# The sample's true totals (shared/samples/README.md).
+# The sample's true totals (tests/fixtures/real-clients/README.md).
 CLAUDE_TOTALS = {"input": 4343, "output": 536, "cache_read": 33950, "cache_write": 2734}
 
 

@@ -15,7 +15,7 @@ import pytest
 from aitally.installer import _linux
 from aitally.installer.service import UNIT, Target, run_command, stop_running_agent
 from tests.conftest import aitally_cmd
-from tests.installer.conftest import GOOD_SECRET
+from tests.enroll_server import GOOD_SECRET
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
 

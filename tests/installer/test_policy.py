@@ -12,10 +12,12 @@ from typing import Any
 
 import pytest
 
-from aitally.agent.config import ConfigError
-from aitally.agent.config_schema import SCHEMA
-from aitally.installer import admx, native_policy, templates
-from aitally.installer.policy_schema import POLICY_DOMAIN, REGISTRY_KEY, json_schema, validate
+from aitally.core import native_policy
+from aitally.core.config_schema import SCHEMA
+from aitally.core.errors import ConfigError
+from aitally.core.native_policy import POLICY_DOMAIN, REGISTRY_KEY
+from aitally.installer import admx, templates
+from aitally.installer.policy_schema import json_schema, validate
 from tests.conftest import aitally_cmd
 
 ALL_KEYS = [(s, k) for s, keys in SCHEMA.items() for k in keys]
@@ -136,7 +138,7 @@ def test_managed_preferences_user_file_outranks_device_file(tmp_path: Path) -> N
     (tmp_path / "alice" / f"{POLICY_DOMAIN}.plist").write_bytes(plistlib.dumps(user))
     layers = native_policy.read_managed_preferences(tmp_path, "alice")
     assert [d for _, d in layers] == [{"upload": {"endpoint": "https://device"}}, user]
-    from aitally.agent import config
+    from aitally.core import config
 
     cfg = config.load(user_file=Path("/dev/null"), environ={}, managed=lambda: layers)
     assert cfg.get("upload", "endpoint") == "https://user"

@@ -17,10 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from aitally.agent import config, paths
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
-from aitally.collectors.observation import Activity, Tokens, Usage
+from aitally.core import config, paths
+from aitally.core.observation import Activity, Tokens, Usage
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
 from aitally.uploader import credentials
 
 

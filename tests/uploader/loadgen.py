@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
-from aitally.collectors.observation import Activity, Tokens, Usage
+from aitally.core.observation import Activity, Tokens, Usage
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
 
 
 def main(store_path: str, pause: float) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 
-from aitally.agent.config_schema import MiB
-from aitally.agent.sessionizer import Sessionizer
-from aitally.collectors.observation import Activity, Tokens, Usage
-from aitally.uploader import bounds, outbox, retry
+from aitally.core.config_schema import MiB
+from aitally.core.observation import Activity, Tokens, Usage
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import outbox
+from aitally.uploader import bounds, retry
 from tests.uploader.helpers import open_store
 
 DAY = 86400.0

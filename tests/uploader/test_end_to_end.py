@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from aitally.agent import paths
-from aitally.agent.store import Store
-from aitally.uploader import credentials, outbox
+from aitally.core import paths
+from aitally.core.store import Store, outbox
+from aitally.uploader import credentials
 from tests.conftest import SAMPLES, aitally_cmd
 from tests.uploader.helpers import make_segments, open_store, receiver, write_config
 from tests.uploader.ingest_proc import ingest
@@ -45,7 +45,8 @@ def test_markers_in_transcripts_never_reach_the_ingest_service(tmp_path):
     with ingest(tmp_path) as server:
         credentials.set_token(server.enroll())
         write_config(
-            f'[agent]\nidle_timeout = 10\nbackfill_days = 3650\n[upload]\nendpoint = "{server.url}"'
+            "[agent]\nidle_timeout = 900\nbackfill_days = 3650\n"
+            f'[upload]\nendpoint = "{server.url}"'
         )
         env = child_env(home)
         once = subprocess.run(

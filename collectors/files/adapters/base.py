@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from aitally.collectors.observation import Observation
+from aitally.core.observation import Observation
 
 # lines: append-only JSONL tailed by byte offset; snapshot: whole-file JSON the tool rewrites,
 # debounced and diffed by ids; sqlite: a database opened read-only; activity: stat() only.

@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aitally.collectors.files.adapters.base import Adapter, FileState, dig, num, text, ts
-from aitally.collectors.observation import (
+from aitally.core.observation import (
     Activity,
     ActivityKind,
     Observation,

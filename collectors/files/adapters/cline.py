@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from aitally.collectors.files.adapters.base import Adapter, FileState, num, text, ts
-from aitally.collectors.observation import Activity, Observation, Tokens, Usage
+from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 TOOL = "cline"
 FIELDS = ("tokensIn", "tokensOut", "cacheReads", "cacheWrites", "reasoningTokens")

@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from aitally.collectors.files.adapters.base import Adapter, FileState, dig, minus, num, text, ts
-from aitally.collectors.observation import Activity, Observation, Tokens, Usage
+from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 TOOL = "codex"
 # total_token_usage fields, in the order kept in the file state.

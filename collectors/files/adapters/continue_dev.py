@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from aitally.collectors.files.adapters.base import Adapter, FileState, num, text, ts
-from aitally.collectors.observation import Observation, Tokens, Usage
+from aitally.core.observation import Observation, Tokens, Usage
 
 TOOL = "continue"
 

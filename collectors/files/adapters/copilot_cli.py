@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from aitally.collectors.files.adapters.base import Adapter, FileState, dig, minus, num, text, ts
-from aitally.collectors.observation import Activity, ActivityKind, Observation, Tokens, Usage
+from aitally.core.observation import Activity, ActivityKind, Observation, Tokens, Usage
 
 TOOL = "copilot-cli"
 KINDS: dict[str, ActivityKind] = {

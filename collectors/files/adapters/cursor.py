@@ -9,7 +9,7 @@ from pathlib import Path, PurePosixPath
 
 from aitally.collectors.files.adapters.base import Adapter, FileState, dig, num, text, ts
 from aitally.collectors.files.adapters.sqlite_source import pend, rows
-from aitally.collectors.observation import Activity, Observation, Tokens, Usage
+from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 TOOL = "cursor"
 

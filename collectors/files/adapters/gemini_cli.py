@@ -7,7 +7,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from aitally.collectors.files.adapters.base import Adapter, FileState, minus, num, text, ts
-from aitally.collectors.observation import Activity, Observation, Tokens, Usage
+from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 TOOL = "gemini-cli"
 # Messages per file whose figures are kept to diff a re-appended record against.

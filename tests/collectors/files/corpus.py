@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-SAMPLES = Path(__file__).resolve().parents[3].parent / "shared" / "samples"
+from tests.conftest import SAMPLES
+
 CLAUDE = SAMPLES / "claude-code" / "projects" / "-home-dev-src-payments-api"
 CODEX = SAMPLES / "codex" / "sessions"
 # The true totals from the samples README (input, output, cache_read, cache_write, reasoning);

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from aitally.agent import reports
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
 from aitally.collectors.files import registry
 from aitally.collectors.files.adapters.base import Adapter
 from aitally.collectors.files.tailer import Tailer
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
 from tests.collectors.files.helpers import scan_for
 
 NOW = time.time() - 3600

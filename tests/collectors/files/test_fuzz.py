@@ -9,10 +9,10 @@ from pathlib import Path, PurePosixPath
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
 from aitally.collectors.files import registry
 from aitally.collectors.files.tailer import Tailer
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
 
 # One file name per line-based and whole-file adapter, relative to its tool's root.
 FILES = {

@@ -14,8 +14,6 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from aitally.agent import reports
-from aitally.agent.sessionizer import Sessionizer
-from aitally.agent.store import Store
 from aitally.collectors.files.adapters.claude_code import ClaudeCode
 from aitally.collectors.files.tailer import (
     BATCH_LINES,
@@ -26,6 +24,8 @@ from aitally.collectors.files.tailer import (
     complete_lines,
     open_regular,
 )
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
 
 T = "2026-11-25T10:00:{:02d}.000Z"
 

@@ -8,11 +8,12 @@ import time
 from contextlib import closing
 from typing import Any
 
-from aitally.agent import paths, reports
-from aitally.agent.cli_args import positive_int
-from aitally.agent.store import Store
+from aitally.agent import reports
 from aitally.agent.table import human_seconds, human_tokens, render, use_colour
-from aitally.agent.timerange import parse_bound
+from aitally.core import paths
+from aitally.core.cli_args import positive_int
+from aitally.core.store import Store
+from aitally.core.timerange import parse_bound
 
 
 def add_range(p: argparse.ArgumentParser, default_since: str | None) -> None:

@@ -1,20 +1,23 @@
 """Managed policy from the OS's own channel: macOS managed preferences, Windows HKLM Policies.
 
-agent/config.py imports this module only on macOS and Windows; the readers of the raw
+core/config.py imports this module only on macOS and Windows; the readers of the raw
 data (`from_plist`, `from_registry`) are plain functions so every OS can test them.
 """
 
 from __future__ import annotations
 
 import getpass
+import importlib
 import plistlib
 import sys
 from pathlib import Path
 from typing import Any
 
-from aitally.agent.config_schema import SCHEMA, TABLE_ARRAYS
-from aitally.installer.policy_schema import POLICY_DOMAIN, REGISTRY_KEY
+from aitally.core.config_schema import SCHEMA, TABLE_ARRAYS
 
+# Where the managed configuration keys arrive through each OS's native channel.
+POLICY_DOMAIN = "org.aitally.agent"  # macOS managed preference domain (Jamf/Kandji)
+REGISTRY_KEY = r"SOFTWARE\Policies\aitally"  # Windows; one subkey per section
 MANAGED_PREFERENCES = Path("/Library/Managed Preferences")
 Layer = tuple[str, dict[str, Any]]
 
@@ -49,7 +52,7 @@ def read_managed_preferences(base: Path, user: str) -> list[Layer]:
         except FileNotFoundError:
             continue
         except (OSError, plistlib.InvalidFileException, ValueError) as exc:
-            from aitally.agent.config import ConfigError
+            from aitally.core.errors import ConfigError
 
             raise ConfigError(f"managed preferences {path}: unreadable ({exc})") from None
         if isinstance(data, dict):
@@ -105,8 +108,6 @@ def from_registry(tree: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def _registry_tree(path: str) -> dict[str, dict[str, Any]]:
-    from aitally.installer._windows import registry
-
     winreg = registry()
 
     tree: dict[str, dict[str, Any]] = {}
@@ -130,3 +131,8 @@ def _registry_tree(path: str) -> dict[str, dict[str, Any]]:
 
     walk("")
     return tree
+
+
+def registry() -> Any:
+    """The stdlib `winreg` module (Windows only; typeshed hides it from type checks elsewhere)."""
+    return importlib.import_module("winreg")

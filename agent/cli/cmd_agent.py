@@ -9,12 +9,13 @@ import sys
 import time
 from typing import Any
 
-from aitally.agent import config, paths
-from aitally.agent.config_schema import SECRET_KEYS
-from aitally.agent.instance_lock import AlreadyRunning, holder_pid, is_held
-from aitally.agent.store import Store, ensure_writable_dir
 from aitally.agent.table import render
-from aitally.agent.timerange import iso
+from aitally.core import config, paths
+from aitally.core.config_schema import SECRET_KEYS
+from aitally.core.errors import ConfigError
+from aitally.core.instance_lock import AlreadyRunning, holder_pid, is_held
+from aitally.core.store import Store, ensure_writable_dir
+from aitally.core.timerange import iso
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -38,12 +39,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from aitally.agent import logs
     from aitally.agent.daemon import Agent, install_signal_handlers
+    from aitally.core import logs
 
     try:
         cfg = config.load_default()
-    except config.ConfigError as exc:
+    except ConfigError as exc:
         # Started by a service manager, nobody reads stderr: leave the reason in the log
         # too (without the stderr handler, so a terminal still shows one line).
         logs.setup(paths.log_dir(), "error", to_stderr=False)

@@ -9,12 +9,12 @@ import sys
 import threading
 from types import FrameType
 
-from aitally.agent import config, paths
-from aitally.agent.cli import UsageError
-from aitally.agent.instance_lock import is_held
-from aitally.agent.store import Store
 from aitally.agent.table import render
-from aitally.uploader import outbox, sinks
+from aitally.core import config, paths
+from aitally.core.errors import UsageError
+from aitally.core.instance_lock import is_held
+from aitally.core.store import Store, outbox
+from aitally.uploader import sinks
 from aitally.uploader.delivery import Delivery, PassResult
 from aitally.uploader.preview import next_body
 

@@ -11,19 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aitally.agent import paths
-from aitally.agent.config_schema import PRIVACY_LEVELS, SCHEMA, TABLE_ARRAYS, Key
-from aitally.collectors.catalog import CatalogError, parse_tools
+from aitally.core import paths
+from aitally.core.config_schema import PRIVACY_LEVELS, SCHEMA, TABLE_ARRAYS, Key
+from aitally.core.errors import ConfigError
+from aitally.core.tools import CatalogError, parse_tools
 
 ENV_PREFIX = "AITALLY_"
 # Variables that name files rather than configuration values, and the central ingest
 # service's own namespace (it may run beside the agent, as `make run` does).
 _NOT_SETTINGS = {"AITALLY_CONFIG", "AITALLY_DATA_DIR"}
 _OTHER_PREFIXES = ("AITALLY_INGEST_",)
-
-
-class ConfigError(Exception):
-    """A bad file, key or value; str() is the one line the CLI prints."""
 
 
 @dataclass
@@ -179,7 +176,7 @@ def platform_managed_layers() -> list[tuple[str, dict[str, Any]]]:
     if data is not None:
         layers.append((f"managed policy {path}", data))
     if sys.platform in ("darwin", "win32"):
-        from aitally.installer import native_policy  # imported only on that OS
+        from aitally.core import native_policy  # imported only on that OS
 
         layers.extend(native_policy.read())
     return layers

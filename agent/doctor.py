@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from aitally.agent import config, paths
-from aitally.agent.config import Config, ConfigError
-from aitally.agent.instance_lock import holder_pid, is_held
-from aitally.agent.schema import MIGRATIONS
+from aitally.core import config, paths
+from aitally.core.config import Config
+from aitally.core.errors import ConfigError
+from aitally.core.instance_lock import holder_pid, is_held
+from aitally.core.store.schema import MIGRATIONS
 from aitally.installer.policy_schema import validate
 from aitally.installer.service import Registrar, Target, registrar
 
@@ -62,7 +63,7 @@ class Doctor:
             data = config._read_toml(path)
             layers.append((f"managed policy {path}", dict(data or {})))
         if sys.platform in ("darwin", "win32"):
-            from aitally.installer import native_policy
+            from aitally.core import native_policy
 
             layers.extend(native_policy.read())
         return layers

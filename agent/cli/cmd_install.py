@@ -10,14 +10,14 @@ import shutil
 import sys
 from pathlib import Path
 
-from aitally.agent import config, paths
+from aitally.core import config, paths
 from aitally.installer.service import InstallError, Target, registrar
 
 SUPPRESS = argparse.SUPPRESS
 
 
 def _usage(message: str) -> Exception:
-    from aitally.agent.cli import UsageError
+    from aitally.core.errors import UsageError
 
     return UsageError(message)
 
@@ -103,7 +103,7 @@ def _set_endpoint(args: argparse.Namespace, system: bool, root: Path) -> None:
 
 
 def _enroll(args: argparse.Namespace) -> str | None:
-    from aitally.installer.enroll import EnrollError, enroll, store_token
+    from aitally.uploader.enroll import EnrollError, enroll, store_token
 
     try:
         if args.token:
@@ -189,7 +189,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from aitally.installer.doctor import FAIL, MIN_INOTIFY_WATCHES, Doctor, as_json
+    from aitally.agent.doctor import FAIL, MIN_INOTIFY_WATCHES, Doctor, as_json
 
     target = Target(system=args.system, root=args.root)
     doctor = Doctor(target, min_watches=args.min_watches or MIN_INOTIFY_WATCHES)

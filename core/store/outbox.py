@@ -8,7 +8,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the store imports the sessionizer's world; only the type is needed here
-    from aitally.agent.store import Store
+    from aitally.core.store import Store
 
 _NAMESPACE = uuid.UUID("6f1d3c52-8a0e-4d8e-9a57-1d1b6a0c7e41")
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from aitally.core.errors import TimeRangeError
+
 _DAYS = re.compile(r"^(\d{1,4})d$")
-
-
-class TimeRangeError(ValueError):
-    pass
 
 
 def _local_midnight(day: dt.date) -> float:

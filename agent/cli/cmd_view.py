@@ -11,11 +11,12 @@ import time
 from contextlib import closing
 from typing import Any, TextIO
 
-from aitally.agent import config, paths, reports
-from aitally.agent.cli import UsageError
-from aitally.agent.cmd_reports import bounds, open_store_readonly
-from aitally.agent.store import Store
+from aitally.agent import reports
+from aitally.agent.cli.cmd_reports import bounds, open_store_readonly
 from aitally.agent.table import human_seconds
+from aitally.core import config, paths
+from aitally.core.errors import UsageError
+from aitally.core.store import Store
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _ACTIVE = "ended_at IS NULL AND (ends_at IS NULL OR ends_at > ?)"

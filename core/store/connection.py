@@ -10,13 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from aitally.agent.schema import MIGRATIONS
+from aitally.core.errors import StoreError
+from aitally.core.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
-
-
-class StoreError(Exception):
-    """The store cannot be used (unwritable folder, newer schema); str() names the path."""
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import requests
 
-from aitally.agent.config import Config
+from aitally.core.config import Config
 from aitally.uploader import credentials
 from aitally.uploader.http import agent_version, make_session
 

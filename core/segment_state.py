@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, field
 
-from aitally.collectors.observation import TOKEN_KINDS
+from aitally.core.observation import TOKEN_KINDS
 
 TokenList = list[int | None]
 

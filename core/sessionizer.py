@@ -8,12 +8,9 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 
-from aitally.agent.logs import RateLimited
-from aitally.agent.segment_state import OpenSegment, add_tokens, merge_segments
-from aitally.agent.store import Store
-from aitally.collectors.observation import (
+from aitally.core.logs import RateLimited
+from aitally.core.observation import (
     TOKEN_KINDS,
     Activity,
     Observation,
@@ -22,27 +19,15 @@ from aitally.collectors.observation import (
     ProcessSeen,
     Usage,
 )
-from aitally.uploader import outbox
+from aitally.core.segment_state import OpenSegment, add_tokens, merge_segments
+from aitally.core.sink import Counter, FilePosition
+from aitally.core.store import Store, outbox
 
 log = logging.getLogger(__name__)
 
 # A tool's timestamp further ahead of the wall clock than this was written under a wrong
 # clock; taken as is, its segment would stay open (and unsent) until that date.
 FUTURE_SLACK = 300.0
-
-
-@dataclass(frozen=True, slots=True)
-class FilePosition:
-    """A tailer's committed read position, saved with the observations it produced."""
-
-    path: str
-    tool: str
-    offset: int
-    dev: int | None = None
-    ino: int | None = None
-    size: int | None = None
-    mtime: float | None = None
-    state: str | None = None
 
 
 def process_key(pid: int, create_time: float) -> str:
@@ -82,7 +67,7 @@ class Sessionizer:
         observations: Iterable[Observation],
         *,
         positions: Sequence[FilePosition] = (),
-        counters: Iterable[tuple[str, str, int]] = (),
+        counters: Iterable[Counter] = (),
         now: float | None = None,
     ) -> None:
         wall = time.time() if now is None else now

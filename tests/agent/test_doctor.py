@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from aitally.agent import paths
-from aitally.installer.doctor import FAIL, OK, Check, Doctor
+from aitally.agent.doctor import FAIL, OK, Check, Doctor
+from aitally.core import paths
 from aitally.installer.service import Target
 from aitally.uploader import credentials
 from tests.conftest import aitally_cmd
-from tests.installer.conftest import free_port
+from tests.enroll_server import free_port
 
 
 def _by_name(doctor: Doctor) -> dict[str, Check]:
@@ -125,7 +125,7 @@ def test_corrupt_store(home: Path, tmp_path: Path) -> None:
 def test_store_from_a_newer_aitally(home: Path, tmp_path: Path) -> None:
     import sqlite3
 
-    from aitally.agent.store import Store
+    from aitally.core.store import Store
 
     Store(paths.store_file()).close()
     with sqlite3.connect(paths.store_file()) as conn:

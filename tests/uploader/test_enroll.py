@@ -8,7 +8,7 @@ from pathlib import Path
 
 from aitally.uploader import credentials
 from tests.conftest import aitally_cmd
-from tests.installer.conftest import GOOD_SECRET, TOKEN, _Handler, free_port
+from tests.enroll_server import GOOD_SECRET, TOKEN, EnrollHandler, free_port
 
 
 def _enroll(*args: str) -> subprocess.CompletedProcess[str]:
@@ -23,8 +23,8 @@ def test_enroll_stores_the_token_0600_and_the_endpoint(home: Path, enroll_server
     assert "device dev-1" in done.stdout and "file:" in done.stdout
     assert credentials.get_token() == TOKEN
     assert oct(credentials.token_file().stat().st_mode & 0o777) == "0o600"
-    assert _Handler.seen[-1]["device_label"] is None  # no hostname unless asked
-    assert set(_Handler.seen[-1]) == {"enroll_secret", "device_label", "agent_version"}
+    assert EnrollHandler.seen[-1]["device_label"] is None  # no hostname unless asked
+    assert set(EnrollHandler.seen[-1]) == {"enroll_secret", "device_label", "agent_version"}
     assert enroll_server in Path(os.environ["AITALLY_CONFIG"]).read_text()
     # The secret is spent on the wire only: nothing aitally wrote keeps it.
     for path in [

@@ -1,0 +1,58 @@
+"""The `aitally` command line: one parser, one `main`; each command module adds its subcommands.
+
+Library code never imports this package: it sits on top of every other part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from aitally.agent.cli import cmd_agent, cmd_install, cmd_reports, cmd_upload, cmd_view
+from aitally.core.cli_args import Parser
+from aitally.core.errors import UserFacingError
+
+# The order in which `aitally --help` lists the commands.
+COMMAND_MODULES = (cmd_agent, cmd_reports, cmd_upload, cmd_view, cmd_install)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole `aitally` argument parser."""
+    parser = Parser(
+        prog="aitally",
+        description="Measure AI-tool usage on this machine, "
+        "content-free, and show exactly what leaves it.",
+    )
+    parser.add_argument("--version", action="version", version=_version())
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for module in COMMAND_MODULES:
+        module.register(sub)
+    return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"aitally {version('aitally')}"
+    except PackageNotFoundError:
+        return "aitally (not installed)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one command; exit status 2 for bad usage or configuration (one line on stderr)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserFacingError as exc:
+        print(f"aitally: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130

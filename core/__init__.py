@@ -1,0 +1,1 @@
+"""aitally.core: what every part shares; imports nothing else of aitally."""

@@ -1,0 +1,25 @@
+"""Argument parsing shared by the `aitally` and `aitally-ingest` command lines."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+
+class Parser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line naming the problem and where to look."""
+
+    def error(self, message: str) -> NoReturn:
+        # One line naming the problem and where to look, instead of the usage dump.
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1; anything else is one usage line naming the value."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
