@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m aitally.agent.devrun
+	$(BIN)/aitally demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -32,7 +32,8 @@ TYPEVIEW := .typeview/aitally
 typecheck: $(STAMP)
 	@mkdir -p $(TYPEVIEW)
 	@for p in core agent collectors uploader installer ingest; do ln -sfn $(CURDIR)/$$p $(TYPEVIEW)/$$p; done
-	MYPYPATH=.typeview $(BIN)/mypy $(foreach p,core agent collectors uploader installer ingest,-p aitally.$(p))
+	@ln -sfn $(CURDIR)/aitally/__main__.py $(TYPEVIEW)/__main__.py
+	MYPYPATH=.typeview $(BIN)/mypy $(foreach p,core agent collectors uploader installer ingest,-p aitally.$(p)) -m aitally.__main__
 	MYPYPATH=.typeview $(BIN)/mypy tests bench
 
 unit: $(STAMP)

@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from types import FrameType
@@ -17,6 +16,7 @@ from types import FrameType
 import psutil
 
 from aitally.collectors.catalog import Catalog
+from aitally.collectors.files import watcher as file_collector
 from aitally.collectors.processes import ProcessScanner
 from aitally.core import paths
 from aitally.core.collector import Collector
@@ -25,9 +25,10 @@ from aitally.core.instance_lock import InstanceLock
 from aitally.core.logs import RateLimited
 from aitally.core.observation import ProcessGone
 from aitally.core.sessionizer import Sessionizer
-from aitally.core.store import Store, ensure_writable_dir
+from aitally.core.store import Store, ensure_writable_dir, sessions
 from aitally.core.tools import TOOL_IDS
 from aitally.uploader import bounds
+from aitally.uploader import service as upload_service
 
 log = logging.getLogger(__name__)
 
@@ -39,37 +40,24 @@ STORE_REPLACED = 3
 # or not anything is uploaded: a laptop offline for weeks stays within them.
 JANITOR_EVERY = 600.0
 
-# Optional parts plug in here without the loop knowing them: each factory returns a
-# collector (or None when its module is absent or disabled by configuration).
-CollectorFactory = Callable[[Config, Store, Sessionizer], Collector | None]
-COLLECTOR_FACTORIES: list[str] = [
-    "aitally.collectors.files.watcher:create",
-    "aitally.uploader.service:create",
-]
 
-
-def _load_factories(names: list[str]) -> list[CollectorFactory]:
-    import importlib
-
-    out: list[CollectorFactory] = []
-    for name in names:
-        module, _, attr = name.partition(":")
-        try:
-            out.append(getattr(importlib.import_module(module), attr))
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module.startswith(exc.name):
-                raise
-    return out
+def build_collectors(cfg: Config, store: Store, sessionizer: Sessionizer) -> list[Collector]:
+    """The parts the loop steps after each scan, in order. The uploader comes last, so that one
+    pass reads, closes and uploads; a part its configuration turns off is left out."""
+    parts = [
+        file_collector.create(cfg, store, sessionizer),
+        upload_service.create(cfg, store, sessionizer),
+    ]
+    return [p for p in parts if p is not None]
 
 
 class Agent:
-    def __init__(self, cfg: Config, *, factories: list[str] | None = None) -> None:
+    def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
         self.stop_event = threading.Event()
         self.lock = InstanceLock(paths.lock_file())
         self.store: Store | None = None
         self.collectors: list[Collector] = []
-        self.factory_names = COLLECTOR_FACTORIES if factories is None else factories
         self.problems = RateLimited(log)
 
     def _setup(self) -> tuple[Store, Sessionizer, ProcessScanner, list[Collector]]:
@@ -87,11 +75,7 @@ class Agent:
         catalog = Catalog.load(self.cfg.tools, self.cfg.get("collectors", "disabled_tools"))
         warn_unknown_tools(self.cfg)
         scanner = ProcessScanner(catalog)
-        collectors: list[Collector] = []
-        for factory in _load_factories(self.factory_names):
-            c = factory(self.cfg, store, sessionizer)
-            if c is not None:
-                collectors.append(c)
+        collectors = build_collectors(self.cfg, store, sessionizer)
         reconcile_processes(store, sessionizer)
         store.kv_set("agent_pid", str(os.getpid()))
         store.kv_set("agent_started_at", str(time.time()))
@@ -239,13 +223,13 @@ def warn_unknown_tools(cfg: Config) -> None:
 def reconcile_processes(store: Store, sessionizer: Sessionizer) -> int:
     """Processes that exited while the agent was down (or killed) close at their last sighting."""
     gone = []
-    for row in store.conn.execute("SELECT pid, create_time, tool, last_seen FROM live_processes"):
+    for proc in sessions.live_processes(store.conn):
         try:
-            alive = abs(psutil.Process(row["pid"]).create_time() - row["create_time"]) < 0.01
+            alive = abs(psutil.Process(proc.pid).create_time() - proc.create_time) < 0.01
         except psutil.Error:
             alive = False
         if not alive:
-            gone.append(ProcessGone(row["tool"], row["pid"], row["create_time"], row["last_seen"]))
+            gone.append(ProcessGone(proc.tool, proc.pid, proc.create_time, proc.last_seen))
     if gone:
         sessionizer.apply(gone)
         log.info("closed %d sessions whose processes exited while the agent was stopped", len(gone))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from aitally.core import config, paths
 from aitally.core.config import Config
 from aitally.core.errors import ConfigError
 from aitally.core.instance_lock import holder_pid, is_held
+from aitally.core.store.connection import inspect
 from aitally.core.store.schema import MIGRATIONS
 from aitally.installer.policy_schema import validate
 from aitally.installer.service import Registrar, Target, registrar
@@ -141,15 +141,7 @@ class Doctor:
         path = paths.store_file()
         if not path.exists():
             return Check("store", OK, f"{path} (not created yet)")
-        try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-            try:
-                result = conn.execute("PRAGMA quick_check").fetchone()[0]
-                version = conn.execute("PRAGMA user_version").fetchone()[0]
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            result, version = str(exc), 0
+        result, version = inspect(path)
         if result == "ok" and version > len(MIGRATIONS):  # every command would refuse it
             return Check(
                 "store",

@@ -10,14 +10,16 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from aitally.core.observation import TOKEN_KINDS
+from aitally.core.store import pauses as store_pauses
+from aitally.core.store import segments
 from aitally.core.timerange import iso, parse_bound
+from aitally.core.wire import TOKEN_KINDS
 
 BY_CHOICES = ("tool", "day", "model", "project")
 
 
 def _tokens(row: sqlite3.Row | dict[str, Any], prefix: str = "tok_") -> dict[str, int] | None:
-    values = {k: row[prefix + k] for k in TOKEN_KINDS}
+    values: dict[str, int] = {k: row[prefix + k] for k in TOKEN_KINDS}
     if all(v is None for v in values.values()):
         return None
     return values
@@ -32,30 +34,10 @@ def sessions(
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """One dict per segment, newest first, in the documented `sessions --json` shape."""
-    where: list[str] = ["1=1"]
-    args: list[object] = []
-    if since is not None:
-        where.append("COALESCE(g.ended_at, g.last_seen_at) >= ?")
-        args.append(since)
-    if until is not None:
-        where.append("g.started_at < ?")
-        args.append(until)
-    if tool:
-        where.append("s.tool = ?")
-        args.append(tool)
-    sql = (
-        "SELECT g.*, s.tool, s.tool_session_id, s.surface, s.tool_version, s.project"
-        " FROM segments g JOIN sessions s ON s.id = g.session_id"
-        f" WHERE {' AND '.join(where)} ORDER BY g.started_at DESC, g.id DESC"
-    )
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    rows = conn.execute(sql, args).fetchall()
+    rows = segments.segments_with_sessions(conn, since=since, until=until, tool=tool, limit=limit)
     models: dict[int, dict[str, dict[str, int | None]]] = {}
-    if rows:
-        ids = ",".join(str(r["id"]) for r in rows)
-        for m in conn.execute(f"SELECT * FROM segment_models WHERE segment_id IN ({ids})"):
-            models.setdefault(m["segment_id"], {})[m["model"]] = {k: m[k] for k in TOKEN_KINDS}
+    for m in segments.models_of(conn, [int(r["id"]) for r in rows]):
+        models.setdefault(m["segment_id"], {})[m["model"]] = {k: m[k] for k in TOKEN_KINDS}
     return [
         {
             "id": r["id"],
@@ -174,10 +156,7 @@ def day_range(since: float, until: float) -> list[str]:
 def pauses(conn: sqlite3.Connection, *, limit: int = 20) -> list[dict[str, Any]]:
     """The latest pauses, newest first; `active` while collection is paused now."""
     now = time.time()
-    rows = conn.execute(
-        "SELECT id, started_at, ends_at, ended_at FROM pauses ORDER BY started_at DESC LIMIT ?",
-        (limit,),
-    ).fetchall()
+    rows = store_pauses.latest(conn, limit)
     return [
         {
             "id": r["id"],

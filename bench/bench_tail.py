@@ -57,7 +57,7 @@ def main() -> dict[str, float]:
         grow(small, 1 << 20, block)
         grow(big, 1 << 30, block)
         store = Store(Path(tmp, "s.db"))
-        tailer = Tailer(Sessionizer(store))
+        tailer = Tailer(Sessionizer(store), store)
         c_small = per_append(tailer, small, lines)
         c_big = per_append(tailer, big, lines)
         store.close()

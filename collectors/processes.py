@@ -170,4 +170,5 @@ class ProcessScanner:
 
 
 def pid_of(t: Tracked) -> int:
+    """The process id of a tracked process."""
     return int(t.proc.pid)

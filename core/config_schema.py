@@ -38,7 +38,7 @@ def _number(value: float) -> str:
 MiB = 1024 * 1024
 PRIVACY_LEVELS = ("identified", "pseudonymous", "anonymous", "aggregate")
 
-# Defaults, with the reason for each number (design section 4).
+# Defaults, with the reason for each number.
 SCHEMA: dict[str, dict[str, Key]] = {
     "agent": {
         # ActivityWatch polls AFK every 5 s; a warm scan costs ~1 us per process.
@@ -80,7 +80,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         # A fleet's MDM sets it in managed policy, so every user's agent enrolls itself once
         # (a token belongs to one user's keyring, which a root install cannot reach).
         "enroll_secret": Key(str, "", "enroll secret for automatic enrollment (managed policy)"),
-        # OTel Collector starts its backoff at 5 s; design 4 caps it at 15 min, no give-up.
+        # OTel Collector starts its backoff at 5 s; capped at 15 min, and never giving up.
         "backoff_base": Key(float, 5.0, "first retry delay in seconds", minimum=0.01),
         "backoff_max": Key(float, 900.0, "longest retry delay in seconds", minimum=0.01),
         # A server's Retry-After is honoured up to an hour (PostHog/OTel clamp it too), so a

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from aitally.core.wire import TOKEN_KINDS
+
 Role = Literal["session", "daemon", "helper"]
 # Kinds of activity: a person's prompt counts as a turn; the others only show use.
 ActivityKind = Literal["prompt", "reply", "tool", "file", "cpu"]
-TOKEN_KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,13 @@
-"""Open segments: the in-transaction working set (loaded once, flushed once) and merging."""
+"""Open segments: the in-transaction working set of the sessionizer (loaded once, flushed once)."""
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
 
-from aitally.core.observation import TOKEN_KINDS
-
-TokenList = list[int | None]
+from aitally.core.store import segments
+from aitally.core.store.segments import SegmentAdditions, TokenList
+from aitally.core.wire import TOKEN_KINDS
 
 
 def add_tokens(acc: TokenList, values: TokenList) -> None:
@@ -36,87 +36,36 @@ class OpenSegment:
 
     @classmethod
     def load(cls, conn: sqlite3.Connection, session_id: int) -> OpenSegment | None:
-        row = conn.execute(
-            "SELECT id, started_at, last_activity_at, last_seen_at, signals, pids FROM segments"
-            " WHERE session_id = ? AND ended_at IS NULL",
-            (session_id,),
-        ).fetchone()
+        """The session's open segment, or None."""
+        row = segments.load_open(conn, session_id)
         if row is None:
             return None
         return cls(
-            int(row[0]),
-            row[1],
-            row[2],
-            row[3],
-            set(filter(None, row[4].split(","))),
-            set(filter(None, row[5].split(","))),
+            row.id, row.started_at, row.last_activity_at, row.last_seen_at, row.signals, row.pids
         )
 
     def flush(self, conn: sqlite3.Connection) -> None:
+        """Writes what this transaction added, then starts counting afresh."""
         if not self.dirty:
             return
-        sets = ", ".join(
-            f"tok_{k} = CASE WHEN ? IS NULL THEN tok_{k} ELSE COALESCE(tok_{k}, 0) + ? END"
-            for k in TOKEN_KINDS
-        )
-        args: list[object] = []
-        for v in self.tokens:
-            args += [v, v]
-        conn.execute(
-            "UPDATE segments SET started_at = ?, last_seen_at = ?, last_activity_at = ?,"
-            " active_seconds = active_seconds + ?, present_seconds = present_seconds + ?,"
-            f" turns = turns + ?, signals = ?, pids = ?, {sets} WHERE id = ?",
-            (
-                self.started_at,
-                self.last_seen_at,
-                self.last_activity_at,
-                self.active,
-                self.present,
-                self.turns,
-                ",".join(sorted(self.signals)),
-                ",".join(sorted(self.pids, key=int)),
-                *args,
-                self.id,
+        segments.add_to_segment(
+            conn,
+            self.id,
+            SegmentAdditions(
+                started_at=self.started_at,
+                last_seen_at=self.last_seen_at,
+                last_activity_at=self.last_activity_at,
+                active=self.active,
+                present=self.present,
+                turns=self.turns,
+                signals=",".join(sorted(self.signals)),
+                pids=",".join(sorted(self.pids, key=int)),
+                tokens=self.tokens,
+                models=self.models,
             ),
-        )
-        cols = ", ".join(TOKEN_KINDS)
-        upd = ", ".join(
-            f"{k} = CASE WHEN excluded.{k} IS NULL THEN {k}"
-            f" ELSE COALESCE({k}, 0) + excluded.{k} END"
-            for k in TOKEN_KINDS
-        )
-        conn.executemany(
-            f"INSERT INTO segment_models(segment_id, model, {cols}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            f" ON CONFLICT(segment_id, model) DO UPDATE SET {upd}",
-            [(self.id, model, *values) for model, values in self.models.items()],
         )
         self.active = self.present = 0.0
         self.turns = 0
         self.tokens = [None] * len(TOKEN_KINDS)
         self.models = {}
         self.dirty = False
-
-
-def merge_segments(conn: sqlite3.Connection, src: int, dst: int) -> None:
-    """Folds open segment `src` into `dst` (a process joining its tool session); src goes."""
-    a = conn.execute("SELECT * FROM segments WHERE id = ?", (src,)).fetchone()
-    b = conn.execute("SELECT * FROM segments WHERE id = ?", (dst,)).fetchone()
-    signals = sorted(set(filter(None, (a["signals"] + "," + b["signals"]).split(","))))
-    pids = sorted(set(filter(None, (a["pids"] + "," + b["pids"]).split(","))), key=int)
-    lasts = [x for x in (a["last_activity_at"], b["last_activity_at"]) if x is not None]
-    conn.execute(
-        "UPDATE segments SET started_at = ?, last_seen_at = ?, last_activity_at = ?,"
-        " active_seconds = MAX(active_seconds, ?), present_seconds = present_seconds + ?,"
-        " signals = ?, pids = ? WHERE id = ?",
-        (
-            min(a["started_at"], b["started_at"]),
-            max(a["last_seen_at"], b["last_seen_at"]),
-            max(lasts) if lasts else None,
-            a["active_seconds"],
-            a["present_seconds"],
-            ",".join(signals),
-            ",".join(pids),
-            dst,
-        ),
-    )
-    conn.execute("DELETE FROM segments WHERE id = ?", (src,))

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 
 from aitally.core.logs import RateLimited
 from aitally.core.observation import (
-    TOKEN_KINDS,
     Activity,
     Observation,
     ProcessGone,
@@ -19,9 +18,11 @@ from aitally.core.observation import (
     ProcessSeen,
     Usage,
 )
-from aitally.core.segment_state import OpenSegment, add_tokens, merge_segments
+from aitally.core.segment_state import OpenSegment, add_tokens
 from aitally.core.sink import Counter, FilePosition
-from aitally.core.store import Store, outbox
+from aitally.core.store import Store, outbox, pauses, segments, sessions
+from aitally.core.store import positions as positions_table
+from aitally.core.wire import TOKEN_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class Sessionizer:
     ) -> None:
         wall = time.time() if now is None else now
         with self._transaction() as conn:
-            paused = self._pauses(conn)
+            paused = pauses.windows(conn)
             for ob in observations:
                 if isinstance(ob, Usage | Activity) and ob.at > wall + FUTURE_SLACK:
                     self.problems.warning(
@@ -92,17 +93,7 @@ class Sessionizer:
                     self.store.count("paused_dropped", ob.tool, 1, conn)
                     continue
                 self._apply_one(conn, ob)
-            conn.executemany(
-                "INSERT INTO file_positions(path, tool, dev, ino, offset, size, mtime, state)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET"
-                " tool=excluded.tool, dev=excluded.dev, ino=excluded.ino,"
-                " offset=excluded.offset, size=excluded.size, mtime=excluded.mtime,"
-                " state=excluded.state",
-                [
-                    (p.path, p.tool, p.dev, p.ino, p.offset, p.size, p.mtime, p.state)
-                    for p in positions
-                ],
-            )
+            positions_table.save(conn, positions)
             for name, reason, n in counters:
                 self.store.count(name, reason, n, conn)
             if now is not None:
@@ -129,13 +120,6 @@ class Sessionizer:
             if seg is not None:
                 seg.flush(conn)
 
-    @staticmethod
-    def _pauses(conn: sqlite3.Connection) -> list[tuple[float, float]]:
-        rows = conn.execute(
-            "SELECT started_at, COALESCE(ended_at, ends_at, 1e18) FROM pauses"
-        ).fetchall()
-        return [(float(a), float(b)) for a, b in rows]
-
     # -- observations -------------------------------------------------------------------
     def _apply_one(self, conn: sqlite3.Connection, ob: Observation) -> None:
         if isinstance(ob, Usage):
@@ -153,14 +137,11 @@ class Sessionizer:
             self._link(conn, ob)
 
     def _usage(self, conn: sqlite3.Connection, ob: Usage) -> None:
-        if ob.dedup_key is not None:
-            cur = conn.execute(
-                "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at) VALUES (?, ?, ?)",
-                (ob.tool, ob.dedup_key, ob.at),
-            )
-            if cur.rowcount == 0:
-                self.store.count("usage_duplicate", ob.tool, 1, conn)
-                return
+        if ob.dedup_key is not None and not sessions.mark_usage_seen(
+            conn, ob.tool, ob.dedup_key, ob.at
+        ):
+            self.store.count("usage_duplicate", ob.tool, 1, conn)
+            return
         sid = self._session(
             conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
         )
@@ -173,26 +154,16 @@ class Sessionizer:
     def _process_seen(self, conn: sqlite3.Connection, ob: ProcessSeen) -> None:
         if ob.role != "session":
             return  # daemons and helpers are shown by `status`, never counted as use
-        row = conn.execute(
-            "SELECT session_id FROM live_processes WHERE pid = ? AND create_time = ?",
-            (ob.pid, ob.create_time),
-        ).fetchone()
-        first_sight = row is None
-        if first_sight:
+        known = sessions.live_process_session(conn, ob.pid, ob.create_time)
+        first_sight = known is None
+        if known is None:
             sid = self._session(
                 conn, ob.tool, process_key(ob.pid, ob.create_time), None, ob.surface, None
             )
-            conn.execute(
-                "INSERT INTO live_processes(pid, create_time, tool, session_id, first_seen,"
-                " last_seen) VALUES (?, ?, ?, ?, ?, ?)",
-                (ob.pid, ob.create_time, ob.tool, sid, ob.at, ob.at),
-            )
+            sessions.insert_live_process(conn, ob.pid, ob.create_time, ob.tool, sid, ob.at)
         else:
-            sid = int(row[0])
-            conn.execute(
-                "UPDATE live_processes SET last_seen = ? WHERE pid = ? AND create_time = ?",
-                (ob.at, ob.pid, ob.create_time),
-            )
+            sid = known
+            sessions.touch_live_process(conn, ob.pid, ob.create_time, ob.at)
         active = ob.busy or (ob.interval > 0 and ob.cpu_delta >= self.cpu_threshold * ob.interval)
         if self._open_segment(conn, sid) is None and not (first_sight or active):
             return  # idle since its last segment closed: wait for evidence of use
@@ -209,57 +180,34 @@ class Sessionizer:
             seg.present += ob.interval
 
     def _process_gone(self, conn: sqlite3.Connection, ob: ProcessGone) -> None:
-        row = conn.execute(
-            "DELETE FROM live_processes WHERE pid = ? AND create_time = ? RETURNING session_id",
-            (ob.pid, ob.create_time),
-        ).fetchone()
-        if row is None or row[0] is None:
+        sid = sessions.remove_live_process(conn, ob.pid, ob.create_time)
+        if sid is None:
             return
-        sid = int(row[0])
-        still = conn.execute("SELECT 1 FROM live_processes WHERE session_id = ?", (sid,)).fetchone()
         seg = self._open_segment(conn, sid)
-        if seg is not None and still is None:
+        if seg is not None and not sessions.session_has_live_process(conn, sid):
             seg.last_seen_at = max(seg.last_seen_at, ob.at)
             seg.dirty = True
             self._close(conn, sid, ob.at)
 
     def _link(self, conn: sqlite3.Connection, ob: ProcessLink) -> None:
-        row = conn.execute(
-            "SELECT lp.session_id, s.session_key FROM live_processes lp"
-            " JOIN sessions s ON s.id = lp.session_id WHERE lp.pid = ? AND lp.tool = ?",
-            (ob.pid, ob.tool),
-        ).fetchone()
-        if row is None or row["session_key"] == ob.tool_session_id:
+        found = sessions.process_session(conn, ob.pid, ob.tool)
+        if found is None or found[1] == ob.tool_session_id:
             return
         # Merging moves rows between sessions: write the working set and start afresh.
         self._flush(conn)
         self._open.clear()
         self._sessions.clear()
-        source = int(row["session_id"])
+        source = found[0]
         target = self._session(conn, ob.tool, ob.tool_session_id, ob.tool_session_id, None, None)
         src_seg = self._open_segment(conn, source)
         dst_seg = self._open_segment(conn, target)
         if src_seg is not None and dst_seg is not None:
-            merge_segments(conn, src_seg.id, dst_seg.id)
+            segments.merge_segments(conn, src_seg.id, dst_seg.id)
         elif src_seg is not None:
-            idx = self._next_index(conn, target)
-            conn.execute(
-                "UPDATE segments SET session_id = ?, idx = ? WHERE id = ?",
-                (target, idx, src_seg.id),
-            )
-        conn.execute(
-            "UPDATE live_processes SET session_id = ? WHERE session_id = ?", (target, source)
-        )
-        conn.execute(
-            "UPDATE sessions SET surface = COALESCE(surface, (SELECT surface FROM"
-            " sessions WHERE id = ?)) WHERE id = ?",
-            (source, target),
-        )
-        conn.execute(
-            "DELETE FROM sessions WHERE id = ? AND NOT EXISTS"
-            " (SELECT 1 FROM segments WHERE session_id = ?)",
-            (source, source),
-        )
+            segments.move_segment(conn, src_seg.id, target)
+        sessions.move_live_processes(conn, source, target)
+        sessions.adopt_surface(conn, source, target)
+        sessions.delete_if_empty(conn, source)
         self._open.clear()
         self._sessions.clear()
 
@@ -276,25 +224,13 @@ class Sessionizer:
         cached = self._sessions.get((tool, key))
         if cached is not None and not (surface or version):
             return cached
-        row = conn.execute(
-            "SELECT id, surface, tool_version FROM sessions WHERE tool = ? AND session_key = ?",
-            (tool, key),
-        ).fetchone()
+        row = sessions.find_session(conn, tool, key)
         if row is not None:
-            if (surface and not row["surface"]) or (version and row["tool_version"] != version):
-                conn.execute(
-                    "UPDATE sessions SET surface = COALESCE(surface, ?),"
-                    " tool_version = COALESCE(?, tool_version) WHERE id = ?",
-                    (surface, version, row["id"]),
-                )
-            sid = int(row["id"])
+            if (surface and not row.surface) or (version and row.tool_version != version):
+                sessions.label_session(conn, row.id, surface, version)
+            sid = row.id
         else:
-            cur = conn.execute(
-                "INSERT INTO sessions(tool, session_key, tool_session_id, surface, tool_version,"
-                " created_at) VALUES (?, ?, ?, ?, ?, strftime('%s','now'))",
-                (tool, key, tool_session_id, surface, version),
-            )
-            sid = int(cur.lastrowid or 0)
+            sid = sessions.insert_session(conn, tool, key, tool_session_id, surface, version)
             self._open[sid] = None  # a new session has no segment yet
         self._sessions[(tool, key)] = sid
         return sid
@@ -303,12 +239,6 @@ class Sessionizer:
         if sid not in self._open:
             self._open[sid] = OpenSegment.load(conn, sid)
         return self._open[sid]
-
-    def _next_index(self, conn: sqlite3.Connection, sid: int) -> int:
-        row = conn.execute(
-            "SELECT COALESCE(MAX(idx) + 1, 0) FROM segments WHERE session_id = ?", (sid,)
-        ).fetchone()
-        return int(row[0])
 
     def _touch(
         self,
@@ -334,12 +264,9 @@ class Sessionizer:
                 seg = None
         if seg is None:
             begin = at if start_at is None else start_at
-            cur = conn.execute(
-                "INSERT INTO segments(session_id, idx, started_at, last_seen_at, signals, pids)"
-                " VALUES (?, ?, ?, ?, '', '')",
-                (sid, self._next_index(conn, sid), begin, at),
+            seg = OpenSegment(
+                segments.insert_segment(conn, sid, begin, at), begin, None, at, set(), set()
             )
-            seg = OpenSegment(int(cur.lastrowid or 0), begin, None, at, set(), set())
             self._open[sid] = seg
         seg.signals.add(signal)
         if pid is not None:
@@ -361,32 +288,17 @@ class Sessionizer:
         assert seg is not None
         seg.flush(conn)
         self._open[sid] = None
-        row = conn.execute(
-            "SELECT s.tool, s.session_key, g.idx FROM segments g"
-            " JOIN sessions s ON s.id = g.session_id WHERE g.id = ?",
-            (seg.id,),
-        ).fetchone()
         end = max(at, seg.started_at)
-        conn.execute(
-            "UPDATE segments SET ended_at = ?, present_seconds = MIN(present_seconds, ? -"
-            " started_at) WHERE id = ?",
-            (end, end, seg.id),
-        )
-        outbox.enqueue(
-            conn, seg.id, row["tool"], row["session_key"], row["idx"], seg.started_at, end
-        )
+        tool, session_key, idx = segments.close_segment(conn, seg.id, end)
+        outbox.enqueue(conn, seg.id, tool, session_key, idx, seg.started_at, end)
 
     def _close_idle(self, conn: sqlite3.Connection, now: float) -> int:
         self._flush(conn)
-        rows = conn.execute(
-            "SELECT session_id, started_at, last_activity_at, last_seen_at FROM segments"
-            " WHERE ended_at IS NULL AND COALESCE(last_activity_at, started_at) < ?",
-            (now - self.idle,),
-        ).fetchall()
-        for r in rows:
-            if r["last_activity_at"] is not None:
-                end = r["last_activity_at"]
+        idle = segments.idle_open_segments(conn, now - self.idle)
+        for seg in idle:
+            if seg.last_activity_at is not None:
+                end = seg.last_activity_at
             else:  # present but never used: the presence counted up to the idle limit
-                end = min(r["last_seen_at"], r["started_at"] + self.idle)
-            self._close(conn, int(r["session_id"]), end)
-        return len(rows)
+                end = min(seg.last_seen_at, seg.started_at + self.idle)
+            self._close(conn, seg.session_id, end)
+        return len(idle)

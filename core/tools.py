@@ -22,7 +22,7 @@ RULE_FIELDS = (
     "args_any_prefix",
     "args_none",
 )
-# Every tool id aitally knows (design 3.1); some live only inside an editor's extension host,
+# Every tool id aitally knows; some live only inside an editor's extension host,
 # with file adapters but no process of their own.
 TOOL_IDS = frozenset(
     {

@@ -5,30 +5,37 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from aitally.ingest import auth
+from aitally.ingest.auth import AdminAuth
 from aitally.ingest.context import Context
-from aitally.ingest.responses import bearer, problem, problems, unauthorized
+from aitally.ingest.responses import problem, problems
 
 router = APIRouter()
 
 
 class EnrollRequest(BaseModel):
+    """The body of POST /v1/enroll."""
+
     enroll_secret: str = Field(max_length=1024)
     device_label: str | None = Field(default=None, max_length=256)
     agent_version: str | None = Field(default=None, max_length=64)
 
 
 class Enrolled(BaseModel):
+    """A new device and its bearer token, shown this once."""
+
     device_id: str
     token: str
 
 
 class DeviceHealth(BaseModel):
+    """A device's upload counters and the health figures its agent sent last."""
+
     batches: int
     accepted: int
     duplicate: int
@@ -40,6 +47,8 @@ class DeviceHealth(BaseModel):
 
 
 class Device(BaseModel):
+    """One enrolled device."""
+
     device_id: str
     label: str | None
     agent_version: str | None
@@ -52,17 +61,14 @@ class Device(BaseModel):
 
 
 class DeviceList(BaseModel):
+    """Every enrolled device, revoked ones too."""
+
     devices: list[Device]
-
-
-def is_admin(request: Request) -> bool:
-    ctx: Context = request.app.state.ctx
-    given = auth.credential(request.headers.get("authorization"))
-    return auth.matches(given, ctx.settings.admin_token)
 
 
 @router.post("/v1/enroll", response_model=Enrolled, responses=problems(401, 503))
 async def enroll(body: EnrollRequest, request: Request) -> Any:
+    """Trade the enroll secret for a device id and token."""
     ctx: Context = request.app.state.ctx
     if not auth.matches(body.enroll_secret, ctx.settings.enroll_secret):
         return problem(401, "wrong enroll secret; ask IT for the current one")
@@ -82,11 +88,10 @@ async def enroll(body: EnrollRequest, request: Request) -> Any:
     "/v1/devices",
     response_model=DeviceList,
     responses=problems(401),
-    dependencies=[Depends(bearer)],
+    dependencies=[AdminAuth],
 )
 async def list_devices(request: Request) -> Any:
-    if not is_admin(request):
-        return unauthorized("admin token required")
+    """Every enrolled device with its last health figures (admin)."""
     ctx: Context = request.app.state.ctx
     return {"devices": await run_in_threadpool(ctx.storage.devices)}
 
@@ -96,11 +101,10 @@ async def list_devices(request: Request) -> Any:
     status_code=204,
     response_class=Response,
     responses=problems(401, 404),
-    dependencies=[Depends(bearer)],
+    dependencies=[AdminAuth],
 )
 async def revoke_device(device_id: str, request: Request) -> Response:
-    if not is_admin(request):
-        return unauthorized("admin token required")
+    """Revoke a device: its token gets 401 from now on (admin)."""
     ctx: Context = request.app.state.ctx
     if not await run_in_threadpool(ctx.storage.revoke, device_id, time.time()):
         return problem(404, f"no active device {device_id[:64]!r}")

@@ -7,87 +7,55 @@ import logging
 import time
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
-from aitally.core.logs import RateLimited
-from aitally.ingest import auth
+from aitally.ingest.auth import DeviceAuth
 from aitally.ingest.body import BodyError, check_headers, gunzip_capped, read_capped
 from aitally.ingest.context import Context
+from aitally.ingest.jsonlog import Throttle
 from aitally.ingest.ratelimit import retry_after
-from aitally.ingest.responses import bearer, problem, problems, unauthorized
+from aitally.ingest.responses import problem, problems
 from aitally.ingest.storage import StorageBusy
-from aitally.ingest.wire import (
-    BATCH_SCHEMA,
-    MAX_COUNT,
-    MAX_RECORDS,
-    SIGNALS,
-    SURFACES,
-    TOKEN_KINDS,
-    EnvelopeError,
-    parse_batch,
-)
+from aitally.ingest.wire import BatchEnvelope, EnvelopeError, parse_batch
 
 log = logging.getLogger(__name__)
-warn = RateLimited(log, every=30.0)
+log.addFilter(Throttle(every=30.0))  # refusals and rejects repeat per device
 router = APIRouter()
 
-_TOKENS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        k: {"type": ["integer", "null"], "minimum": 0, "maximum": MAX_COUNT} for k in TOKEN_KINDS
-    },
-}
-_RECORD_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["record_id", "kind", "tool", "started_at", "ended_at"],
-    "properties": {
-        "record_id": {"type": "string", "format": "uuid"},
-        "kind": {"enum": ["segment", "pause", "daily_total"]},
-        "tool": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"},
-        "surface": {"enum": [*sorted(SURFACES), None]},
-        "tool_version": {"type": ["string", "null"], "maxLength": 64},
-        "started_at": {"type": "string", "format": "date-time"},
-        "ended_at": {"type": "string", "format": "date-time"},
-        "active_seconds": {"type": "number", "minimum": 0},
-        "present_seconds": {"type": "number", "minimum": 0},
-        "turns": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
-        "sessions": {"type": "integer", "minimum": 1, "maximum": MAX_COUNT},
-        "tokens": {"oneOf": [_TOKENS_SCHEMA, {"type": "null"}]},
-        "models": {"type": "object", "additionalProperties": _TOKENS_SCHEMA},
-        "signals": {"type": "array", "items": {"enum": sorted(SIGNALS)}},
-        "project": {"type": ["string", "null"], "description": "hmac:<key id>:<hex>"},
-        "user": {"type": ["string", "null"], "maxLength": 256},
-        "device": {"type": ["string", "null"], "maxLength": 256},
-        "org_unit": {"type": ["string", "null"], "maxLength": 128},
-    },
-}
-BATCH_SCHEMA_DOC: dict[str, Any] = {
-    "type": "object",
-    "required": ["schema", "batch_id", "records"],
-    "properties": {
-        "schema": {"type": "string", "enum": [BATCH_SCHEMA]},
-        "batch_id": {"type": "string", "minLength": 1, "maxLength": 128},
-        "sent_at": {"type": "string", "format": "date-time"},
-        "agent": {
-            "type": "object",
-            "properties": {"version": {"type": "string"}, "os": {"type": "string"}},
-        },
-        "health": {"type": "object"},
-        "records": {"type": "array", "maxItems": MAX_RECORDS, "items": _RECORD_SCHEMA},
-    },
-}
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """schema with every `#/$defs/...` reference replaced by its definition."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_inline(v, defs) for v in schema]
+    return schema
+
+
+def body_schema() -> dict[str, Any]:
+    """The JSON schema of the batch body, self-contained for the OpenAPI document."""
+    schema = TypeAdapter(BatchEnvelope).json_schema(by_alias=True)
+    inlined: dict[str, Any] = _inline(schema, schema.pop("$defs", {}))
+    return inlined
 
 
 class Rejected(BaseModel):
+    """A record refused on its own; the others of the batch are stored."""
+
     index: int
     record_id: str | None
     reason: str
 
 
 class BatchResult(BaseModel):
+    """What became of each record of a batch."""
+
     batch_id: str
     accepted: int
     duplicate: int
@@ -101,23 +69,13 @@ class BatchResult(BaseModel):
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": BATCH_SCHEMA_DOC}},
+            "content": {"application/json": {"schema": body_schema()}},
         }
     },
-    dependencies=[Depends(bearer)],
 )
-async def post_batch(request: Request) -> JSONResponse:
+async def post_batch(request: Request, device: DeviceAuth) -> JSONResponse:
+    """Store a batch of records (docs/wire-protocol.md); the body is read here, within caps."""
     ctx: Context = request.app.state.ctx
-    token = auth.credential(request.headers.get("authorization"))
-    if token is None:
-        return unauthorized("missing bearer token; enroll with POST /v1/enroll")
-    try:
-        device = await run_in_threadpool(ctx.storage.device_for_token, auth.token_hash(token))
-    except StorageBusy:
-        return problem(503, "server busy; retry later", {"Retry-After": "5"})
-    if device is None:
-        return unauthorized("unknown or revoked device token; enroll again")
-    request.state.device = device
     wait = ctx.buckets.take(device)
     if wait > 0:
         ctx.metrics.inc("aitally_ingest_batches_refused_total", status="429")
@@ -150,8 +108,12 @@ async def _take_batch(ctx: Context, request: Request, device: str) -> JSONRespon
 
 def _refuse(ctx: Context, device: str, status: int, message: str) -> JSONResponse:
     ctx.metrics.inc("aitally_ingest_batches_refused_total", status=str(status))
-    warn.warning(
-        f"refused:{device}:{status}", "batch from %s refused (%s): %s", device, status, message
+    log.warning(
+        "batch from %s refused (%s): %s",
+        device,
+        status,
+        message,
+        extra={"event": "refused", "device": device, "status": status, "reason": message},
     )
     return problem(status, message)
 
@@ -165,21 +127,27 @@ def _process(ctx: Context, device: str, raw: bytes, gzipped: bool) -> dict[str, 
         raise EnvelopeError(400, f"body is not valid JSON: {str(exc)[:120]}") from None
     now = time.time()
     batch = parse_batch(doc, now)
-    accepted, duplicate = ctx.storage.store_batch(device, batch, now)
+    stored = ctx.storage.store_batch(device, batch, now)
     m = ctx.metrics
-    m.inc("aitally_ingest_records_total", accepted, result="accepted")
-    m.inc("aitally_ingest_records_total", duplicate, result="duplicate")
+    m.inc("aitally_ingest_records_total", stored.accepted, result="accepted")
+    m.inc("aitally_ingest_records_total", stored.duplicate, result="duplicate")
     m.inc("aitally_ingest_records_total", len(batch.rejected), result="rejected")
     for r in batch.rejected:
         # The top-level field only: model names would make the label set unbounded.
         m.inc("aitally_ingest_rejects_total", field=r.pop("field").split(".")[0])
     if batch.rejected:
-        warn.warning(
-            f"rejects:{device}",
+        first = batch.rejected[0]["reason"]
+        log.warning(
             "device %s: %d records rejected, first: %s",
             device,
             len(batch.rejected),
-            batch.rejected[0]["reason"],
+            first,
+            extra={
+                "event": "rejects",
+                "device": device,
+                "rejected": len(batch.rejected),
+                "reason": first,
+            },
         )
     log.info(
         "batch stored",
@@ -187,14 +155,14 @@ def _process(ctx: Context, device: str, raw: bytes, gzipped: bool) -> dict[str, 
             "event": "batch",
             "device": device,
             "batch_id": batch.batch_id[:64],
-            "accepted": accepted,
-            "duplicate": duplicate,
+            "accepted": stored.accepted,
+            "duplicate": stored.duplicate,
             "rejected": len(batch.rejected),
         },
     )
     return {
         "batch_id": batch.batch_id,
-        "accepted": accepted,
-        "duplicate": duplicate,
+        "accepted": stored.accepted,
+        "duplicate": stored.duplicate,
         "rejected": batch.rejected,
     }

@@ -6,18 +6,19 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from aitally.ingest import reports
-from aitally.ingest.api_admin import is_admin
+from aitally.ingest.auth import AdminAuth, AdminPageAuth
 from aitally.ingest.context import Context
 from aitally.ingest.dashboard import render_dashboard
-from aitally.ingest.responses import bearer, problem, problems, unauthorized
+from aitally.ingest.responses import problem, problems
 from aitally.ingest.storage import Storage
 
-router = APIRouter()
+router = APIRouter(dependencies=[AdminAuth])  # every report answers the admin only
+pages = APIRouter(dependencies=[AdminPageAuth])  # the same for browsers (Basic challenge)
 Format = Literal["json", "csv"]
 Granularity = Literal["day", "week", "month"]
 _REPORT_DOC: dict[int | str, dict[str, Any]] = {
@@ -34,8 +35,6 @@ _REPORT_DOC: dict[int | str, dict[str, Any]] = {
 async def _answer(
     request: Request, fmt: str, build: Callable[[Context], dict[str, Any]]
 ) -> Response:
-    if not is_admin(request):
-        return unauthorized("admin token required")
     ctx: Context = request.app.state.ctx
     try:
         doc = await run_in_threadpool(build, ctx)
@@ -81,11 +80,10 @@ for _name, _report, _summary in (
         name=_name,
         description=_summary,
         responses=_REPORT_DOC,
-        dependencies=[Depends(bearer)],
     )
 
 
-@router.get("/v1/reports/levels", responses=_REPORT_DOC, dependencies=[Depends(bearer)])
+@router.get("/v1/reports/levels", responses=_REPORT_DOC)
 async def levels(
     request: Request,
     recipe: Literal["volume", "consistency"] = "volume",
@@ -101,20 +99,13 @@ async def levels(
     )
 
 
-@router.get(
+@pages.get(
     "/dashboard",
     response_class=HTMLResponse,
     responses={401: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 async def dashboard(request: Request) -> Response:
     """Adoption and usage levels as one page of inline SVG (no external assets)."""
-    if not is_admin(request):
-        # Basic, so a browser asks; the password is the admin token.
-        return PlainTextResponse(
-            "admin token required (any user name, the token as password)",
-            status_code=401,
-            headers={"WWW-Authenticate": 'Basic realm="aitally-ingest"'},
-        )
     ctx: Context = request.app.state.ctx
     k = ctx.settings.min_group_size
 

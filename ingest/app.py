@@ -14,10 +14,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aitally.ingest import api_admin, api_batches, api_reports
 from aitally.ingest.context import Context
-from aitally.ingest.responses import problem, problems
+from aitally.ingest.responses import Refused, problem, problems
 from aitally.ingest.storage import StorageError
 
 log = logging.getLogger("aitally.ingest.http")
+# Every route of the service, besides /healthz and /metrics below.
+ROUTERS = (api_admin.router, api_batches.router, api_reports.router, api_reports.pages)
 
 
 class Observe:
@@ -66,6 +68,7 @@ class Observe:
 
 
 def create_app(ctx: Context) -> FastAPI:
+    """The service over this context (settings, storage, metrics)."""
     app = FastAPI(
         title="aitally ingest",
         version="1",
@@ -73,9 +76,13 @@ def create_app(ctx: Context) -> FastAPI:
         "(docs/wire-protocol.md) and reports adoption with small groups suppressed.",
     )
     app.state.ctx = ctx
-    app.include_router(api_admin.router)
-    app.include_router(api_batches.router)
-    app.include_router(api_reports.router)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        # A dependency (aitally.ingest.auth) decided the answer.
+        return exc.response
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,4 +1,9 @@
-"""Device tokens and operator secrets: generation, hashing, constant-time checks."""
+"""Authentication: device tokens and the admin token, checked as FastAPI dependencies.
+
+Routes declare what they need (`dependencies=[AdminAuth]`, a `device: DeviceAuth`
+parameter); a failed check raises `Refused` with the exact answer (401 with its
+`WWW-Authenticate` challenge, or 503 when the database is busy).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,16 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials
+
+from aitally.ingest.context import Context
+from aitally.ingest.responses import Refused, bearer, problem, unauthorized
+from aitally.ingest.storage import StorageBusy
 
 
 def new_device() -> tuple[str, str]:
@@ -16,6 +31,7 @@ def new_device() -> tuple[str, str]:
 
 
 def token_hash(token: str) -> str:
+    """What the database keeps of a device token."""
     # A plain hash suffices: the token is 256 random bits, not a guessable password.
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -42,3 +58,58 @@ def credential(authorization: str | None) -> str | None:
             return None
         return decoded.partition(":")[2] or None
     return None
+
+
+def _ctx(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def _is_admin(request: Request) -> bool:
+    given = credential(request.headers.get("authorization"))
+    return matches(given, _ctx(request).settings.admin_token)
+
+
+async def require_admin(
+    request: Request, _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> None:
+    """The admin token as a bearer token (or Basic password), else 401 naming Bearer."""
+    if not _is_admin(request):
+        raise Refused(unauthorized("admin token required"))
+
+
+async def require_admin_page(request: Request) -> None:
+    """As require_admin, for browser pages: a 401 asks for Basic, so the browser prompts."""
+    if not _is_admin(request):
+        raise Refused(
+            PlainTextResponse(
+                "admin token required (any user name, the token as password)",
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="aitally-ingest"'},
+            )
+        )
+
+
+async def authenticated_device(
+    request: Request, _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> str:
+    """The device id an active device token belongs to; 401 without one, 503 when busy."""
+    token = credential(request.headers.get("authorization"))
+    if token is None:
+        raise Refused(unauthorized("missing bearer token; enroll with POST /v1/enroll"))
+    try:
+        device = await run_in_threadpool(_ctx(request).storage.device_for_token, token_hash(token))
+    except StorageBusy:
+        raise Refused(problem(503, "server busy; retry later", {"Retry-After": "5"})) from None
+    if device is None:
+        raise Refused(unauthorized("unknown or revoked device token; enroll again"))
+    request.state.device = device  # the request log names the device
+    return device
+
+
+AdminAuth = Depends(require_admin)
+"""For `dependencies=[AdminAuth]`: the route answers only the admin token."""
+AdminPageAuth = Depends(require_admin_page)
+"""For `dependencies=[AdminPageAuth]`: as AdminAuth, answered with a Basic challenge."""
+DeviceAuth = Annotated[str, Depends(authenticated_device)]
+"""A handler parameter `device: DeviceAuth` is the authenticated device's id."""

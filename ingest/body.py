@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import AsyncIterator
 
-from aitally.ingest.wire import MAX_BODY_BYTES, MAX_WIRE_BYTES
+from aitally.core.wire import MAX_BODY_BYTES, MAX_WIRE_BYTES
 
 
 class BodyError(Exception):

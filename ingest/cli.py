@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -84,7 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
         create_app(Context(settings, storage)),
         log_config=None,
         access_log=False,  # the app logs each request itself, as JSON
-        timeout_keep_alive=75,  # longer than agents' idle pool reuse; see reliability 7.4
+        timeout_keep_alive=75,  # idle agent connections stay open for reuse (uvicorn: 5 s)
         backlog=2048,
     )
     try:
@@ -111,14 +112,14 @@ def _devices(args: argparse.Namespace) -> int:
         return 0
     devices = storage.devices()
     if args.json:
-        print(json.dumps({"devices": devices}, indent=2))
+        print(json.dumps({"devices": [dataclasses.asdict(d) for d in devices]}, indent=2))
         return 0
     print(f"{'device_id':36}  {'label':20}  {'state':8}  last seen")
     for d in devices:
-        seen = d["last_seen_at"]
+        seen = d.last_seen_at
         when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(seen)) if seen else "never"
-        state = "revoked" if d["revoked"] else "active"
-        print(f"{d['device_id']:36}  {(d['label'] or '')[:20]:20}  {state:8}  {when}")
+        state = "revoked" if d.revoked else "active"
+        print(f"{d.device_id:36}  {(d.label or '')[:20]:20}  {state:8}  {when}")
     return 0
 
 
@@ -146,6 +147,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
     parser = Parser(prog="aitally-ingest", description="The central aitally ingest service.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     db_help = f"sqlite:///path/ingest.db or postgresql://user@host/db (default: ${ENV_DB})"
@@ -190,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one subcommand; 2 with a one-line message on a usage or database error."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -15,11 +15,13 @@ ENV_ADMIN_TOKEN = "AITALLY_INGEST_ADMIN_TOKEN"
 
 @dataclass
 class Settings:
+    """How this service instance runs: database, secrets, group size, back-pressure."""
+
     db: str
     # Secrets come from the environment, not the command line, where `ps` would show them.
     enroll_secret: str | None = field(default_factory=lambda: os.environ.get(ENV_ENROLL_SECRET))
     admin_token: str | None = field(default_factory=lambda: os.environ.get(ENV_ADMIN_TOKEN))
-    # Design 4: groups under 5 people are suppressed (Viva Insights, Copilot metrics).
+    # Groups under 5 people are suppressed, as Viva Insights and Copilot metrics do.
     min_group_size: int = 5
     # An agent uploads every 5 min and splits large backlogs into 500-record batches;
     # 2 batches/s with a burst of 60 drains a 30 000-record backlog without a 429.
@@ -32,6 +34,8 @@ class Settings:
 
 @dataclass
 class Context:
+    """Settings plus the storage, metrics and back-pressure state all requests share."""
+
     settings: Settings
     storage: Storage
     metrics: Metrics = field(default_factory=Metrics)

@@ -126,6 +126,7 @@ def _svg(title: str, parts: list[str], height: int = H) -> str:
 def render_dashboard(
     adoption: dict[str, Any], volume: dict[str, Any], consistency: dict[str, Any]
 ) -> str:
+    """The whole dashboard page from the three reports it draws."""
     k = adoption["min_group_size"]
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>aitally adoption</title>

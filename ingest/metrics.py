@@ -33,6 +33,8 @@ def _fmt(labels: Labels, extra: tuple[str, str] | None = None) -> str:
 
 
 class Metrics:
+    """Thread-safe counters, gauges and histograms of this process."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counters: dict[str, dict[Labels, float]] = defaultdict(dict)
@@ -40,12 +42,14 @@ class Metrics:
         self._gauges: dict[str, float] = {}
 
     def inc(self, name: str, n: float = 1.0, **labels: str) -> None:
+        """Adds n to the counter series with these labels."""
         key = tuple(sorted(labels.items()))
         with self._lock:
             series = self._counters[name]
             series[key] = series.get(key, 0.0) + n
 
     def observe(self, name: str, seconds: float, **labels: str) -> None:
+        """Records one duration in the histogram series with these labels."""
         key = tuple(sorted(labels.items()))
         with self._lock:
             # Per series: one count per bucket, then +Inf count and sum.
@@ -54,14 +58,17 @@ class Metrics:
             h[-1] += seconds
 
     def gauge(self, name: str, value: float) -> None:
+        """Sets a gauge to value."""
         with self._lock:
             self._gauges[name] = value
 
     def value(self, name: str, **labels: str) -> float:
+        """The counter series' current value (0 if never incremented)."""
         with self._lock:
             return self._counters[name].get(tuple(sorted(labels.items())), 0.0)
 
     def render(self) -> str:
+        """Every series in the Prometheus text exposition format."""
         lines: list[str] = []
         with self._lock:
             for name, series in sorted(self._counters.items()):

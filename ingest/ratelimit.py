@@ -40,6 +40,7 @@ class DeviceBuckets:
 
 
 def retry_after(seconds: float) -> str:
+    """A Retry-After header value: whole seconds, at least 1."""
     return str(max(1, math.ceil(seconds)))
 
 
@@ -52,6 +53,7 @@ class InFlight:
         self._lock = threading.Lock()
 
     def enter(self) -> bool:
+        """Takes a slot; False when all are in use."""
         with self._lock:
             if self._n >= self.limit:
                 return False
@@ -59,9 +61,11 @@ class InFlight:
             return True
 
     def leave(self) -> None:
+        """Gives a slot back."""
         with self._lock:
             self._n -= 1
 
     @property
     def current(self) -> int:
+        """Batches in flight now."""
         return self._n

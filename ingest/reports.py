@@ -9,9 +9,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from aitally.core.wire import TOKEN_KINDS
+from aitally.ingest.rows import TokenSums
 from aitally.ingest.storage import Storage
 from aitally.ingest.suppress import ALL, OTHER, Group, merge_small, total
-from aitally.ingest.wire import TOKEN_KINDS
 
 GRANULARITIES = ("day", "week", "month")
 NO_ORG = "(none)"
@@ -38,6 +39,7 @@ class ReportError(ValueError):
 
 
 def period_start(day: dt.date, granularity: str) -> dt.date:
+    """The first day of the day, ISO week (Monday) or month holding day."""
     if granularity == "week":
         return day - dt.timedelta(days=day.weekday())
     if granularity == "month":
@@ -46,6 +48,7 @@ def period_start(day: dt.date, granularity: str) -> dt.date:
 
 
 def period_end(start: dt.date, granularity: str) -> dt.date:
+    """The last day of the period that starts on start."""
     if granularity == "week":
         return start + dt.timedelta(days=6)
     if granularity == "month":
@@ -69,11 +72,6 @@ def window(
     return period_start(start, granularity), period_end(period_start(end, granularity), granularity)
 
 
-def _active(row: tuple[Any, ...]) -> bool:
-    """Presence alone is not use: a row counts with active time, turns or tokens."""
-    return bool(row[4] or row[6] or any(row[7:12]))
-
-
 def _meta(name: str, k: int, **extra: Any) -> dict[str, Any]:
     return {"report": name, "version": REPORT_VERSION, "min_group_size": k, **extra}
 
@@ -85,12 +83,12 @@ def adoption(
     start, end = window(granularity, since, until)
     cells: dict[tuple[str, str], dict[str, Group]] = defaultdict(dict)
     for row in storage.activity(start.isoformat(), end.isoformat()):
-        if not _active(row):
+        if not row.active:
             continue
-        person, day, tool, org = row[0], dt.date.fromisoformat(row[1]), row[2], row[3] or NO_ORG
-        period = period_start(day, granularity).isoformat()
-        for t in (tool, ALL):
-            cells[(period, t)].setdefault(org, Group(org)).add(person)
+        org = row.org_unit or NO_ORG
+        period = period_start(dt.date.fromisoformat(row.day), granularity).isoformat()
+        for t in (row.tool, ALL):
+            cells[(period, t)].setdefault(org, Group(org)).add(row.person)
     rows: list[dict[str, Any]] = []
     for (period, tool), by_org in sorted(cells.items()):
         groups = list(by_org.values())
@@ -117,6 +115,10 @@ def _token_fields(sums: dict[str, float]) -> dict[str, int]:
     return {kind: int(sums.get(kind, 0)) for kind in TOKEN_KINDS}
 
 
+def _token_values(tokens: TokenSums) -> dict[str, float]:
+    return {kind: float(v or 0) for kind, v in zip(TOKEN_KINDS, tokens, strict=True)}
+
+
 def usage(
     storage: Storage, granularity: str, since: dt.date | None, until: dt.date | None, k: int
 ) -> dict[str, Any]:
@@ -129,12 +131,12 @@ def usage(
     days: dict[str, dict[str, Group]] = defaultdict(dict)
     for row in storage.activity(s, e):
         values = {
-            "active_seconds": float(row[4] or 0),
-            "sessions": float(row[5] or 0),
-            "turns": float(row[6] or 0),
+            "active_seconds": float(row.active_seconds or 0),
+            "sessions": float(row.sessions or 0),
+            "turns": float(row.turns or 0),
+            **_token_values(row.tokens),
         }
-        values.update({kind: float(v or 0) for kind, v in zip(TOKEN_KINDS, row[7:12], strict=True)})
-        days[row[1]].setdefault(row[2], Group(row[2])).add(row[0], **values)
+        days[row.day].setdefault(row.tool, Group(row.tool)).add(row.person, **values)
     periods: dict[str, dict[str, Group]] = defaultdict(dict)
     shown_tools: dict[str, set[str]] = {}
     for day, tools in days.items():
@@ -159,11 +161,11 @@ def usage(
     ]
     # Models by the same rule, within each tool a day shows under its own name.
     model_cells: dict[tuple[str, str], dict[str, Group]] = defaultdict(dict)
-    for row in storage.model_tokens(s, e):
-        person, day, tool, model = row[0], row[1], row[2], row[3]
-        if tool in shown_tools.get(day, set()):
-            values = {kind: float(v or 0) for kind, v in zip(TOKEN_KINDS, row[4:9], strict=True)}
-            model_cells[(day, tool)].setdefault(model, Group(model)).add(person, **values)
+    for m in storage.model_tokens(s, e):
+        if m.tool in shown_tools.get(m.day, set()):
+            model_cells[(m.day, m.tool)].setdefault(m.model, Group(m.model)).add(
+                m.person, **_token_values(m.tokens)
+            )
     model_periods: dict[tuple[str, str], dict[str, Group]] = defaultdict(dict)
     for (day, tool), by_model in model_cells.items():
         period = period_start(dt.date.fromisoformat(day), granularity).isoformat()
@@ -256,13 +258,13 @@ def levels(
     volume: dict[str, float] = defaultdict(float)
     active_weeks: dict[str, set[dt.date]] = defaultdict(set)
     for row in storage.activity(first12.isoformat(), last.isoformat()):
-        person, d = row[0], dt.date.fromisoformat(row[1])
-        orgs[person][row[3] or NO_ORG] += 1  # everyone seen in 12 weeks is in the population
-        if (tool and row[2] != tool) or not _active(row):
+        person, d = row.person, dt.date.fromisoformat(row.day)
+        orgs[person][row.org_unit or NO_ORG] += 1  # everyone seen in 12 weeks is counted
+        if (tool and row.tool != tool) or not row.active:
             continue
         active_weeks[person].add(period_start(d, "week"))
         if d >= first4:
-            volume[person] += float(row[4] or 0)
+            volume[person] += float(row.active_seconds or 0)
     if recipe == "volume":
         assigned, thresholds = _volume_levels(volume, orgs)
         since = first4

@@ -11,7 +11,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from aitally.ingest.migrations import render, statements
-from aitally.ingest.wire import Batch, Record, Tokens
+from aitally.ingest.rows import Activity, Device, DeviceHealth, ModelTokens, Stored, TokenSums
+from aitally.ingest.schema import Record, Tokens
+from aitally.ingest.wire import Batch
 
 
 class StorageError(Exception):
@@ -55,11 +57,22 @@ _SUM_TOK = ", ".join(f"SUM({c.strip()})" for c in _TOK.split(","))
 
 
 def utc_day(ts: float) -> str:
+    """The UTC calendar day of an epoch time, YYYY-MM-DD."""
     return dt.datetime.fromtimestamp(ts, dt.UTC).date().isoformat()
 
 
+def _sum(value: Any) -> float | None:
+    """A SUM() as a float (PostgreSQL sums integers as numeric), None for no values."""
+    return None if value is None else float(value)
+
+
+def _sums(values: Sequence[Any]) -> TokenSums:
+    a, b, c, d, e = (_sum(v) for v in values)
+    return (a, b, c, d, e)
+
+
 def _record_row(device_id: str, batch_id: str, now: float, r: Record) -> tuple[Any, ...]:
-    tokens: Tokens = r.tokens or (None, None, None, None, None)
+    tokens = r.tokens or Tokens(None, None, None, None, None)
     # Reports count people; at anonymous levels the enrollment is the only stable key,
     # used for counting and group sizes only, never shown.
     person = r.user or r.device or f"enrolled:{device_id}"
@@ -118,6 +131,7 @@ class Storage(ABC):
     # --- plumbing --------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Any]:
+        """A cursor inside one transaction on a pooled connection; commits on success."""
         try:
             self._slots.get(timeout=30.0)
         except queue.Empty:
@@ -143,6 +157,7 @@ class Storage(ABC):
             self._slots.put(None)
 
     def close(self) -> None:
+        """Closes the idle pooled connections."""
         while True:
             try:
                 self._idle.get_nowait().close()
@@ -169,6 +184,7 @@ class Storage(ABC):
         return len(scripts)
 
     def ping(self) -> None:
+        """Raises StorageError unless the database answers."""
         with self.transaction() as cur:
             cur.execute("SELECT 1")
             cur.fetchone()
@@ -177,6 +193,7 @@ class Storage(ABC):
     def enroll(
         self, device_id: str, token_hash: str, label: str | None, version: str | None, now: float
     ) -> None:
+        """Stores a new device under the hash of its token."""
         with self.transaction() as cur:
             cur.execute(
                 "INSERT INTO devices (device_id, token_hash, label, agent_version, enrolled_at) "
@@ -185,6 +202,7 @@ class Storage(ABC):
             )
 
     def device_for_token(self, token_hash: str) -> str | None:
+        """The active device a token hash belongs to, else None."""
         with self.transaction() as cur:
             cur.execute(
                 "SELECT device_id FROM devices WHERE token_hash = ? AND revoked_at IS NULL",
@@ -194,6 +212,7 @@ class Storage(ABC):
         return None if row is None else str(row[0])
 
     def revoke(self, device_id: str, now: float) -> bool:
+        """Revokes an active device; False when there is none by that id."""
         with self.transaction() as cur:
             cur.execute(
                 "UPDATE devices SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL",
@@ -202,7 +221,8 @@ class Storage(ABC):
             changed = cur.rowcount
         return bool(changed and changed > 0)
 
-    def devices(self) -> list[dict[str, Any]]:
+    def devices(self) -> list[Device]:
+        """Every enrolled device, revoked ones too, oldest enrollment first."""
         with self.transaction() as cur:
             cur.execute(
                 "SELECT d.device_id, d.label, d.agent_version, d.os, d.enrolled_at, "
@@ -216,33 +236,33 @@ class Storage(ABC):
         for r in rows:
             health = None
             if r[7] is not None:
-                health = {
-                    "batches": r[7],
-                    "accepted": r[8],
-                    "duplicate": r[9],
-                    "rejected": r[10],
-                    "queue_depth": r[11],
-                    "dead_letter": r[12],
-                    "dropped": json.loads(r[13] or "{}"),
-                    "parse_errors": json.loads(r[14] or "{}"),
-                }
+                health = DeviceHealth(
+                    batches=r[7],
+                    accepted=r[8],
+                    duplicate=r[9],
+                    rejected=r[10],
+                    queue_depth=r[11],
+                    dead_letter=r[12],
+                    dropped=json.loads(r[13] or "{}"),
+                    parse_errors=json.loads(r[14] or "{}"),
+                )
             out.append(
-                {
-                    "device_id": r[0],
-                    "label": r[1],
-                    "agent_version": r[2],
-                    "os": r[3],
-                    "enrolled_at": r[4],
-                    "last_seen_at": r[5],
-                    "revoked_at": r[6],
-                    "revoked": r[6] is not None,
-                    "health": health,
-                }
+                Device(
+                    device_id=r[0],
+                    label=r[1],
+                    agent_version=r[2],
+                    os=r[3],
+                    enrolled_at=r[4],
+                    last_seen_at=r[5],
+                    revoked_at=r[6],
+                    revoked=r[6] is not None,
+                    health=health,
+                )
             )
         return out
 
     # --- ingest -----------------------------------------------------------------------
-    def store_batch(self, device_id: str, batch: Batch, now: float) -> tuple[int, int]:
+    def store_batch(self, device_id: str, batch: Batch, now: float) -> Stored:
         """Inserts the batch's valid records once each; returns (accepted, duplicate)."""
         unique: dict[str, Record] = {}
         for r in batch.records:
@@ -281,11 +301,11 @@ class Storage(ABC):
                     json.dumps(h.get("parse_errors", {})),
                 ),
             )
-        return accepted, duplicate
+        return Stored(accepted, duplicate)
 
     # --- report queries ---------------------------------------------------------------
-    def activity(self, since_day: str, until_day: str) -> list[tuple[Any, ...]]:
-        """Per (person, day, tool, org_unit): active_seconds, sessions, turns, 5 token sums."""
+    def activity(self, since_day: str, until_day: str) -> list[Activity]:
+        """Sums per person, day, tool and org unit over the days given (pauses excluded)."""
         with self.transaction() as cur:
             cur.execute(
                 "SELECT person, day, tool, org_unit, SUM(active_seconds), SUM(sessions), "
@@ -294,10 +314,14 @@ class Storage(ABC):
                 "GROUP BY person, day, tool, org_unit",
                 (since_day, until_day),
             )
-            return [tuple(r) for r in cur.fetchall()]
+            rows = cur.fetchall()
+        return [
+            Activity(r[0], r[1], r[2], r[3], _sum(r[4]), _sum(r[5]), _sum(r[6]), _sums(r[7:12]))
+            for r in rows
+        ]
 
-    def model_tokens(self, since_day: str, until_day: str) -> list[tuple[Any, ...]]:
-        """Per (person, day, tool, model): the 5 token sums."""
+    def model_tokens(self, since_day: str, until_day: str) -> list[ModelTokens]:
+        """Token sums per person, day, tool and model over the days given (pauses excluded)."""
         with self.transaction() as cur:
             cur.execute(
                 f"SELECT r.person, r.day, r.tool, m.model, "
@@ -307,7 +331,8 @@ class Storage(ABC):
                 "GROUP BY r.person, r.day, r.tool, m.model",
                 (since_day, until_day),
             )
-            return [tuple(r) for r in cur.fetchall()]
+            rows = cur.fetchall()
+        return [ModelTokens(r[0], r[1], r[2], r[3], _sums(r[4:9])) for r in rows]
 
 
 def open_storage(url: str) -> Storage:

@@ -20,30 +20,39 @@ class _Cursor:
 
     @staticmethod
     def sql(text: str) -> str:
+        """The statement with psycopg's %s placeholders (literal % escaped)."""
         return text.replace("%", "%%").replace("?", "%s")
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Runs one statement."""
         self._cur.execute(self.sql(sql), params)
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Runs one statement for each row of parameters."""
         self._cur.executemany(self.sql(sql), rows)
 
     def fetchone(self) -> Any:
+        """The next result row, or None."""
         return self._cur.fetchone()
 
     def fetchall(self) -> list[Any]:
+        """The remaining result rows."""
         return list(self._cur.fetchall())
 
     @property
     def rowcount(self) -> int:
+        """Rows the last statement changed."""
         return int(self._cur.rowcount)
 
     @property
     def raw(self) -> Any:
+        """The psycopg cursor itself, for pipelined executemany."""
         return self._cur
 
 
 class PostgresStorage(Storage):
+    """Storage on PostgreSQL; several replicas may share one database."""
+
     dialect = "postgresql"
 
     def __init__(self, url: str, pool_size: int = 16) -> None:

@@ -11,6 +11,8 @@ from aitally.ingest.storage import Storage, StorageError
 
 
 class SqliteStorage(Storage):
+    """Storage in one SQLite file (WAL): a single ingest instance."""
+
     dialect = "sqlite"
 
     def __init__(self, path: str, pool_size: int = 8) -> None:

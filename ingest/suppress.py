@@ -17,11 +17,13 @@ class Group:
     sums: dict[str, float] = field(default_factory=dict)
 
     def add(self, person: str, **values: float) -> None:
+        """Counts a person in the group and adds their figures to the sums."""
         self.persons.add(person)
         for name, v in values.items():
             self.sums[name] = self.sums.get(name, 0.0) + v
 
     def absorb(self, other: Group) -> None:
+        """Merges another group's people and sums into this one."""
         self.persons |= other.persons
         for name, v in other.sums.items():
             self.sums[name] = self.sums.get(name, 0.0) + v

@@ -7,6 +7,8 @@ from enum import Enum
 
 
 class Outcome(Enum):
+    """What the delivery loop does next with a batch."""
+
     OK = "ok"  # taken; per-record rejections in `rejected`
     RETRY = "retry"  # try the same records later
     SPLIT = "split"  # too large: halve the batch
@@ -16,6 +18,8 @@ class Outcome(Enum):
 
 @dataclass
 class Answer:
+    """One receiver's answer to one batch: the outcome, the HTTP status and the details."""
+
     outcome: Outcome
     status: int | None
     detail: str
@@ -26,7 +30,11 @@ class Answer:
 
 
 def classify_status(status: int, detail: str, retry_after: float | None) -> Answer:
-    """The retry table of design section 4 for every answer except a verified 200."""
+    """The outcome of every answer except a verified 200.
+
+    401/403 pause uploads until re-enrollment, 413 halves the batch, 400/422 halve it to
+    isolate the refused record, and everything else is retried later with backoff.
+    """
     if status in (401, 403):
         return Answer(Outcome.AUTH, status, detail)
     if status == 413:

@@ -48,6 +48,7 @@ def _bounded(fn: Callable[[], T], timeout: float) -> T:
 
 
 def token_file() -> Path:
+    """The 0600 file that holds the token when no usable keyring exists."""
     return paths.data_dir() / FILE_NAME
 
 
@@ -90,6 +91,7 @@ def store_name(timeout: float = 5.0) -> str:
 
 
 def get_token(timeout: float = 5.0) -> str | None:
+    """The stored token from the keyring, else the token file; None when there is none."""
     backend = _backend(timeout)
     if backend is not None:
         try:
@@ -119,6 +121,7 @@ def set_token(token: str, timeout: float = 5.0) -> str:
 
 
 def delete_token(timeout: float = 5.0) -> None:
+    """Removes the token from the keyring and the token file alike."""
     backend = _backend(timeout)
     if backend is not None:
         try:

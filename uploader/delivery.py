@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from aitally.core.config import Config
 from aitally.core.logs import RateLimited
-from aitally.core.store import Store, outbox
+from aitally.core.store import Store, outbox, uploads
 from aitally.uploader import policy, records, retry, rollup
 from aitally.uploader.answer import Answer, Outcome
 
@@ -19,15 +19,21 @@ log = logging.getLogger(__name__)
 
 
 class Sink(Protocol):
+    """A receiver of batches: the ingest service or an OTLP endpoint."""
+
     name: str
     bytes_sent: int
     credential_id: str  # changes when the credential does, which lifts an auth pause
 
-    def send(self, recs: list[records.Record], health: dict[str, Any]) -> Answer: ...
+    def send(self, recs: list[records.Record], health: dict[str, Any]) -> Answer:
+        """Sends one batch with the agent's health; never raises for network failures."""
+        ...
 
 
 @dataclass
 class PassResult:
+    """What one upload pass did, for the upload command and the upload thread's next wait."""
+
     outcome: str  # done | idle | waiting | paused | retry | stopped | off
     detail: str = ""
     acked: int = 0
@@ -39,6 +45,8 @@ class PassResult:
 
 @dataclass
 class _Sent:
+    """What one sink did with a batch: records taken, dead-lettered, or a reason to stop."""
+
     taken: list[str] = field(default_factory=list)
     dead: dict[str, str] = field(default_factory=dict)
     stop: Answer | None = None
@@ -48,12 +56,11 @@ class _Sent:
 
 def health(store: Store) -> dict[str, Any]:
     """The agent's own condition, sent with every batch so losses are visible centrally."""
-    c = store.conn
     return {
-        "queue_depth": c.execute("SELECT COUNT(*) FROM outbox").fetchone()[0],
+        "queue_depth": outbox.depth(store.conn),
         "dropped": store.counters("dropped"),
         "parse_errors": store.counters("parse_error"),
-        "dead_letter": c.execute("SELECT COUNT(*) FROM dead_letter").fetchone()[0],
+        "dead_letter": uploads.dead_letter_count(store.conn),
     }
 
 
@@ -104,6 +111,8 @@ def select_batch(
 
 
 class Delivery:
+    """Upload passes over one store to a fixed set of sinks, with backoff kept in the store."""
+
     def __init__(
         self, cfg: Config, store: Store, sinks: list[Sink], rng: random.Random | None = None
     ) -> None:
@@ -151,6 +160,7 @@ class Delivery:
         return result
 
     def _failed(self, state: retry.State, ans: Answer) -> None:
+        """Pauses on an auth refusal; otherwise schedules the next try after a backoff."""
         now = time.time()
         if ans.outcome is Outcome.AUTH:
             creds = ",".join(s.credential_id for s in self.sinks)
@@ -202,16 +212,13 @@ class Delivery:
             if total.dead:
                 self.store.count("dead_letter", "rejected", len(total.dead), conn)
             outbox.release(conn, [rid for rid in claimed if rid not in set(total.taken)])
-            conn.executemany(
-                "INSERT INTO upload_log(at, batch_id, records, status, detail) VALUES"
-                " (?, ?, ?, ?, ?)",
-                [(now, b, n, s, d) for b, n, s, d in entries],
-            )
+            uploads.log_requests(conn, now, entries)
         return total
 
     def _deliver(
         self, sink: Sink, recs: list[records.Record], entries: list[tuple[str, int, str, str]]
     ) -> _Sent:
+        """Sends to one sink, halving on 413/400/422 to isolate the record it refuses."""
         ans = sink.send(recs, health(self.store))
         bid = records.batch_id(recs)
         status = f"{sink.name} {ans.status or '-'} {ans.outcome.value}"

@@ -17,6 +17,8 @@ class EnrollError(Exception):
 
 @dataclass(frozen=True)
 class Enrolled:
+    """A successful enrollment: the server's device id, if it sent one, and the token's place."""
+
     device_id: str | None
     store: str  # where the token went: "keyring:<backend>" or "file:<path>"
 

@@ -46,14 +46,17 @@ class _TrustStoreAdapter(HTTPAdapter):
         super().__init__()
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """The pool for direct connections, verifying with our context."""
         kwargs["ssl_context"] = self._ctx
         super().init_poolmanager(*args, **kwargs)
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        """The pool for connections through `proxy`, verifying with our context."""
         kwargs["ssl_context"] = self._ctx
         return super().proxy_manager_for(proxy, **kwargs)
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        """Requires verification without loading certifi; other settings go to requests."""
         if verify is True:
             # Our context already verifies against the OS store; requests would
             # otherwise load certifi into it on every connection.
@@ -71,6 +74,7 @@ class Session(requests.Session):
         self.configured_proxy = proxy
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+        """A request with our defaults, its answer read whole within the read timeout."""
         kwargs.setdefault("timeout", self.default_timeout)
         # A captive portal answers with a redirect; following it would turn a failed
         # upload into an apparent success.
@@ -142,6 +146,7 @@ def tls_description(cfg: Config) -> str:
 
 
 def agent_version() -> str:
+    """The installed aitally version; 0.0.0 when running from an uninstalled tree."""
     from importlib.metadata import PackageNotFoundError, version
 
     try:

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from aitally.core.wire import RECORD_SCHEMA
 from aitally.uploader import records
 from aitally.uploader.answer import Answer, Outcome, classify_status
 from aitally.uploader.http import agent_version
@@ -89,7 +90,7 @@ def _log_record(rec: records.Record, observed: str) -> dict[str, Any]:
         "severityNumber": SEVERITY_INFO,
         "severityText": "INFO",
         "eventName": f"aitally.{rec['kind']}",
-        "body": {"stringValue": records.RECORD_SCHEMA},
+        "body": {"stringValue": RECORD_SCHEMA},
         "attributes": _attrs(attrs),
     }
 
@@ -129,6 +130,8 @@ def export_request(recs: list[records.Record], health: dict[str, Any], now: floa
 
 
 class OtlpSink:
+    """Sends batches to an OTLP/HTTP logs endpoint (an OpenTelemetry Collector)."""
+
     name = "otlp"
 
     def __init__(self, session: requests.Session, endpoint: str) -> None:
@@ -138,6 +141,7 @@ class OtlpSink:
         self.bytes_sent = 0
 
     def send(self, recs: list[records.Record], health: dict[str, Any]) -> Answer:
+        """Posts the batch as one gzip'd export request; a 200 must be an OTLP JSON answer."""
         wire = gzip.compress(export_request(recs, health, time.time()))
         try:
             resp = self.session.post(

@@ -6,12 +6,12 @@ import getpass
 import hashlib
 import hmac
 import math
-import secrets
 import socket
 import sqlite3
 from dataclasses import dataclass
 
 from aitally.core.config import Config
+from aitally.core.store.keys import pseudonym_key
 from aitally.core.store.outbox import device_secret
 
 DAY = 86400.0
@@ -24,6 +24,8 @@ HEX_CHARS = 32
 
 @dataclass(frozen=True, slots=True)
 class Policy:
+    """What leaves the machine at one privacy level, and the key its pseudonyms are made with."""
+
     level: str
     key: bytes
     key_id: str
@@ -33,10 +35,12 @@ class Policy:
     device_seed: str
 
     def pseudonym(self, kind: str, value: str) -> str:
+        """A keyed hash of `value`, prefixed with the key id: stable per key, not reversible."""
         digest = hmac.new(self.key, f"{kind}\x1f{value}".encode(), hashlib.sha256).hexdigest()
         return f"hmac:{self.key_id}:{digest[:HEX_CHARS]}"
 
     def user(self) -> str | None:
+        """The login name, its pseudonym, or None, as the level allows."""
         if self.level == "identified":
             return _login()
         if self.level == "pseudonymous":
@@ -44,6 +48,7 @@ class Policy:
         return None
 
     def device(self) -> str | None:
+        """The host name, a pseudonym of this install, or None, as the level allows."""
         if self.level == "identified":
             return socket.gethostname()
         if self.level == "pseudonymous":
@@ -52,11 +57,13 @@ class Policy:
         return None
 
     def project(self, label: str | None) -> str | None:
+        """A pseudonym of the project label when projects are sent at this level, else None."""
         if not label or not self.send_projects or self.level == "aggregate":
             return None
         return self.pseudonym("project", label)
 
     def round_start(self, t: float) -> float:
+        """`t` rounded down to the level's step."""
         step = ROUNDING[self.level]
         return math.floor(t / step) * step
 
@@ -67,29 +74,20 @@ class Policy:
 
 
 def _login() -> str:
+    """The current login name, or "unknown" when the OS cannot say."""
     try:
         return getpass.getuser()
     except (OSError, KeyError):
         return "unknown"
 
 
-def local_key(conn: sqlite3.Connection) -> str:
-    """The per-install random key used when no org key is configured."""
-    row = conn.execute("SELECT value FROM kv WHERE key = 'pseudonym_key'").fetchone()
-    if row is not None:
-        return str(row[0])
-    conn.execute(
-        "INSERT OR IGNORE INTO kv(key, value) VALUES ('pseudonym_key', ?)", (secrets.token_hex(32),)
-    )
-    return str(conn.execute("SELECT value FROM kv WHERE key = 'pseudonym_key'").fetchone()[0])
-
-
 def load(cfg: Config, conn: sqlite3.Connection) -> Policy:
+    """The policy the configuration sets; without an org key, keyed by this install's own key."""
     p = cfg.section("privacy")
     if p["org_key"]:
         key, key_id, org = p["org_key"].encode(), p["org_key_id"], True
     else:
-        raw = local_key(conn)
+        raw = pseudonym_key(conn)
         # The key id names the key without revealing it, so rotations stay visible.
         key, key_id, org = (
             raw.encode(),

@@ -9,17 +9,17 @@ import time
 import uuid
 from typing import Any
 
-from aitally.core.observation import TOKEN_KINDS
+from aitally.core.store.records import closed_segment, segment_models
+from aitally.core.wire import BATCH_SCHEMA, TOKEN_KINDS
 from aitally.uploader.http import agent_version
 from aitally.uploader.policy import DAY, Policy
 
-BATCH_SCHEMA = "aitally.batch.v1"
-RECORD_SCHEMA = "aitally.session.v1"
 _BATCH_NAMESPACE = uuid.UUID("3b0c8f2e-53a4-4f0f-9b7e-2f6c7f1e9d10")
 Record = dict[str, Any]
 
 
 def iso(t: float) -> str:
+    """`t` (Unix seconds) as an ISO 8601 UTC time to the second."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
@@ -61,17 +61,12 @@ def _base(
 
 
 def _segment(conn: sqlite3.Connection, policy: Policy, rid: str, segment_id: int) -> Record | None:
-    row = conn.execute(
-        "SELECT g.*, s.tool, s.surface, s.tool_version, s.project FROM segments g"
-        " JOIN sessions s ON s.id = g.session_id WHERE g.id = ? AND g.ended_at IS NOT NULL",
-        (segment_id,),
-    ).fetchone()
+    """The record of one closed segment; None when it is gone or still open."""
+    row = closed_segment(conn, segment_id)
     if row is None:
         return None
     rec = _base(policy, rid, "segment", row["tool"], row["started_at"], row["ended_at"])
-    models = conn.execute(
-        "SELECT * FROM segment_models WHERE segment_id = ? ORDER BY model", (segment_id,)
-    ).fetchall()
+    models = segment_models(conn, segment_id)
     rec.update(
         surface=row["surface"],
         tool_version=row["tool_version"],
@@ -87,6 +82,7 @@ def _segment(conn: sqlite3.Connection, policy: Policy, rid: str, segment_id: int
 
 
 def _from_payload(policy: Policy, rid: str, kind: str, payload: dict[str, Any]) -> Record:
+    """The record of a pause or a daily total, from the payload stored with it."""
     if kind == "pause":
         return _base(policy, rid, "pause", "aitally", payload["started_at"], payload["ended_at"])
     # daily_total: already summed at roll-up; the day is its whole span.
@@ -119,6 +115,7 @@ def batch_id(records: list[Record]) -> str:
 
 
 def envelope(records: list[Record], health: dict[str, Any], sent_at: float) -> dict[str, Any]:
+    """The batch as the ingest service takes it: schema, batch id, agent, health, records."""
     return {
         "schema": BATCH_SCHEMA,
         "batch_id": batch_id(records),
@@ -130,4 +127,5 @@ def envelope(records: list[Record], health: dict[str, Any], sent_at: float) -> d
 
 
 def body(records: list[Record], health: dict[str, Any], sent_at: float) -> bytes:
+    """The encoded batch envelope, before compression."""
     return encode(envelope(records, health, sent_at))

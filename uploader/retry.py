@@ -16,11 +16,13 @@ KV_KEY = "upload_state"
 
 @dataclass
 class State:
+    """The upload state kept in the store across restarts: waits, pause and last results."""
+
     not_before: float = 0.0  # wall clock, so a restart keeps honouring the server
     delay: float = 0.0  # the wait that set not_before: bounds it when the clock moves back
     failures: int = 0
     from_server: bool = False  # the wait is the server's Retry-After: even `upload` honours it
-    paused: dict[str, Any] | None = None  # {"status", "at", "token"} after a 401/403
+    paused: dict[str, Any] | None = None  # {"status", "at", "credential"} after a 401/403
     last_attempt: float | None = None
     last_success: float | None = None
     last_error: str | None = None
@@ -35,6 +37,7 @@ class State:
         return max(0.0, left)
 
     def failed(self, now: float, error: str, delay: float, *, from_server: bool = False) -> None:
+        """A failed attempt: wait `delay` seconds from `now` before the next."""
         self.failures += 1
         self.delay = delay
         self.not_before = now + delay
@@ -42,6 +45,7 @@ class State:
         self.last_error = error
 
     def succeeded(self, now: float) -> None:
+        """A pass that sent everything: waits, failures and any pause are cleared."""
         self.failures = 0
         self.delay = 0.0
         self.not_before = 0.0
@@ -57,6 +61,7 @@ def token_fingerprint(token: str) -> str:
 
 
 def load(store: Store) -> State:
+    """The saved state; a fresh one when none is saved or it cannot be read."""
     raw = store.kv_get(KV_KEY)
     if not raw:
         return State()
@@ -68,6 +73,7 @@ def load(store: Store) -> State:
 
 
 def save(store: Store, state: State) -> None:
+    """Saves the state for the next pass and the next start."""
     store.kv_set(KV_KEY, json.dumps(asdict(state), sort_keys=True))
 
 

@@ -8,32 +8,28 @@ import math
 import sqlite3
 from typing import Any
 
-from aitally.core.observation import TOKEN_KINDS
-from aitally.core.store import outbox
+from aitally.core.store import outbox, pauses, uploads
+from aitally.core.store.records import queued_segments_started_before, segment_models
+from aitally.core.wire import TOKEN_KINDS
 from aitally.uploader.policy import DAY
 from aitally.uploader.records import tokens_or_null
 
 
 def enqueue_pauses(conn: sqlite3.Connection, now: float) -> int:
     """Each ended pause becomes one content-free record, once (a kv mark survives its ack)."""
-    rows = conn.execute(
-        "SELECT id, started_at, COALESCE(ended_at, ends_at) AS ended FROM pauses"
-        " WHERE ended_at IS NOT NULL OR (ends_at IS NOT NULL AND ends_at <= ?)",
-        (now,),
-    ).fetchall()
     n = 0
-    for r in rows:
-        mark = f"pause_reported:{r['id']}"
-        if conn.execute("SELECT 1 FROM kv WHERE key = ?", (mark,)).fetchone():
+    for r in pauses.ended(conn, now):
+        if uploads.pause_reported(conn, r["id"]):
             continue
         payload = json.dumps({"started_at": r["started_at"], "ended_at": r["ended"]})
         outbox.enqueue_payload(conn, "pause", f"{r['id']}:{r['started_at']}", payload, now)
-        conn.execute("INSERT INTO kv(key, value) VALUES (?, '1')", (mark,))
+        uploads.mark_pause_reported(conn, r["id"])
         n += 1
     return n
 
 
 def _add(total: dict[str, int | None], values: dict[str, Any]) -> None:
+    """Adds each token figure present in `values` to `total` (absent figures stay absent)."""
     for k in TOKEN_KINDS:
         if values.get(k) is not None:
             total[k] = (total.get(k) or 0) + int(values[k])
@@ -46,12 +42,7 @@ def roll_up_days(conn: sqlite3.Connection, now: float) -> int:
     reported day becomes a second, additive total instead of a 'duplicate' the server drops.
     """
     today = math.floor(now / DAY) * DAY
-    rows = conn.execute(
-        "SELECT o.record_id, g.*, s.tool, s.surface FROM outbox o"
-        " JOIN segments g ON g.id = o.segment_id JOIN sessions s ON s.id = g.session_id"
-        " WHERE o.kind = 'segment' AND g.started_at < ? ORDER BY o.record_id",
-        (today,),
-    ).fetchall()
+    rows = queued_segments_started_before(conn, today)
     groups: dict[tuple[str, float], list[sqlite3.Row]] = {}
     for r in rows:
         groups.setdefault((r["tool"], math.floor(r["started_at"] / DAY) * DAY), []).append(r)
@@ -61,7 +52,7 @@ def roll_up_days(conn: sqlite3.Connection, now: float) -> int:
         signals: set[str] = set()
         for m in members:
             _add(tokens, {k: m[f"tok_{k}"] for k in TOKEN_KINDS})
-            for mm in conn.execute("SELECT * FROM segment_models WHERE segment_id = ?", (m["id"],)):
+            for mm in segment_models(conn, m["id"]):
                 _add(models.setdefault(mm["model"], {}), dict(mm))
             signals.update(filter(None, m["signals"].split(",")))
         surfaces = {m["surface"] for m in members}

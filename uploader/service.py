@@ -15,7 +15,7 @@ from aitally.core.logs import RateLimited
 from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store, outbox
 from aitally.uploader import retry, sinks
-from aitally.uploader.delivery import Delivery, PassResult
+from aitally.uploader.delivery import Delivery
 
 log = logging.getLogger(__name__)
 # Waits are cut into slices this long (monotonic), so nothing oversleeps a changed state.
@@ -23,6 +23,8 @@ SLICE = 30.0
 
 
 class UploadService:
+    """The uploader as one of the agent's collectors: a thread making upload passes."""
+
     name = "uploader"
 
     def __init__(self, cfg: Config, store_path: Path) -> None:
@@ -34,13 +36,14 @@ class UploadService:
         self._steps = 0
         self._final = False  # the agent stops before the first pass: make it, then end
         self._thread = threading.Thread(target=self._run, name="aitally-upload", daemon=True)
-        self._last: PassResult | None = None
         self.problems = RateLimited(log)
 
     def start(self) -> None:
+        """Starts the upload thread; it waits for the agent's second tick before its first pass."""
         self._thread.start()
 
     def step(self, now: float) -> None:
+        """Called on every agent tick; from the second on, lets the upload thread run."""
         # The first pass waits for the second tick: by then the first tick has closed
         # everything it found, including what other collectors applied after this step.
         self._steps += 1
@@ -48,9 +51,10 @@ class UploadService:
             self._kick.set()
 
     def interrupt(self) -> None:
-        pass  # start() never blocks; stop() applies the shutdown grace
+        """Nothing to interrupt: start() never blocks, and stop() applies the shutdown grace."""
 
     def stop(self) -> None:
+        """Stops the thread, waiting up to upload.shutdown_grace for a request in flight."""
         up = self.cfg.section("upload")
         grace = up["shutdown_grace"]
         if not self._kick.is_set():
@@ -64,11 +68,8 @@ class UploadService:
         if self._thread.is_alive():
             log.info("upload in flight abandoned at shutdown; its records stay queued")
 
-    def status(self) -> dict[str, object]:
-        last = self._last
-        return {"last_pass": None if last is None else last.outcome}
-
     def _run(self) -> None:
+        """The thread: its own store connection, passes until stopped."""
         self._kick.wait()
         store = Store(self.path)
         try:
@@ -106,7 +107,6 @@ class UploadService:
             self.problems.warning("pass", "upload pass failed: %s", exc)
             store.count("errors", "upload")
             return interval
-        self._last = result
         if result.outcome in ("retry", "waiting"):
             return max(retry.load(store).remaining(time.time()), 0.1)
         return interval
@@ -121,6 +121,7 @@ class UploadService:
 
 
 def create(cfg: Config, store: Store, sessionizer: Sessionizer) -> UploadService | None:
+    """The agent's collector factory: an upload service when an endpoint is configured."""
     if not sinks.configured(cfg):
         return None  # nothing leaves this machine
     return UploadService(cfg, store.path)

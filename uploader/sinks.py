@@ -15,6 +15,7 @@ class NotReady(Exception):
 
 
 def configured(cfg: Config) -> bool:
+    """True when any receiver is configured, so that something may leave this machine."""
     return bool(cfg.get("upload", "endpoint") or cfg.get("upload", "otlp_endpoint"))
 
 
@@ -36,6 +37,7 @@ def _auto_enroll(cfg: Config) -> str:
 
 
 def make_sinks(cfg: Config) -> list[Sink]:
+    """One sink per configured receiver; NotReady when none is, or no token can be had."""
     endpoint = cfg.get("upload", "endpoint")
     otlp = cfg.get("upload", "otlp_endpoint")
     if not (endpoint or otlp):

@@ -13,9 +13,8 @@ from aitally.agent.table import render
 from aitally.core import config, paths
 from aitally.core.config_schema import SECRET_KEYS
 from aitally.core.errors import ConfigError
-from aitally.core.instance_lock import AlreadyRunning, holder_pid, is_held
-from aitally.core.store import Store, ensure_writable_dir
-from aitally.core.timerange import iso
+from aitally.core.instance_lock import AlreadyRunning
+from aitally.core.store import ensure_writable_dir
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,6 +25,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="one full pass (scan, file catch-up, close idle, one upload), then exit",
     )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "demo",
+        help="the whole product here (`make run`): with no endpoint configured, also the "
+        "central service on loopback, enrolled, and both dashboards",
+    )
+    p.set_defaults(func=cmd_demo, once=False)
 
     p = sub.add_parser("status", help="is the agent running, queue, drops, errors, policy")
     p.add_argument("--json", action="store_true")
@@ -61,66 +67,25 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
 
 
-def status_data(cfg: config.Config) -> dict[str, Any]:
-    lock = paths.lock_file()
-    running = is_held(lock)
-    data: dict[str, Any] = {
-        "running": running,
-        "pid": holder_pid(lock) if running else None,
-        "data_dir": str(paths.data_dir()),
-        "policy": {
-            "level": cfg.get("privacy", "level"),
-            "managed": cfg.is_managed("privacy", "level"),
-        },
-        "endpoint": cfg.get("upload", "endpoint") or None,
-    }
-    if not paths.store_file().exists():
-        data.update(
-            store=None,
-            last_scan=None,
-            open_segments=0,
-            queue_depth=0,
-            dropped={},
-            parse_errors={},
-            drift={},
-            errors={},
-        )
-        return data
-    store = Store(paths.store_file())
-    try:
-        c = store.conn
-        scan = store.kv_get("last_scan")
-        scan_data = json.loads(scan) if scan else None
-        if scan_data:
-            scan_data["at"] = iso(scan_data["at"])
-        data.update(
-            store={"path": str(store.path), "bytes": store.size_bytes()},
-            started_at=iso(float(v)) if (v := store.kv_get("agent_started_at")) else None,
-            last_scan=scan_data,
-            live_processes=[
-                dict(r)
-                for r in c.execute("SELECT tool, pid FROM live_processes ORDER BY tool, pid")
-            ],
-            open_segments=c.execute(
-                "SELECT COUNT(*) FROM segments WHERE ended_at IS NULL"
-            ).fetchone()[0],
-            queue_depth=c.execute("SELECT COUNT(*) FROM outbox").fetchone()[0],
-            dropped=store.counters("dropped"),
-            parse_errors=store.counters("parse_error"),
-            drift=store.counters("drift"),
-            errors=store.counters("errors"),
-        )
-        from aitally.agent import status_extras
+def cmd_demo(args: argparse.Namespace) -> int:
+    from aitally.agent import demo
 
-        data.update(status_extras.collect(cfg, store))
-    finally:
-        store.close()
-    return data
+    cfg = config.load_default()
+    if cfg.get("upload", "endpoint"):
+        return cmd_run(args)  # an endpoint is configured: the agent alone
+    try:
+        return demo.run_whole_path(cfg)
+    except RuntimeError as exc:  # the ingest service did not start
+        print(f"aitally: {exc}", file=sys.stderr)
+        return 2
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from aitally.agent.status import read_status
+
     cfg = config.load_default()
-    data = status_data(cfg)
+    status = read_status(cfg)
+    data = status.as_json()
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True))
         return 0
@@ -147,9 +112,8 @@ def cmd_status(args: argparse.Namespace) -> int:
                 f"{key.replace('_', ' ') + ':':14}"
                 + ", ".join(f"{k}={v}" for k, v in sorted(data[key].items()))
             )
-    for key, value in sorted(data.items()):
-        if key.startswith("x_"):
-            lines.append(f"{key[2:].replace('_', ' ') + ':':14}{value}")
+    for label, value in status.part_lines():
+        lines.append(f"{label + ':':14}{value}")
     print("\n".join(lines))
     return 0
 

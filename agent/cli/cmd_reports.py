@@ -12,7 +12,7 @@ from aitally.agent import reports
 from aitally.agent.table import human_seconds, human_tokens, render, use_colour
 from aitally.core import paths
 from aitally.core.cli_args import positive_int
-from aitally.core.store import Store
+from aitally.core.store import open_existing
 from aitally.core.timerange import parse_bound
 
 
@@ -46,11 +46,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_stats)
 
 
-def open_store_readonly() -> Store | None:
-    path = paths.store_file()
-    return Store(path) if path.exists() else None
-
-
 def bounds(args: argparse.Namespace) -> tuple[float | None, float | None]:
     since = parse_bound(args.since) if args.since else None
     until = parse_bound(args.until, end=True) if args.until else None
@@ -59,7 +54,7 @@ def bounds(args: argparse.Namespace) -> tuple[float | None, float | None]:
 
 def cmd_sessions(args: argparse.Namespace) -> int:
     since, until = bounds(args)
-    store = open_store_readonly()
+    store = open_existing(paths.store_file())
     rows = (
         []
         if store is None
@@ -116,7 +111,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from aitally.agent import stats_view
 
     since, until = bounds(args)  # bad --since/--until fail before anything else
-    store = open_store_readonly()
+    store = open_existing(paths.store_file())
     if store is None and not args.json:
         print("no usage recorded yet (is the agent running? `aitally status`)")
         return 0

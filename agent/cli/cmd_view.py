@@ -12,14 +12,13 @@ from contextlib import closing
 from typing import Any, TextIO
 
 from aitally.agent import reports
-from aitally.agent.cli.cmd_reports import bounds, open_store_readonly
+from aitally.agent.cli.cmd_reports import bounds
 from aitally.agent.table import human_seconds
 from aitally.core import config, paths
 from aitally.core.errors import UsageError
-from aitally.core.store import Store
+from aitally.core.store import Store, open_existing, pauses
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_ACTIVE = "ended_at IS NULL AND (ends_at IS NULL OR ends_at > ?)"
 # A planned end must stay a printable date; longer pauses need no end at all.
 _MAX_PAUSE_DAYS = 365
 
@@ -75,7 +74,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port {args.port} is not a port; use 1-65535, or 0 for a free one")
     config.load_default()  # a broken configuration stops here, with its one line
-    if (store := open_store_readonly()) is not None:
+    if (store := open_existing(paths.store_file())) is not None:
         store.close()  # so does a store from a newer aitally, instead of a 500 on every page
 
     def announce(text: str) -> None:
@@ -96,7 +95,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     since, until = bounds(args)
-    store = open_store_readonly()
+    store = open_existing(paths.store_file())
     rows = []
     if store is not None:
         with closing(store):
@@ -141,11 +140,7 @@ def cmd_pause(args: argparse.Namespace) -> int:
     now = time.time()
     ends = now + seconds if seconds is not None else None
     with closing(Store(paths.store_file())) as store, store.transaction() as conn:
-        row = conn.execute(f"SELECT id FROM pauses WHERE {_ACTIVE}", (now,)).fetchone()
-        if row is not None:  # pausing again while paused moves the planned end
-            conn.execute("UPDATE pauses SET ends_at = ? WHERE id = ?", (ends, row["id"]))
-        else:
-            conn.execute("INSERT INTO pauses(started_at, ends_at) VALUES (?, ?)", (now, ends))
+        pauses.start_or_extend(conn, now, ends)
     until = f"until {_when(ends)}" if ends is not None else "until you run `aitally resume`"
     print(
         f"collection paused {until}: nothing you do in AI tools is recorded meanwhile. "
@@ -160,15 +155,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
         return 0
     now = time.time()
     with closing(Store(paths.store_file())) as store, store.transaction() as conn:
-        row = conn.execute(f"SELECT id, started_at FROM pauses WHERE {_ACTIVE}", (now,)).fetchone()
-        if row is not None:
-            conn.execute("UPDATE pauses SET ended_at = ? WHERE id = ?", (now, row["id"]))
-        # Pauses that ran out on their own end at their planned time.
-        conn.execute(
-            "UPDATE pauses SET ended_at = ends_at WHERE ended_at IS NULL AND ends_at <= ?", (now,)
-        )
-    if row is None:
+        started = pauses.end(conn, now)
+    if started is None:
         print("collection is not paused")
     else:
-        print(f"collection resumed after {human_seconds(now - row['started_at'])} paused")
+        print(f"collection resumed after {human_seconds(now - started)} paused")
     return 0

@@ -8,6 +8,7 @@ from typing import Any
 from aitally.agent import reports
 from aitally.agent.dashboard.layout import Context, h, local_time, page, table
 from aitally.agent.table import human_tokens
+from aitally.core.store import outbox, uploads
 from aitally.core.timerange import iso
 
 LEVELS = {
@@ -120,10 +121,7 @@ def _preview_section(ctx: Context) -> str:
 def _queue(ctx: Context) -> str:
     assert ctx.store is not None
     conn = ctx.store.conn
-    kinds = conn.execute(
-        "SELECT kind, COUNT(*) AS n, MIN(enqueued_at) AS oldest, SUM(attempts > 0) AS retried"
-        " FROM outbox GROUP BY kind ORDER BY kind"
-    ).fetchall()
+    kinds = outbox.by_kind(conn)
     rows = [
         [h(r["kind"]), str(r["n"]), h(local_time(iso(r["oldest"]))), str(r["retried"] or 0)]
         for r in kinds
@@ -135,18 +133,15 @@ def _queue(ctx: Context) -> str:
 
 def _uploads(ctx: Context) -> str:
     assert ctx.store is not None
-    log = ctx.store.conn.execute(
-        "SELECT at, batch_id, records, status, detail FROM upload_log ORDER BY at DESC LIMIT 20"
-    ).fetchall()
     rows = [
         [
-            h(local_time(iso(r["at"]))),
-            h(r["status"]),
-            str(r["records"]),
-            h((r["batch_id"] or "-")[:8]),
-            h(r["detail"] or ""),
+            h(local_time(iso(r.at))),
+            h(r.status),
+            str(r.records),
+            h((r.batch_id or "-")[:8]),
+            h(r.detail or ""),
         ]
-        for r in log
+        for r in uploads.recent_requests(ctx.store.conn, 20)
     ]
     return table(
         ["when", "status", "records", "batch", "detail"],
@@ -164,10 +159,8 @@ def _drops(ctx: Context) -> str:
         [h("not recorded (paused)"), h(k), str(v)]
         for k, v in sorted(store.counters("paused_dropped").items())
     ]
-    dead = store.conn.execute(
-        "SELECT reason, COUNT(*) AS n FROM dead_letter GROUP BY reason ORDER BY reason"
-    ).fetchall()
-    rows += [[h("refused by the server"), h(r["reason"]), str(r["n"])] for r in dead]
+    dead = uploads.dead_letters_by_reason(store.conn)
+    rows += [[h("refused by the server"), h(reason), str(n)] for reason, n in dead.items()]
     return table(["what", "reason", "count"], rows, numeric=(2,), empty="nothing dropped, ever")
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from aitally.agent import reports
-from aitally.agent.cli.cmd_reports import open_store_readonly
 from aitally.agent.dashboard.layout import Context, Frame
 from aitally.agent.dashboard.outbound import outbound
 from aitally.agent.dashboard.sources import sources
@@ -26,6 +25,7 @@ from aitally.agent.dashboard.usage import overview, sessions
 from aitally.core import config, paths
 from aitally.core.errors import ConfigError
 from aitally.core.logs import RateLimited
+from aitally.core.store import open_existing
 from aitally.core.timerange import parse_bound
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _serve(self, slug: str, query: dict[str, str]) -> None:
         cfg = config.load_default()
-        store = open_store_readonly()
+        store = open_existing(paths.store_file())
         nonce = secrets.token_urlsafe(16)
         try:
             ctx = Context(Frame(f"/{self.server.secret}/", nonce), cfg, store, time.time(), query)

@@ -5,32 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aitally.agent.cli.cmd_agent import status_data
 from aitally.agent.dashboard.layout import Context, card, h, local_time, page, table
+from aitally.agent.status import read_status
 from aitally.agent.table import human_tokens
 from aitally.collectors.catalog import Catalog
+from aitally.core.store import positions, segments
 from aitally.core.timerange import iso
 from aitally.core.tools import CatalogError
-
-# status_data() keys shown in their own places; anything else comes from optional parts
-# (uploader, file collector) and is listed as it is.
-CORE_KEYS = {
-    "running",
-    "pid",
-    "data_dir",
-    "policy",
-    "endpoint",
-    "store",
-    "started_at",
-    "last_scan",
-    "live_processes",
-    "open_segments",
-    "queue_depth",
-    "dropped",
-    "parse_errors",
-    "drift",
-    "errors",
-}
 
 
 def _tools(ctx: Context, status: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -44,20 +25,14 @@ def _tools(ctx: Context, status: dict[str, Any]) -> dict[str, dict[str, Any]]:
             {"running": 0, "sessions": 0, "last": None, "signals": set(), "files": 0, "bytes": 0},
         )
 
-    for r in conn.execute(
-        "SELECT s.tool, COUNT(DISTINCT s.id) AS n, MAX(COALESCE(g.ended_at, g.last_seen_at))"
-        " AS last, GROUP_CONCAT(g.signals) AS signals FROM sessions s"
-        " LEFT JOIN segments g ON g.session_id = s.id GROUP BY s.tool"
-    ):
+    for r in segments.tools_seen(conn):
         t = row(r["tool"])
         t.update(sessions=r["n"], last=r["last"])
         t["signals"].update(x for x in (r["signals"] or "").split(",") if x)
     for p in status.get("live_processes") or []:
         row(p["tool"])["running"] += 1
-    for r in conn.execute(
-        "SELECT tool, COUNT(*) AS n, SUM(offset) AS read FROM file_positions GROUP BY tool"
-    ):
-        row(r["tool"]).update(files=r["n"], bytes=r["read"] or 0)
+    for tool, (files, read) in positions.bytes_read_by_tool(conn).items():
+        row(tool).update(files=files, bytes=read)
     for key in ("parse_errors", "drift"):
         for tool in status.get(key) or {}:
             row(tool)
@@ -152,7 +127,8 @@ def _watching(ctx: Context, found: set[str]) -> str:
 
 
 def sources(ctx: Context) -> str:
-    status = status_data(ctx.cfg)
+    current = read_status(ctx.cfg)
+    status = current.as_json()
     body = [_agent_cards(status), "<h2>Tools found</h2>"]
     found: set[str] = set()
     if ctx.store is not None:
@@ -161,7 +137,7 @@ def sources(ctx: Context) -> str:
     else:
         body.append("<p class=muted>no local store yet</p>")
     body.append(_watching(ctx, found))
-    extras = {k: v for k, v in status.items() if k not in CORE_KEYS}
+    extras = current.parts
     body.append("<h2>Adapters and collectors</h2>")
     body.append(
         table(

@@ -9,8 +9,8 @@ from aitally.agent import reports
 from aitally.agent.dashboard.charts import stacked_days, stacked_rows
 from aitally.agent.dashboard.layout import Context, card, h, local_time, page, table
 from aitally.agent.table import human_seconds, human_tokens
-from aitally.core.observation import TOKEN_KINDS
 from aitally.core.timerange import parse_bound
+from aitally.core.wire import TOKEN_KINDS
 
 RANGES = (7, 30, 90, 365)
 KIND_LABELS = ("input", "output", "cache read", "cache write", "reasoning")

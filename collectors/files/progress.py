@@ -7,6 +7,8 @@ import time
 
 
 class Progress:
+    """Bytes read out of a total, drawn at most every `every` seconds."""
+
     def __init__(self, total: int, *, enabled: bool, every: float = 0.2) -> None:
         self.total = max(total, 1)
         self.done = 0
@@ -15,6 +17,7 @@ class Progress:
         self._last = 0.0
 
     def advance(self, n: int) -> None:
+        """Counts n more bytes read and redraws the bar if due."""
         self.done += n
         now = time.monotonic()
         if self.enabled and now - self._last >= self.every:
@@ -29,6 +32,7 @@ class Progress:
             sys.stderr.flush()
 
     def close(self) -> None:
+        """Clears the bar."""
         if self.enabled:
             sys.stderr.write("\r" + " " * 79 + "\r")
             sys.stderr.flush()

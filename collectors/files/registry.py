@@ -15,6 +15,7 @@ from aitally.collectors.files.adapters.opencode import OpenCode
 
 
 def adapters() -> list[Adapter]:
+    """Every adapter, in the order files are matched against them."""
     return [
         ClaudeCode(),
         Codex(),

@@ -54,8 +54,9 @@ def _app_config_dirs(env: Env, app: str) -> list[Path]:
 
 
 def claude_code(env: Env) -> list[Path]:
+    """Claude Code: CLAUDE_CONFIG_DIR (a list), ~/.config/claude and ~/.claude."""
     # CLAUDE_CONFIG_DIR moves everything; Claude Code also wrote ~/.config/claude for a while,
-    # so an agent that must not miss usage unions every candidate (ai-tools.md 1.B).
+    # and either may hold transcripts: an agent that must not miss usage reads every candidate.
     home = _home(env)
     dirs = _split(env.get("CLAUDE_CONFIG_DIR", ""), home)
     dirs += [_xdg(env, "XDG_CONFIG_HOME", ".config") / "claude", home / ".claude"]
@@ -64,26 +65,31 @@ def claude_code(env: Env) -> list[Path]:
 
 
 def codex(env: Env) -> list[Path]:
+    """Codex CLI: CODEX_HOME (a list), else ~/.codex."""
     home = _home(env)
     return _split(env.get("CODEX_HOME", ""), home) or [home / ".codex"]
 
 
 def gemini_cli(env: Env) -> list[Path]:
+    """Gemini CLI: .gemini under GEMINI_CLI_HOME, else under the home folder."""
     base = env.get("GEMINI_CLI_HOME")
     return [(Path(base) if base else _home(env)) / ".gemini"]
 
 
 def copilot_cli(env: Env) -> list[Path]:
+    """GitHub Copilot CLI: COPILOT_HOME, else ~/.copilot."""
     base = env.get("COPILOT_HOME")
     return [Path(base) if base else _home(env) / ".copilot"]
 
 
 def continue_dev(env: Env) -> list[Path]:
+    """Continue: CONTINUE_GLOBAL_DIR, else ~/.continue."""
     base = env.get("CONTINUE_GLOBAL_DIR")
     return [Path(base) if base else _home(env) / ".continue"]
 
 
 def cline(env: Env) -> list[Path]:
+    """Cline: the extension's global storage in each VS Code-based editor, and ~/.cline/data."""
     dirs = []
     for app in ("Code", "Code - Insiders", "VSCodium", "Cursor", "Windsurf"):
         for user in _app_config_dirs(env, app):
@@ -93,6 +99,7 @@ def cline(env: Env) -> list[Path]:
 
 
 def copilot_vscode(env: Env) -> list[Path]:
+    """Copilot in VS Code: each editor's workspaceStorage, remote servers' too."""
     dirs = []
     for app in ("Code", "Code - Insiders", "VSCodium"):
         dirs += [user / "workspaceStorage" for user in _app_config_dirs(env, app)]
@@ -101,10 +108,12 @@ def copilot_vscode(env: Env) -> list[Path]:
 
 
 def cursor(env: Env) -> list[Path]:
+    """Cursor: its globalStorage folder (state.vscdb)."""
     return [user / "globalStorage" for user in _app_config_dirs(env, "Cursor")]
 
 
 def opencode(env: Env) -> list[Path]:
+    """opencode: the folder of OPENCODE_DB, else its data folder."""
     db = env.get("OPENCODE_DB")
     if db:
         return [Path(db).parent]
@@ -114,21 +123,25 @@ def opencode(env: Env) -> list[Path]:
 
 
 def windsurf(env: Env) -> list[Path]:
+    """Windsurf: Cascade's conversation folder."""
     return [_home(env) / ".codeium" / "windsurf" / "cascade"]
 
 
 def lm_studio(env: Env) -> list[Path]:
+    """LM Studio: its conversations folders (current and older layout)."""
     home = _home(env)
     return [home / ".lmstudio" / "conversations", home / ".cache" / "lm-studio" / "conversations"]
 
 
 def ollama(env: Env) -> list[Path]:
+    """Ollama: its server log folder."""
     if sys.platform == "win32" and env.get("LOCALAPPDATA"):
         return [Path(env["LOCALAPPDATA"]) / "Ollama"]
     return [_home(env) / ".ollama" / "logs"]
 
 
 def aider(env: Env) -> list[Path]:
+    """Aider: the folder of AIDER_ANALYTICS_LOG, when set."""
     # Aider keeps its history files per repository; only an analytics log named in the
     # environment has a fixed place. Other folders come from collectors.extra_roots.
     log = env.get("AIDER_ANALYTICS_LOG")

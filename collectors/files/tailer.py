@@ -1,135 +1,52 @@
-"""The tailing engine: byte positions per file, complete lines only, committed with observations."""
+"""The tailing engine: a read position per file, committed together with what it produced.
+
+`Tailer.process` looks at one file (stat() only), decides whether it is new, renamed,
+replaced, truncated or unchanged, and lets the reader of its adapter's kind read what is new.
+Observations, positions and skip counters go to an `ObservationSink` in one batch, so that a
+crash neither loses nor counts twice a line.
+"""
 
 from __future__ import annotations
 
-import errno
-import json
 import logging
 import os
 import stat
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
-from aitally.collectors.files.adapters.base import Adapter, FileState, opaque
+from aitally.collectors.files.adapters.base import Adapter
+from aitally.collectors.files.lines import MAX_LINE
+from aitally.collectors.files.readers import BATCH_LINES, Outcome, ReadContext, reader_for
+from aitally.collectors.files.state import Position
 from aitally.core.logs import RateLimited
-from aitally.core.observation import Activity, Observation
-from aitally.core.sessionizer import Sessionizer
-from aitally.core.sink import FilePosition
+from aitally.core.observation import Observation
+from aitally.core.sink import Counter, FilePosition, ObservationSink
+from aitally.core.store import Store, positions
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1 << 20
-# A line longer than this is skipped and counted, never held in memory whole: real transcript
-# lines reach a few MB (pasted files, big tool results); 100 MB ones exist (ccusage#873).
-MAX_LINE = 16 << 20
-# Lines or bytes per transaction: large enough to amortise the commit, small enough that a
-# crash re-reads little and a live append is not held up behind a long backfill batch.
-BATCH_LINES = 2000
-BATCH_BYTES = 8 << 20
+# Files per transaction during a catch-up (many small files share one commit).
 BATCH_FILES = 200
-# Whole-file formats bigger than this are skipped (counted) rather than parsed.
-MAX_SNAPSHOT = 64 << 20
-
-LINE, SKIP, RESUME, TOO_LONG = 0, 1, 2, 3
-# Non-blocking, so that a FIFO swapped in after the stat() cannot block the open forever.
-OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-
-
-def open_regular(path: Path) -> BinaryIO:
-    """Opens a regular file for reading; anything else (a FIFO, a device) raises OSError."""
-    fd = os.open(path, OPEN_FLAGS)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise OSError(errno.EINVAL, "not a regular file", str(path))
-    return os.fdopen(fd, "rb")
-
-
-def complete_lines(
-    fh: BinaryIO, offset: int, skipping: bool, max_line: int = MAX_LINE, chunk: int = CHUNK
-) -> Iterator[tuple[int, bytes, int]]:
-    """(LINE, line, end) per \\n-terminated line from offset; the unterminated rest waits.
-
-    An over-long line yields TOO_LONG when it lies in one read, else SKIP (with the offset
-    reached) until its end, then RESUME; `skipping` continues a skip left unfinished.
-    """
-    fh.seek(offset)
-    pos = offset  # file offset of buf[0]
-    buf = b""
-    while True:
-        data = fh.read(chunk)
-        if not data:
-            return
-        if skipping:
-            nl = data.find(b"\n")
-            if nl < 0:
-                pos += len(data)
-                yield SKIP, b"", pos
-                continue
-            pos += nl + 1
-            data = data[nl + 1 :]
-            skipping = False
-            yield RESUME, b"", pos
-        buf = buf + data if buf else data
-        start = 0
-        find = buf.find
-        while True:
-            nl = find(b"\n", start)
-            if nl < 0:
-                break
-            if nl - start > max_line:
-                yield TOO_LONG, b"", pos + nl + 1
-            else:
-                yield LINE, buf[start:nl], pos + nl + 1
-            start = nl + 1
-        pos += start
-        buf = buf[start:]
-        if len(buf) > max_line:
-            pos += len(buf)
-            buf = b""
-            skipping = True
-            yield SKIP, b"", pos
-
-
-@dataclass(slots=True)
-class Position:
-    tool: str
-    dev: int | None
-    ino: int | None
-    offset: int
-    size: int | None
-    mtime: float | None
-    state: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What one pass over one file did, for counters, progress and the backfill summary."""
-
-    bytes: int = 0
-    observations: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-
-    def skip(self, reason: str, n: int = 1) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + n
+# Skip reasons that are parse errors too (the file held bytes that are not JSON).
+PARSE_ERRORS = ("bad_json", "invalid_utf8")
 
 
 class Tailer:
-    """Reads changed files through their adapter and applies what it finds, position included."""
+    """Reads changed files through their adapter and hands what it finds, position included,
+    to the sink. `store` is the connection positions are loaded, moved and deleted through."""
 
     def __init__(
         self,
-        sessionizer: Sessionizer,
+        sink: ObservationSink,
+        store: Store,
         *,
         max_line: int = MAX_LINE,
         stop: threading.Event | None = None,
     ) -> None:
-        self.sessionizer = sessionizer
+        self.sink = sink
+        self.store = store
         # Set on shutdown: a long file is left between two batches, its position committed.
         self.stop = stop
-        self.conn = sessionizer.store.conn
         self.max_line = max_line
         self.problems = RateLimited(log)
         self.positions: dict[str, Position] = {}
@@ -142,21 +59,15 @@ class Tailer:
         self.defer = False
         self._obs: list[Observation] = []
         self._pos: list[FilePosition] = []
-        self._counters: list[tuple[str, str, int]] = []
+        self._counters: list[Counter] = []
         self._load()
 
     def _load(self) -> None:
         """The committed positions: what is in memory may run ahead of a failed commit."""
-        self.positions.clear()
+        self.positions = {
+            p.path: Position.from_saved(p) for p in positions.load_positions(self.store.conn)
+        }
         self._ident_stale = True
-        for r in self.conn.execute("SELECT * FROM file_positions"):
-            try:
-                state = json.loads(r["state"]) if r["state"] else {}
-            except ValueError:
-                state = {}
-            self.positions[r["path"]] = Position(
-                r["tool"], r["dev"], r["ino"], r["offset"], r["size"], r["mtime"], state
-            )
 
     # -- bookkeeping --------------------------------------------------------------------
     def _identities(self) -> set[tuple[int | None, int | None]]:
@@ -172,8 +83,8 @@ class Tailer:
         if self.positions.pop(path, None) is not None:
             self.flush()
             self._ident_stale = True
-            with self.sessionizer.store.transaction() as conn:
-                conn.execute("DELETE FROM file_positions WHERE path = ?", (path,))
+            with self.store.transaction() as conn:
+                positions.forget(conn, path)
 
     def _adopt(self, path: str, dev: int, ino: int, size: int) -> Position | None:
         """A renamed or rotated file keeps its position: same identity, old path gone."""
@@ -182,10 +93,19 @@ class Tailer:
                 self.flush()
                 del self.positions[old]
                 self._ident_stale = True
-                with self.sessionizer.store.transaction() as conn:
-                    conn.execute("UPDATE file_positions SET path = ? WHERE path = ?", (path, old))
+                with self.store.transaction() as conn:
+                    positions.rename(conn, old, path)
                 return p
         return None
+
+    def _commit(self, ctx: ReadContext, obs: list[Observation]) -> None:
+        """A reader's batch: its position becomes the committed one, then goes to the sink."""
+        key = str(ctx.path)
+        state = ctx.position.state
+        drift, state.drift = state.drift, 0
+        pos = ctx.position.copy()
+        self.positions[key] = pos
+        self._save(key, pos, obs, ctx.out, drift, ctx.cutoff)
 
     def _save(
         self,
@@ -201,20 +121,16 @@ class Tailer:
             if len(kept) < len(obs):
                 # Older than backfill_days (or a clock reset to 1970): not counted, but
                 # never silently.
-                out.skipped["older_than_backfill"] = (
-                    out.skipped.get("older_than_backfill", 0) + len(obs) - len(kept)
-                )
+                out.skip("older_than_backfill", len(obs) - len(kept))
             obs = kept
         counters = [("file_skipped", f"{pos.tool}:{r}", n) for r, n in out.skipped.items() if n]
-        parse_errors = sum(n for r, n in out.skipped.items() if r in ("bad_json", "invalid_utf8"))
+        parse_errors = sum(n for r, n in out.skipped.items() if r in PARSE_ERRORS)
         if parse_errors:
             counters.append(("parse_error", pos.tool, parse_errors))
         if drift:
             counters.append(("drift", pos.tool, drift))
-        state = json.dumps(pos.state, separators=(",", ":")) if pos.state else None
-        fp = FilePosition(path, pos.tool, pos.offset, pos.dev, pos.ino, pos.size, pos.mtime, state)
         self._obs += obs
-        self._pos.append(fp)
+        self._pos.append(pos.to_saved(path))
         self._counters += counters
         out.observations += len(obs)
         out.skipped.clear()
@@ -227,7 +143,7 @@ class Tailer:
             obs, pos, counters = self._obs, self._pos, self._counters
             self._obs, self._pos, self._counters = [], [], []
             try:
-                self.sessionizer.apply(obs, positions=pos, counters=counters)
+                self.sink.apply(obs, positions=pos, counters=counters)
             except Exception:
                 # A full disk, a store locked too long: the lines are read again, not lost.
                 self._load()
@@ -245,6 +161,7 @@ class Tailer:
         """Catch up on one file. `cutoff`: an unseen file older than this starts at its end."""
         out = Outcome()
         key = str(path)
+        reader = reader_for(adapter)
         try:
             st = os.stat(path)
         except FileNotFoundError:
@@ -256,52 +173,42 @@ class Tailer:
             )
             return out
         if not stat.S_ISREG(st.st_mode):
-            # Opening a FIFO blocks until a writer comes, and a device may never end.
-            if key not in self._irregular:
-                self._irregular.add(key)
-                self.problems.warning(
-                    f"irregular:{adapter.tool}",
-                    "%s: skipped a data file that is not a regular file (a FIFO or device)",
-                    adapter.tool,
-                )
-                self._counters.append(("file_skipped", f"{adapter.tool}:not_a_file", 1))
-                if not self.defer:
-                    self.flush()
+            self._irregular_file(key, adapter.tool)
             return out
         pos = self.positions.get(key)
         if pos is None and (st.st_dev, st.st_ino) in self._identities():
             pos = self._adopt(key, st.st_dev, st.st_ino, st.st_size)
         if pos is not None and (pos.dev, pos.ino) != (st.st_dev, st.st_ino):
             pos = None  # replaced by a new file under the same name: read it from the start
-        elif pos is not None and st.st_size < pos.offset and adapter.kind == "lines":
+        elif pos is not None and st.st_size < pos.offset and reader.restarts_when_truncated:
             pos = None  # truncated
         if pos is None:
-            pos = Position(adapter.tool, st.st_dev, st.st_ino, 0, None, None, {})
-            if (
-                cutoff is not None
-                and st.st_mtime < cutoff
-                and adapter.kind in ("lines", "activity")
-            ):
+            pos = Position(adapter.tool, st.st_dev, st.st_ino)
+            if cutoff is not None and st.st_mtime < cutoff and reader.skips_old_history:
                 pos.offset, pos.size, pos.mtime = st.st_size, st.st_size, st.st_mtime
                 self.positions[key] = pos
                 self._ident.add((pos.dev, pos.ino))
                 self._save(key, pos, [], out, 0, None)
                 return out
-        elif pos.size == st.st_size and pos.mtime == st.st_mtime and adapter.kind != "sqlite":
+        elif pos.size == st.st_size and pos.mtime == st.st_mtime and not reader.polls_unchanged:
             return out  # unchanged
         self.positions[key] = pos
         self._ident.add((pos.dev, pos.ino))
+        ctx = ReadContext(
+            path,
+            rel,
+            adapter.tool,
+            pos.copy(),
+            st.st_size,
+            st.st_mtime,
+            out,
+            cutoff,
+            self._commit,
+            self.max_line,
+            self.stop,
+        )
         try:
-            if adapter.kind == "lines":
-                self._lines(key, path, rel, adapter, pos, st.st_size, st.st_mtime, out, cutoff)
-            elif adapter.kind == "activity":
-                pos.size, pos.mtime, pos.offset = st.st_size, st.st_mtime, st.st_size
-                obs: list[Observation] = [
-                    Activity(adapter.tool, opaque(rel), st.st_mtime, "file", adapter.signal)
-                ]
-                self._save(key, pos, obs, out, 0, cutoff)
-            else:
-                self._whole(key, path, rel, adapter, pos, st.st_size, st.st_mtime, out, cutoff)
+            reader.read(ctx, adapter)
         except OSError as exc:
             self.problems.warning(
                 f"read:{adapter.tool}",
@@ -311,131 +218,16 @@ class Tailer:
             )
         return out
 
-    def _lines(
-        self,
-        key: str,
-        path: Path,
-        rel: PurePosixPath,
-        adapter: Adapter,
-        pos: Position,
-        size: int,
-        mtime: float,
-        out: Outcome,
-        cutoff: float | None,
-    ) -> None:
-        fst = FileState(dict(pos.state.get("a") or {}))  # type: ignore[call-overload]
-        markers = adapter.markers
-        obs: list[Observation] = []
-        lines = 0
-        start = pos.offset
-        dirty = False
-        with open_regular(path) as fh:
-            for event, raw, end in complete_lines(
-                fh, pos.offset, bool(pos.state.get("skip")), self.max_line
-            ):
-                dirty = True
-                if event == SKIP:
-                    if not pos.state.get("skip"):
-                        out.skip("line_too_long")
-                    pos.state["skip"] = True
-                elif event == RESUME:
-                    pos.state.pop("skip", None)
-                elif event == TOO_LONG:
-                    out.skip("line_too_long")
-                elif any(m in raw for m in markers):
-                    lines += 1
-                    obs.extend(self._parse(raw, rel, adapter, fst, out))
-                pos.offset = end
-                if lines >= BATCH_LINES or end - start >= BATCH_BYTES:
-                    self._commit(
-                        key, pos, fst, obs, out, cutoff, end, mtime if end >= size else None
-                    )
-                    out.bytes += end - start
-                    start, lines, obs, dirty = end, 0, [], False
-                    if self.stop is not None and self.stop.is_set():
-                        return  # the rest on the next pass (size stays None: not unchanged)
-        if dirty or pos.size != size or pos.mtime != mtime:
-            self._commit(key, pos, fst, obs, out, cutoff, size, mtime)
-            out.bytes += pos.offset - start
-
-    def _commit(
-        self,
-        key: str,
-        pos: Position,
-        fst: FileState,
-        obs: list[Observation],
-        out: Outcome,
-        cutoff: float | None,
-        size: int,
-        mtime: float | None,
-    ) -> None:
-        # size/mtime record what the file looked like when fully read; mid-file commits keep
-        # None so the next pass does not mistake the file for unchanged.
-        pos.size, pos.mtime = size, mtime
-        if fst.data:
-            pos.state["a"] = fst.data
-        drift, fst.drift = fst.drift, 0
-        self._save(key, pos, obs, out, drift, cutoff)
-
-    def _parse(
-        self, raw: bytes, rel: PurePosixPath, adapter: Adapter, fst: FileState, out: Outcome
-    ) -> list[Observation]:
-        try:
-            obj = json.loads(raw)
-        except UnicodeDecodeError:
-            out.skip("invalid_utf8")
-            return []
-        except (ValueError, RecursionError):
-            out.skip("bad_json")
-            return []
-        if not isinstance(obj, dict):
-            fst.drifted()
-            return []
-        try:
-            return adapter.line(obj, rel, fst)
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError):
-            fst.drifted()
-            return []
-
-    def _whole(
-        self,
-        key: str,
-        path: Path,
-        rel: PurePosixPath,
-        adapter: Adapter,
-        pos: Position,
-        size: int,
-        mtime: float,
-        out: Outcome,
-        cutoff: float | None,
-    ) -> None:
-        fst = FileState(dict(pos.state.get("a") or {}))  # type: ignore[call-overload]
-        obs: list[Observation] = []
-        if adapter.kind == "sqlite":
-            obs = adapter.poll(path, rel, fst)
-        elif size > MAX_SNAPSHOT:
-            out.skip("file_too_large")
-        else:
-            with open_regular(path) as fh:
-                raw = fh.read(MAX_SNAPSHOT + 1)
-            out.bytes += len(raw)
-            try:
-                obj = json.loads(raw)
-            except UnicodeDecodeError:
-                out.skip("invalid_utf8")
-            except (ValueError, RecursionError):
-                out.skip("bad_json")
-            else:
-                try:
-                    obs = adapter.snapshot(obj, rel, fst)
-                except (
-                    KeyError,
-                    TypeError,
-                    ValueError,
-                    AttributeError,
-                    OverflowError,
-                    RecursionError,
-                ):
-                    fst.drifted()
-        pos.offset = size
-        self._commit(key, pos, fst, obs, out, cutoff, size, mtime)
+    def _irregular_file(self, key: str, tool: str) -> None:
+        # Opening a FIFO blocks until a writer comes, and a device may never end.
+        if key in self._irregular:
+            return
+        self._irregular.add(key)
+        self.problems.warning(
+            f"irregular:{tool}",
+            "%s: skipped a data file that is not a regular file (a FIFO or device)",
+            tool,
+        )
+        self._counters.append(("file_skipped", f"{tool}:not_a_file", 1))
+        if not self.defer:
+            self.flush()

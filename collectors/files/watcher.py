@@ -7,21 +7,24 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path, PurePosixPath
-from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers.api import BaseObserver
 
-from aitally.collectors.files import registry, roots
+from aitally.collectors.files import registry, roots, status
 from aitally.collectors.files.adapters.base import Adapter
 from aitally.collectors.files.adapters.claude_code import live_links
 from aitally.collectors.files.progress import Progress
-from aitally.collectors.files.tailer import Outcome, Tailer
+from aitally.collectors.files.readers import SNAPSHOT_QUIET, Outcome, reader_for
+from aitally.collectors.files.status import CatchUpSummary
+from aitally.collectors.files.tailer import Tailer
 from aitally.core.config import Config
 from aitally.core.logs import RateLimited
 from aitally.core.sessionizer import Sessionizer
+from aitally.core.sink import ObservationSink
 from aitally.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -30,13 +33,16 @@ log = logging.getLogger(__name__)
 # for events a watcher missed: overflowed inotify queues, network folders).
 ROOT_CHECK = 5.0
 RESCAN = 60.0
-# Whole-file formats are rewritten in bursts (LM Studio on every token): wait for quiet.
-SNAPSHOT_QUIET = 1.0
-STATUS_KEY = "files_status"
 SIDECARS = ("-wal", "-shm", "-journal")
+
+# Opens the collector's own store connection and a sink committing through it: the tailing
+# thread commits while the agent's loop does, on its connection.
+SinkOpener = Callable[[], tuple[ObservationSink, Store]]
 
 
 class _Handler(FileSystemEventHandler):
+    """Marks the files a watchdog event names as changed (a folder event: re-scan soon)."""
+
     def __init__(self, owner: FileCollector) -> None:
         self.owner = owner
 
@@ -51,12 +57,24 @@ class _Handler(FileSystemEventHandler):
 
 
 class FileCollector:
-    """Collector protocol: start() catches up on history, a thread then tails live changes."""
+    """Collector protocol: start() catches up on history, a thread then tails live changes.
+
+    `sink` takes what the agent's loop applies (live process links); the tailing thread
+    commits through the sink and store `open_sink` returns, its own connection.
+    """
 
     name = "files"
 
-    def __init__(self, cfg: Config, sessionizer: Sessionizer, adapters: list[Adapter]) -> None:
-        self.main = sessionizer
+    def __init__(
+        self,
+        cfg: Config,
+        sink: ObservationSink,
+        adapters: list[Adapter],
+        *,
+        open_sink: SinkOpener,
+    ) -> None:
+        self.sink = sink
+        self.open_sink = open_sink
         self.adapters: dict[str, list[Adapter]] = {}
         for a in adapters:
             self.adapters.setdefault(a.tool, []).append(a)
@@ -73,28 +91,25 @@ class FileCollector:
         self._native: BaseObserver | None = None
         self._poller: BaseObserver | None = None
         self.watched: dict[Path, str] = {}
-        self.backfill: dict[str, Any] = {}
+        self.last_catch_up: CatchUpSummary | None = None
         self.store: Store | None = None
         self.tailer: Tailer | None = None
+        self._saved_status: str | None = None
 
     # -- Collector protocol -------------------------------------------------------------
     def start(self) -> None:
+        """Watches the roots, catches up on history, then starts the tailing thread."""
         # A connection of our own: the tailing thread commits while the loop scans.
-        self.store = Store(self.main.store.path)
-        sz = Sessionizer(
-            self.store,
-            idle_timeout=self.main.idle,
-            cpu_active_threshold=self.main.cpu_threshold,
-            max_presence_step=self.main.max_step,
-        )
-        self.tailer = Tailer(sz, stop=self._stop)
+        sink, self.store = self.open_sink()
+        self.tailer = Tailer(sink, self.store, stop=self._stop)
         self._watch_roots()  # before the catch-up, so nothing written meanwhile is missed
-        self.backfill = self.catch_up(progress=sys.stderr.isatty())
+        self.last_catch_up = self.catch_up(progress=sys.stderr.isatty())
         self._save_status()
         self._thread = threading.Thread(target=self._run, name="aitally-files", daemon=True)
         self._thread.start()
 
     def step(self, now: float) -> None:
+        """Links live Claude Code processes to their sessions (sessions/<pid>.json)."""
         links = [
             link
             for root in self.candidates
@@ -102,12 +117,14 @@ class FileCollector:
             for link in live_links(root.path, now)
         ]
         if links:
-            self.main.apply(links)
+            self.sink.apply(links)
 
     def interrupt(self) -> None:
-        self._stop.set()  # catch_up() checks it between files
+        """Asks a running catch-up to return between two files."""
+        self._stop.set()
 
     def stop(self) -> None:
+        """Stops the thread and the watchers, saves the status, closes the connection."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -120,15 +137,9 @@ class FileCollector:
             self._save_status()
             self.store.close()
 
-    def status(self) -> dict[str, object]:
-        return {
-            "roots": {str(p): mode for p, mode in sorted(self.watched.items())},
-            "files": len(self.tailer.positions) if self.tailer else 0,
-            "backfill": self.backfill,
-        }
-
     # -- watching -----------------------------------------------------------------------
     def mark(self, *paths: str) -> None:
+        """Files to read on the next pass of the tailing thread."""
         with self._lock:
             self._dirty.update(paths)
         self._wake.set()
@@ -173,6 +184,7 @@ class FileCollector:
         return time.time() - self.backfill_days * 86400.0
 
     def resolve(self, path: str) -> tuple[Path, PurePosixPath, Adapter] | None:
+        """The file a changed path stands for, its path under its root, and its adapter."""
         # A database's write-ahead log changes, not the database: read the database.
         for suffix in SIDECARS:
             if path.endswith(suffix):
@@ -205,7 +217,7 @@ class FileCollector:
                             if a.matches(rel):
                                 yield p, rel, a
 
-    def catch_up(self, *, progress: bool = False) -> dict[str, Any]:
+    def catch_up(self, *, progress: bool = False) -> CatchUpSummary:
         """Reads everything new under every root (history on first start, then what changed)."""
         assert self.tailer is not None
         started = time.monotonic()
@@ -238,13 +250,13 @@ class FileCollector:
                 self.tailer.forget(gone)
         bar.close()
         seconds = time.monotonic() - started
-        summary = {
-            "files": len(todo),
-            "bytes": total.bytes,
-            "observations": total.observations,
-            "seconds": round(seconds, 3),
-            "mb_per_s": round(total.bytes / 1e6 / seconds, 1) if seconds > 0 else None,
-        }
+        summary = CatchUpSummary(
+            files=len(todo),
+            bytes=total.bytes,
+            observations=total.observations,
+            seconds=round(seconds, 3),
+            mb_per_s=round(total.bytes / 1e6 / seconds, 1) if seconds > 0 else None,
+        )
         if total.bytes or progress:
             log.info(
                 "catch-up: %d files, %.1f MB read in %.1f s, %d observations",
@@ -275,7 +287,8 @@ class FileCollector:
                 continue
             except OSError:
                 continue
-            if a.kind == "snapshot" and now - mtime < SNAPSHOT_QUIET:
+            quiet = reader_for(a).quiet
+            if quiet and now - mtime < quiet:
                 later.add(path)
                 continue
             self.tailer.process(p, rel, a, cutoff=cutoff)
@@ -314,18 +327,33 @@ class FileCollector:
                     self.store.count("errors", "files")
 
     def _save_status(self) -> None:
-        import json
-
         if self.store is None:
             return
-        value = json.dumps(self.status(), sort_keys=True)
-        if value != getattr(self, "_saved", None):
-            self.store.kv_set(STATUS_KEY, value)
-            self._saved = value
+        roots_watched = {str(p): mode for p, mode in sorted(self.watched.items())}
+        value = status.saved_record(roots_watched, self.last_catch_up)
+        if value != self._saved_status:
+            self.store.kv_set(status.STATUS_KEY, value)
+            self._saved_status = value
+
+
+def _own_sessionizer(main: Sessionizer) -> tuple[ObservationSink, Store]:
+    """A sessionizer like the agent's, on a connection of its own."""
+    store = Store(main.store.path)
+    sink = Sessionizer(
+        store,
+        idle_timeout=main.idle,
+        cpu_active_threshold=main.cpu_threshold,
+        max_presence_step=main.max_step,
+    )
+    return sink, store
 
 
 def create(cfg: Config, store: Store, sessionizer: Sessionizer) -> FileCollector | None:
     """Daemon factory: None when every file-based tool is disabled."""
     disabled = set(cfg.get("collectors", "disabled_tools"))
     adapters = [a for a in registry.adapters() if a.tool not in disabled]
-    return FileCollector(cfg, sessionizer, adapters) if adapters else None
+    if not adapters:
+        return None
+    return FileCollector(
+        cfg, sessionizer, adapters, open_sink=partial(_own_sessionizer, sessionizer)
+    )

@@ -178,3 +178,23 @@ class Store:
         page_size = self.conn.execute("PRAGMA page_size").fetchone()[0]
         free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
         return int((page_count - free) * page_size)
+
+
+def open_existing(path: Path) -> Store | None:
+    """The store at `path` for a reader (CLI, dashboard), or None where no agent created one yet."""
+    return Store(path) if path.exists() else None
+
+
+def inspect(path: Path) -> tuple[str, int]:
+    """(integrity check result, schema version) of a store file, opened read-only so that
+    looking neither migrates nor locks it; ("ok", n) for a healthy store."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        try:
+            result = str(conn.execute("PRAGMA quick_check").fetchone()[0])
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return str(exc), 0
+    return result, version

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import secrets
 import sqlite3
 import uuid
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # the store imports the sessionizer's world; only the type is needed here
-    from aitally.core.store import Store
+from aitally.core.store.keys import random_secret
+from aitally.core.store.sql import placeholders
+
+if TYPE_CHECKING:  # only the type is needed here
+    from aitally.core.store.connection import Store
 
 _NAMESPACE = uuid.UUID("6f1d3c52-8a0e-4d8e-9a57-1d1b6a0c7e41")
 
 
 def device_secret(conn: sqlite3.Connection) -> str:
     """A random per-store secret: record ids are stable here yet unlinkable elsewhere."""
-    row = conn.execute("SELECT value FROM kv WHERE key = 'device_secret'").fetchone()
-    if row is not None:
-        return str(row[0])
-    value = secrets.token_hex(32)
-    conn.execute("INSERT OR IGNORE INTO kv(key, value) VALUES ('device_secret', ?)", (value,))
-    return str(conn.execute("SELECT value FROM kv WHERE key = 'device_secret'").fetchone()[0])
+    return random_secret(conn, "device_secret")
 
 
 def record_id(secret: str, tool: str, session_key: str, index: int, started_at: float) -> str:
@@ -71,21 +68,18 @@ def pending(
     ).fetchall()
 
 
-def _in(ids: list[str]) -> str:
-    return ",".join("?" * len(ids))
-
-
 def claim(conn: sqlite3.Connection, ids: list[str], now: float) -> None:
+    """Marks the rows as taken by this uploader at `now` and counts the attempt."""
     conn.execute(
         "UPDATE outbox SET claimed_at = ?, attempts = attempts + 1"
-        f" WHERE record_id IN ({_in(ids)})",
+        f" WHERE record_id IN ({placeholders(ids)})",
         (now, *ids),
     )
 
 
 def ack(conn: sqlite3.Connection, ids: list[str]) -> None:
     """The server holds these: they leave the outbox (their segments stay for local reports)."""
-    conn.execute(f"DELETE FROM outbox WHERE record_id IN ({_in(ids)})", ids)
+    conn.execute(f"DELETE FROM outbox WHERE record_id IN ({placeholders(ids)})", ids)
 
 
 def release(conn: sqlite3.Connection, ids: list[str] | None = None) -> None:
@@ -93,7 +87,9 @@ def release(conn: sqlite3.Connection, ids: list[str] | None = None) -> None:
     if ids is None:
         conn.execute("UPDATE outbox SET claimed_at = NULL WHERE claimed_at IS NOT NULL")
     else:
-        conn.execute(f"UPDATE outbox SET claimed_at = NULL WHERE record_id IN ({_in(ids)})", ids)
+        conn.execute(
+            f"UPDATE outbox SET claimed_at = NULL WHERE record_id IN ({placeholders(ids)})", ids
+        )
 
 
 def dead_letter(conn: sqlite3.Connection, rejected: dict[str, str], now: float) -> None:
@@ -111,10 +107,31 @@ def drop(store: Store, conn: sqlite3.Connection, ids: list[str], reason: str) ->
     """Removes records without delivering them, always counted by reason."""
     if not ids:
         return 0
-    n = conn.execute(f"DELETE FROM outbox WHERE record_id IN ({_in(ids)})", ids).rowcount
+    n = conn.execute(f"DELETE FROM outbox WHERE record_id IN ({placeholders(ids)})", ids).rowcount
     if n:
         store.count("dropped", reason, n, conn)
     return n
+
+
+def depth(conn: sqlite3.Connection) -> int:
+    """How many records wait in the outbox, claimed or not."""
+    return int(conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
+
+
+def enqueued_before(conn: sqlite3.Connection, cutoff: float) -> list[str]:
+    """Ids of the records enqueued before `cutoff`."""
+    rows = conn.execute("SELECT record_id FROM outbox WHERE enqueued_at < ?", (cutoff,))
+    return [str(r[0]) for r in rows]
+
+
+def of_sessions(conn: sqlite3.Connection, session_ids: list[int]) -> list[str]:
+    """Ids of the queued segment records that belong to these sessions."""
+    rows = conn.execute(
+        "SELECT o.record_id FROM outbox o JOIN segments g ON g.id = o.segment_id"
+        f" WHERE g.session_id IN ({placeholders(session_ids)})",
+        session_ids,
+    )
+    return [str(r[0]) for r in rows]
 
 
 def enqueue_payload(
@@ -127,3 +144,12 @@ def enqueue_payload(
         (rid, kind, payload, now),
     )
     return rid
+
+
+def by_kind(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Per record kind: waiting (`n`), the oldest enqueue time (`oldest`), how many were
+    tried before (`retried`)."""
+    return conn.execute(
+        "SELECT kind, COUNT(*) AS n, MIN(enqueued_at) AS oldest, SUM(attempts > 0) AS retried"
+        " FROM outbox GROUP BY kind ORDER BY kind"
+    ).fetchall()

@@ -6,18 +6,18 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import requests
 
+from tests.conftest import aitally_cmd
 from tests.e2e.whole_path import FakeClaude, sample_lines, wait_for
 
 
 def test_make_run_shows_a_tool_session_on_both_dashboards(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "aitally.agent.devrun"],
+        aitally_cmd("demo"),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -63,7 +63,7 @@ def test_a_second_make_run_says_what_is_wrong_and_starts_nothing() -> None:
     lock.acquire()
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "aitally.agent.devrun"],
+            aitally_cmd("demo"),
             capture_output=True,
             text=True,
             timeout=60,

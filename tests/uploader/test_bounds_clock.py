@@ -7,7 +7,6 @@ import random
 from aitally.core.config_schema import MiB
 from aitally.core.observation import Activity, Tokens, Usage
 from aitally.core.sessionizer import Sessionizer
-from aitally.core.store import outbox
 from aitally.uploader import bounds, retry
 from tests.uploader.helpers import open_store
 
@@ -110,17 +109,3 @@ def test_retry_after_parsing():
     assert retry.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", 1445412480.0) == 0.0
     assert retry.parse_retry_after("soon", 0.0) is None
     assert retry.parse_retry_after(None, 0.0) is None
-
-
-def test_stale_claims_of_a_dead_uploader_return_to_the_queue():
-    store = open_store()
-    sz = Sessionizer(store, idle_timeout=60)
-    sz.apply([Activity("codex", "k", 1000.0, kind="prompt")])
-    sz.close_idle(5000.0)
-    with store.transaction() as conn:
-        rid = outbox.pending(conn, 5000.0, 10)[0]["record_id"]
-        outbox.claim(conn, [rid], 5000.0)
-        assert outbox.pending(conn, 5001.0, 10) == []
-        # Lease expired, or the clock went back past the claim: takeable again.
-        assert len(outbox.pending(conn, 5000.0 + outbox.LEASE_SECONDS + 1, 10)) == 1
-        assert len(outbox.pending(conn, 5000.0 - outbox.LEASE_SECONDS - 1, 10)) == 1

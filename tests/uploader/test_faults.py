@@ -152,11 +152,11 @@ def test_401_pauses_until_the_token_changes():
         assert Delivery(cfg, store, sinks.make_sinks(cfg)).run().outcome == "paused"
         assert Delivery(cfg, store, sinks.make_sinks(cfg)).run().outcome == "paused"
         assert server.requests == 1
-        assert status.status_fields(cfg, store)["upload"]["paused"] == 401
+        assert status.read_status(cfg, store).auth_paused == 401
         credentials.set_token("device-token-2")  # re-enrolled
         drain(cfg, store)
         exactly_once(server, ids)
-        assert status.status_fields(cfg, store)["upload"]["paused"] is None
+        assert status.read_status(cfg, store).auth_paused is None
 
 
 def test_untrusted_certificate_fails_until_its_ca_is_configured(tmp_path):

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from aitally.collectors.files.adapters.base import Adapter
+from aitally.collectors.files.adapters.base import ActivityAdapter, Adapter
 
 
-class ActivityOnly(Adapter):
+class ActivityOnly(ActivityAdapter):
     """Never opens the files (they hold conversations); their modification time is the signal."""
-
-    kind = "activity"
 
     def __init__(
         self,
@@ -34,6 +32,7 @@ class ActivityOnly(Adapter):
 
 
 def adapters() -> list[Adapter]:
+    """One adapter per activity-only tool and file pattern."""
     return [
         ActivityOnly("windsurf", suffixes=(".pb",)),
         ActivityOnly("copilot-vscode", suffixes=(".json", ".jsonl"), within="chatSessions"),

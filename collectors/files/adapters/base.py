@@ -1,60 +1,108 @@
-"""What every adapter implements, and the small value helpers they share (timestamps, counts)."""
+"""The four kinds of adapter (line, snapshot, SQLite, activity), each with one method to
+implement, and the small value helpers adapters share (timestamps, counts, ids)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
 
-from aitally.core.observation import Observation
+from aitally.collectors.files.state import FileState
+from aitally.core.observation import Activity, Observation
 
-# lines: append-only JSONL tailed by byte offset; snapshot: whole-file JSON the tool rewrites,
-# debounced and diffed by ids; sqlite: a database opened read-only; activity: stat() only.
-Kind = Literal["lines", "snapshot", "sqlite", "activity"]
+__all__ = [
+    "ActivityAdapter",
+    "Adapter",
+    "FileState",
+    "LineAdapter",
+    "Row",
+    "SnapshotAdapter",
+    "SqliteAdapter",
+    "dig",
+    "minus",
+    "num",
+    "opaque",
+    "text",
+    "ts",
+]
 
 
-@dataclass(slots=True)
-class FileState:
-    """Per-file adapter state, saved as JSON with the read position: numbers and ids only."""
+class Adapter(ABC):
+    """Turns one tool's files into observations; unknown fields ignored, missing ones unknown.
 
-    data: dict[str, Any] = field(default_factory=dict)
-    drift: int = 0
-
-    def drifted(self, n: int = 1) -> None:
-        """The file did not look as expected (a missing field, an unknown shape)."""
-        self.drift += n
-
-
-class Adapter:
-    """Turns one tool's files into observations; unknown fields ignored, missing ones unknown."""
+    An adapter subclasses one of the four kinds below and implements `matches` and that
+    kind's one method; the reader of its kind does the rest (reading, positions, errors).
+    """
 
     tool: str = ""
-    kind: Kind = "lines"
-    # A line is parsed only if it contains one of these byte strings (content-bearing lines
-    # without them are never decoded).
-    markers: tuple[bytes, ...] = ()
     signal: str = "transcript"
     # Sub-folders of the root to walk (empty: the whole root).
     dirs: tuple[str, ...] = ()
 
+    @abstractmethod
     def matches(self, rel: PurePosixPath) -> bool:
         """Whether a file (relative to the tool's root) is one this adapter reads."""
-        raise NotImplementedError
 
+
+class LineAdapter(Adapter):
+    """Append-only JSON Lines, tailed by byte offset: implement `line`."""
+
+    # A line is parsed only if it contains one of these byte strings (content-bearing lines
+    # without them are never decoded).
+    markers: tuple[bytes, ...] = ()
+
+    @abstractmethod
     def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
-        """One parsed JSONL record (kind "lines")."""
-        raise NotImplementedError
+        """One line, parsed to a JSON object."""
 
+
+class SnapshotAdapter(Adapter):
+    """Whole-file JSON the tool rewrites, read once quiet and diffed: implement `snapshot`."""
+
+    @abstractmethod
     def snapshot(self, obj: Any, rel: PurePosixPath, st: FileState) -> list[Observation]:
-        """The whole parsed file (kind "snapshot"); diff against st.data."""
-        raise NotImplementedError
+        """The whole parsed file; diff it against what `st.data` kept from the last pass."""
 
-    def poll(self, path: Path, rel: PurePosixPath, st: FileState) -> list[Observation]:
-        """New rows of a database (kind "sqlite"), opened read-only."""
-        raise NotImplementedError
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One row of a tool's database: its rowid, the adapter's `columns` in order, and the
+    database file's modification time (for rows without a timestamp of their own)."""
+
+    rowid: int
+    values: tuple[Any, ...]
+    file_mtime: float
+
+
+class SqliteAdapter(Adapter):
+    """A tool's SQLite database, opened read-only, new rows by rowid: implement `row`."""
+
+    signal = "state-db"
+    # The table and columns read; `key_prefix` (column, prefix) keeps only the rows whose
+    # column starts with the prefix.
+    table: str = ""
+    columns: tuple[str, ...] = ()
+    key_prefix: tuple[str, str] | None = None
+
+    @abstractmethod
+    def row(self, row: Row, rel: PurePosixPath, st: FileState) -> list[Observation]:
+        """One new (or pending) row; `st.pend(row.rowid)` reads it again next time."""
+
+
+class ActivityAdapter(Adapter):
+    """Files never opened (they hold conversations): a change is evidence of use.
+
+    `activity` has a default (one "file" activity per change, keyed by a hash of the name),
+    so an adapter of this kind usually implements `matches` alone.
+    """
+
+    def activity(self, rel: PurePosixPath, mtime: float) -> list[Observation]:
+        """What a change of the file, at its modification time, shows."""
+        return [Activity(self.tool, opaque(rel), mtime, "file", self.signal)]
 
 
 def ts(value: Any) -> float | None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from aitally.collectors.files.adapters.base import Adapter, FileState, dig, num, text, ts
+from aitally.collectors.files.adapters.base import FileState, LineAdapter, dig, num, text, ts
 from aitally.core.observation import (
     Activity,
     ActivityKind,
@@ -29,7 +29,7 @@ SURFACES = {
     "claude-desktop": "desktop-app",
 }
 # How many recent replies per file keep their figures, to merge later copies of a reply whose
-# first line carried streaming placeholder counts (ai-tools.md 1.B, duplicates 2).
+# first line carried streaming placeholder counts (the larger figure is the final one).
 RECENT = 32
 REGISTRY_MAX_BYTES = 64 * 1024
 
@@ -62,9 +62,10 @@ def _delta(new: list[int | None], old: list[int | None]) -> list[int | None] | N
     return out if grew else None
 
 
-class ClaudeCode(Adapter):
+class ClaudeCode(LineAdapter):
+    """Transcript lines: prompts, tool results and replies with their usage."""
+
     tool = TOOL
-    kind = "lines"
     # Only person/tool-result lines and replies with usage are decoded; attachments,
     # snapshots and summaries are skipped on these bytes alone.
     markers = (b'"user"', b'"usage"')

@@ -7,16 +7,17 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from aitally.collectors.files.adapters.base import Adapter, FileState, num, text, ts
+from aitally.collectors.files.adapters.base import FileState, SnapshotAdapter, num, text, ts
 from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 TOOL = "cline"
 FIELDS = ("tokensIn", "tokensOut", "cacheReads", "cacheWrites", "reasoningTokens")
 
 
-class Cline(Adapter):
+class Cline(SnapshotAdapter):
+    """A task's message list, rewritten whole; requests diffed by timestamp."""
+
     tool = TOOL
-    kind = "snapshot"
     dirs = ("tasks",)
 
     def matches(self, rel: PurePosixPath) -> bool:

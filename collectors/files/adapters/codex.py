@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from aitally.collectors.files.adapters.base import Adapter, FileState, dig, minus, num, text, ts
+from aitally.collectors.files.adapters.base import FileState, LineAdapter, dig, minus, num, text, ts
 from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 TOOL = "codex"
@@ -23,9 +23,10 @@ FIELDS = (
 SAME_PROMPT = 2.0
 
 
-class Codex(Adapter):
+class Codex(LineAdapter):
+    """Rollout events: prompts, replies and cumulative token totals turned into deltas."""
+
     tool = TOOL
-    kind = "lines"
     markers = (
         b'"session_meta"',
         b'"turn_context"',

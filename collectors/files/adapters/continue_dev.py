@@ -7,15 +7,16 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from aitally.collectors.files.adapters.base import Adapter, FileState, num, text, ts
+from aitally.collectors.files.adapters.base import FileState, LineAdapter, num, text, ts
 from aitally.core.observation import Observation, Tokens, Usage
 
 TOOL = "continue"
 
 
-class ContinueDev(Adapter):
+class ContinueDev(LineAdapter):
+    """One usage record per line: prompt and generated tokens per model."""
+
     tool = TOOL
-    kind = "lines"
     markers = (b'"generatedTokens"', b'"promptTokens"')
     dirs = ("dev_data",)
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from aitally.collectors.files.adapters.base import Adapter, FileState, dig, minus, num, text, ts
+from aitally.collectors.files.adapters.base import FileState, LineAdapter, dig, minus, num, text, ts
 from aitally.core.observation import Activity, ActivityKind, Observation, Tokens, Usage
 
 TOOL = "copilot-cli"
@@ -17,9 +17,10 @@ KINDS: dict[str, ActivityKind] = {
 }
 
 
-class CopilotCli(Adapter):
+class CopilotCli(LineAdapter):
+    """Session events: prompts, replies, tool runs and the per-model totals at shutdown."""
+
     tool = TOOL
-    kind = "lines"
     markers = (
         b'"user.message"',
         b'"assistant.message"',

@@ -6,7 +6,15 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
-from aitally.collectors.files.adapters.base import Adapter, FileState, minus, num, text, ts
+from aitally.collectors.files.adapters.base import (
+    FileState,
+    LineAdapter,
+    SnapshotAdapter,
+    minus,
+    num,
+    text,
+    ts,
+)
 from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 TOOL = "gemini-cli"
@@ -62,9 +70,10 @@ def message(msg: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[O
     return [Usage(TOOL, sid, at, text(msg.get("model")), figures, key)]
 
 
-class GeminiJsonl(Adapter):
+class GeminiJsonl(LineAdapter):
+    """Chat records, one per line; a message re-appended with new figures adds the difference."""
+
     tool = TOOL
-    kind = "lines"
     markers = (b'"tokens"', b'"user"', b'"sessionId"')
     dirs = ("tmp",)
 
@@ -80,11 +89,10 @@ class GeminiJsonl(Adapter):
         return message(obj, rel, st)
 
 
-class GeminiJson(Adapter):
+class GeminiJson(SnapshotAdapter):
     """Builds before April 2026 rewrote one ConversationRecord JSON per session."""
 
     tool = TOOL
-    kind = "snapshot"
     dirs = ("tmp",)
 
     def matches(self, rel: PurePosixPath) -> bool:

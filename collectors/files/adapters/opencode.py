@@ -3,43 +3,36 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
-from aitally.collectors.files.adapters.base import Adapter, FileState, dig, num, text, ts
-from aitally.collectors.files.adapters.sqlite_source import pend, rows
+from aitally.collectors.files.adapters.base import (
+    FileState,
+    Row,
+    SqliteAdapter,
+    dig,
+    num,
+    text,
+    ts,
+)
 from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 TOOL = "opencode"
 
 
-class OpenCode(Adapter):
+class OpenCode(SqliteAdapter):
+    """Rows of the message table; `part`, which holds the content, is never queried."""
+
     tool = TOOL
-    kind = "sqlite"
     signal = "state-db"
+    table = "message"
+    columns = ("id", "session_id", "time_created", "data")
 
     def matches(self, rel: PurePosixPath) -> bool:
         return str(rel) == "opencode.db"
 
-    def poll(self, path: Path, rel: PurePosixPath, st: FileState) -> list[Observation]:
-        out: list[Observation] = []
-        try:
-            # Only the message table: `part` holds the content and is never queried.
-            for rowid, mid, session, created, data in rows(
-                path, "message", "id, session_id, time_created, data", "1=1", st
-            ):
-                out += self._message(int(rowid), mid, session, created, data, st)
-        except sqlite3.Error as exc:
-            if "no such table" in str(exc):
-                return out
-            raise OSError(str(exc)) from None
-        return out
-
-    @staticmethod
-    def _message(
-        rowid: int, mid: object, session: object, created: object, raw: object, st: FileState
-    ) -> list[Observation]:
+    def row(self, row: Row, rel: PurePosixPath, st: FileState) -> list[Observation]:
+        mid, session, created, raw = row.values
         sid = text(session)
         try:
             data = json.loads(raw) if isinstance(raw, str | bytes) else None
@@ -57,7 +50,7 @@ class OpenCode(Adapter):
         if data.get("role") != "assistant":
             return []
         if dig(data, "time", "completed") is None:
-            pend(st, rowid)  # still streaming: its figures are not final
+            st.pend(row.rowid)  # still streaming: its figures are not final
             return [Activity(TOOL, sid, at, "reply", "state-db")]
         tok = data.get("tokens")
         if not isinstance(tok, Mapping):
@@ -70,5 +63,5 @@ class OpenCode(Adapter):
             num(dig(tok, "cache", "write")),
             num(tok.get("reasoning")),
         )
-        key = f"{sid}:{text(mid) or rowid}"
+        key = f"{sid}:{text(mid) or row.rowid}"
         return [Usage(TOOL, sid, at, text(data.get("modelID")), tokens, key, "state-db")]

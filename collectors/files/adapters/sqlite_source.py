@@ -1,4 +1,8 @@
-"""Reading a tool's SQLite database safely: read-only, new rows by rowid, rows still in progress."""
+"""Reading a tool's SQLite database safely: read-only, new rows by rowid, rows still in progress.
+
+The only module that queries the tools' own databases (Cursor, OpenCode); adapters declare a
+table, its columns and an optional key prefix, and receive the rows one by one.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,12 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
-from aitally.collectors.files.adapters.base import FileState
+from aitally.collectors.files.adapters.base import Row, SqliteAdapter
+from aitally.collectors.files.state import FileState
 
-# Rows per poll, and unfinished rows re-read on later polls (a reply still streaming).
+# Rows per poll; the rest on the next poll.
 LIMIT = 5000
-MAX_PENDING = 500
 
 
 def open_ro(path: Path) -> sqlite3.Connection:
@@ -22,35 +25,45 @@ def open_ro(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def rows(path: Path, table: str, columns: str, where: str, st: FileState) -> Iterator[Any]:
-    """Rows past the high-water rowid, plus rows earlier marked pending; a rebuilt database
-    (its highest rowid went down) is read again from the start."""
+def rows(path: Path, adapter: SqliteAdapter, st: FileState, mtime: float) -> Iterator[Row]:
+    """The adapter's rows past `st.high_water`, after the rows earlier marked pending.
+
+    A rebuilt database (its highest rowid went down) is read again from the start; a database
+    without the table yields nothing; any other SQLite error raises OSError.
+    """
+    try:
+        yield from _rows(path, adapter, st, mtime)
+    except sqlite3.Error as exc:
+        if "no such table" not in str(exc):
+            raise OSError(str(exc)) from None
+
+
+def _rows(path: Path, adapter: SqliteAdapter, st: FileState, mtime: float) -> Iterator[Row]:
+    table, columns = adapter.table, ", ".join(adapter.columns)
+    where: str = "1=1"
+    params: tuple[str, ...] = ()
+    if adapter.key_prefix is not None:
+        column, prefix = adapter.key_prefix
+        where, params = f"{column} LIKE ?", (prefix + "%",)
     with closing(open_ro(path)) as conn:
         top = conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0]
-        hw = int(st.data.get("hw") or 0)
+        hw = st.high_water
         if top < hw:
             hw = 0
-            st.data["pending"] = []
-        pending = [int(r) for r in st.data.get("pending") or []]
-        st.data["pending"] = []
+            st.pending = []
+        pending, st.pending = st.pending, []
         if pending:
             marks = ",".join("?" * len(pending))
-            yield from conn.execute(
+            for r in conn.execute(
                 f"SELECT rowid, {columns} FROM {table} WHERE rowid IN ({marks}) AND {where}",
-                pending,
-            )
-        for row in conn.execute(
+                (*pending, *params),
+            ):
+                yield Row(int(r[0]), tuple(r[1:]), mtime)
+        for r in conn.execute(
             f"SELECT rowid, {columns} FROM {table} WHERE rowid > ? AND {where}"
             f" ORDER BY rowid LIMIT {LIMIT}",
-            (hw,),
+            (hw, *params),
         ):
-            hw = max(hw, int(row[0]))
-            yield row
-        st.data["hw"] = hw
-
-
-def pend(st: FileState, rowid: int) -> None:
-    """Read this row again next time (its figures are not final yet)."""
-    pending: list[int] = st.data.setdefault("pending", [])
-    if len(pending) < MAX_PENDING:
-        pending.append(rowid)
+            hw = max(hw, int(r[0]))
+            yield Row(int(r[0]), tuple(r[1:]), mtime)
+        st.high_water = hw

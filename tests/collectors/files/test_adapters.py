@@ -28,7 +28,7 @@ SECRET = "CANARY-adapter-0"
 @pytest.fixture
 def tailer(tmp_path: Path) -> Iterator[Tailer]:
     store = Store(tmp_path / "s.db")
-    yield Tailer(Sessionizer(store))
+    yield Tailer(Sessionizer(store), store)
     store.close()
     # Every byte the store holds (WAL included) is free of the planted content.
     assert scan_for(tmp_path, b"CANARY", only="s.db") == []
@@ -49,7 +49,7 @@ def feed(tailer: Tailer, root: Path, rel: str, tool: str, body: str | bytes | No
 
 def sessions(tailer: Tailer) -> dict[str, dict[str, Any]]:
     out = {}
-    for s in reports.sessions(tailer.conn):
+    for s in reports.sessions(tailer.store.conn):
         out[s["tool_session_id"]] = s
     return out
 
@@ -312,6 +312,6 @@ def test_activity_only_tools_count_changes_without_reading(
         feed(tailer, tmp_path, rel, tool, None)
     finally:
         os.chmod(path, 0o644)
-    (s,) = reports.sessions(tailer.conn)
+    (s,) = reports.sessions(tailer.store.conn)
     assert s["tool"] == tool and s["tokens"] is None and s["active_seconds"] == 0
     assert rel.split("/")[-1] not in json.dumps(s)

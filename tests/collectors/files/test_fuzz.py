@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aitally.collectors.files import registry
+from aitally.collectors.files.adapters.base import LineAdapter
 from aitally.collectors.files.tailer import Tailer
 from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store
@@ -75,19 +76,19 @@ def test_any_bytes(tool: str, body: list[bytes], cut: bool) -> None:
         path.write_bytes(data)
         store = Store(Path(tmp, "s.db"))
         try:
-            tailer = Tailer(Sessionizer(store), max_line=4096)
+            tailer = Tailer(Sessionizer(store), store, max_line=4096)
             tailer.process(path, rel, adapter)
             with path.open("ab") as fh:
                 fh.write(b"\xff\n")
             tailer.process(path, rel, adapter)
             (offset,) = store.conn.execute("SELECT offset FROM file_positions").fetchone()
-            if adapter.kind == "lines":
+            if isinstance(adapter, LineAdapter):
                 # The appended line ends every cut line: all of it is read, nothing waits.
                 assert offset == len(data) + 2
             # What was skipped is counted by reason (too long, bad JSON, invalid UTF-8).
             long_lines = sum(1 for b in body if len(b) > 4096)
             skipped = store.counters("file_skipped")
-            if adapter.kind == "lines":
+            if isinstance(adapter, LineAdapter):
                 assert skipped.get(f"{tool}:line_too_long", 0) == long_lines
         finally:
             store.close()

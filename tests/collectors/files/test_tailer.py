@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import sqlite3
@@ -15,15 +14,9 @@ import pytest
 
 from aitally.agent import reports
 from aitally.collectors.files.adapters.claude_code import ClaudeCode
-from aitally.collectors.files.tailer import (
-    BATCH_LINES,
-    LINE,
-    RESUME,
-    SKIP,
-    Tailer,
-    complete_lines,
-    open_regular,
-)
+from aitally.collectors.files.lines import open_regular
+from aitally.collectors.files.readers import BATCH_LINES
+from aitally.collectors.files.tailer import Tailer
 from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store
 
@@ -43,31 +36,13 @@ def store(tmp_path: Path) -> Store:
 
 
 def run(store: Store, path: Path, tailer: Tailer | None = None) -> Tailer:
-    tailer = tailer or Tailer(Sessionizer(store))
+    tailer = tailer or Tailer(Sessionizer(store), store)
     tailer.process(path, PurePosixPath("projects", "p", path.name), ClaudeCode())
     return tailer
 
 
 def output(store: Store) -> int:
     return sum((s["tokens"] or {}).get("output") or 0 for s in reports.sessions(store.conn))
-
-
-def test_complete_lines_waits_for_the_end_of_a_line() -> None:
-    fh = io.BytesIO(b"a\nbb\ncc")
-    assert list(complete_lines(fh, 0, False)) == [(LINE, b"a", 2), (LINE, b"bb", 5)]
-    assert list(complete_lines(fh, 5, False)) == []
-
-
-def test_an_overlong_line_is_skipped_in_pieces_never_held_whole() -> None:
-    data = b"x" * 50 + b"\n" + b"y" * 10 + b"\nok\n"
-    events = list(complete_lines(io.BytesIO(data), 0, False, max_line=20, chunk=8))
-    assert (LINE, b"y" * 10, 62) in events and (LINE, b"ok", 65) in events
-    assert events[0][0] == SKIP and any(e[0] == RESUME for e in events)
-    # A skip interrupted by the end of the file continues on the next pass.
-    assert list(complete_lines(io.BytesIO(b"zzzz\nok\n"), 0, True)) == [
-        (RESUME, b"", 5),
-        (LINE, b"ok", 8),
-    ]
 
 
 def test_positions_survive_a_restart_and_nothing_counts_twice(store: Store, tmp_path: Path) -> None:
@@ -116,7 +91,7 @@ def test_a_renamed_file_keeps_its_position(store: Store, tmp_path: Path) -> None
 def test_a_huge_line_is_counted_and_reading_goes_on(store: Store, tmp_path: Path) -> None:
     f = tmp_path / "S.jsonl"
     f.write_text(reply(1) + '{"type":"user","x":"' + "a" * 5000 + '"}\n' + reply(2))
-    tailer = Tailer(Sessionizer(store), max_line=1000)
+    tailer = Tailer(Sessionizer(store), store, max_line=1000)
     run(store, f, tailer)
     assert output(store) == 20
     assert store.counters("file_skipped") == {"claude-code:line_too_long": 1}
@@ -178,10 +153,10 @@ def test_a_stop_leaves_a_long_file_between_batches_and_the_next_pass_finishes(
     f.write_text("".join(reply(i, out=1) for i in range(3 * BATCH_LINES)))
     stop = threading.Event()
     stop.set()
-    tailer = run(store, f, Tailer(Sessionizer(store), stop=stop))
+    tailer = run(store, f, Tailer(Sessionizer(store), store, stop=stop))
     assert output(store) == BATCH_LINES
     stop.clear()
-    run(store, f, Tailer(Sessionizer(store), stop=stop))  # as after a restart
+    run(store, f, Tailer(Sessionizer(store), store, stop=stop))  # as after a restart
     assert output(store) == 3 * BATCH_LINES
     assert tailer.positions[str(f)].offset < f.stat().st_size
 
@@ -192,7 +167,7 @@ def test_a_failed_commit_loses_nothing_the_lines_are_read_again(
     # A full disk (a capped store here) fails a batch: its lines must not be skipped later.
     f = tmp_path / "S.jsonl"
     f.write_text("".join(reply(i, out=1) for i in range(3 * BATCH_LINES)))
-    tailer = Tailer(Sessionizer(store))
+    tailer = Tailer(Sessionizer(store), store)
     pages = store.conn.execute("PRAGMA page_count").fetchone()[0]
     store.conn.execute(f"PRAGMA max_page_count = {pages}")
     with pytest.raises(sqlite3.OperationalError, match="full"):
@@ -207,7 +182,7 @@ def test_lines_older_than_the_backfill_cutoff_are_counted_not_silently_dropped(
 ) -> None:
     path = tmp_path / "S.jsonl"
     path.write_text(reply(1))
-    tailer = Tailer(Sessionizer(store))
+    tailer = Tailer(Sessionizer(store), store)
     rel = PurePosixPath("projects", "p", path.name)
     # A file written now, holding a line dated before the cutoff (2026-11-25T10:00, as after a
     # clock reset): the line is left out, and counted.

@@ -1,4 +1,9 @@
-"""`make run`: the agent and, with no endpoint configured, the reference ingest on loopback."""
+"""`aitally demo` (what `make run` starts): the whole product on one machine.
+
+With no upload endpoint configured: the reference ingest service on loopback (SQLite under the
+data folder), the agent enrolled with it and uploading every 15 s, and the local dashboard; with
+an endpoint configured, the agent alone.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from aitally.core import config, paths
-from aitally.core.errors import ConfigError, StoreError
+from aitally.core.errors import UsageError
 from aitally.core.instance_lock import holder_pid, is_held
 from aitally.core.store import ensure_writable_dir
 
@@ -118,6 +123,13 @@ def _dashboard_url(proc: subprocess.Popen[str]) -> str:
 
 
 def run_whole_path(cfg: config.Config) -> int:
+    """Starts the ingest service, enrolls, starts the agent and the local dashboard, prints
+    where to look, and stops everything on Ctrl-C or when one of them exits."""
+    if not (BIN / "aitally-ingest").exists():
+        raise UsageError(
+            "the demo needs the central service, which is not installed here; "
+            "install aitally with its ingest extra (pip install 'aitally[ingest]')"
+        )
     data = paths.data_dir()
     lock = paths.lock_file()
     if is_held(lock):  # before starting anything: a second demo would only print a false banner
@@ -199,20 +211,3 @@ def run_whole_path(cfg: config.Config) -> int:
         return 0
     finally:
         children.stop()
-
-
-def main(argv: list[str]) -> int:
-    try:
-        cfg = config.load_default()
-        if cfg.get("upload", "endpoint") or argv:
-            from aitally.agent.cli import main as cli_main
-
-            return cli_main(["run", *argv])  # an endpoint is configured: the agent alone
-        return run_whole_path(cfg)
-    except (ConfigError, StoreError, RuntimeError) as exc:
-        print(f"aitally: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

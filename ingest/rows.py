@@ -1,0 +1,78 @@
+"""What storage hands back: named rows, read by attribute (aitally.ingest.storage)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+TokenSums = tuple[float | None, float | None, float | None, float | None, float | None]
+"""Summed token figures in `TOKEN_KINDS` order; None where no record had the figure."""
+
+
+class Stored(NamedTuple):
+    """What storing one batch did."""
+
+    accepted: int
+    """records inserted now"""
+    duplicate: int
+    """records already stored (or repeated within the batch), left unchanged"""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceHealth:
+    """A device's upload counters and the health figures its agent sent last."""
+
+    batches: int
+    accepted: int
+    duplicate: int
+    rejected: int
+    queue_depth: int | None
+    dead_letter: int | None
+    dropped: dict[str, int]
+    parse_errors: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """One enrolled device, as the admin lists it; never its token nor the token's hash."""
+
+    device_id: str
+    label: str | None
+    agent_version: str | None
+    os: str | None
+    enrolled_at: float
+    last_seen_at: float | None
+    revoked_at: float | None
+    revoked: bool
+    health: DeviceHealth | None
+    """None until the device has sent a batch"""
+
+
+class Activity(NamedTuple):
+    """Sums over the non-pause records of one person, UTC day, tool and org unit."""
+
+    person: str
+    """the reporting key: user, else device, else the enrollment; never shown"""
+    day: str
+    """YYYY-MM-DD"""
+    tool: str
+    org_unit: str | None
+    active_seconds: float | None
+    sessions: float | None
+    turns: float | None
+    tokens: TokenSums
+
+    @property
+    def active(self) -> bool:
+        """Presence alone is not use: a row counts with active time, turns or tokens."""
+        return bool(self.active_seconds or self.turns or any(self.tokens))
+
+
+class ModelTokens(NamedTuple):
+    """Token sums of one person, UTC day, tool and model."""
+
+    person: str
+    day: str
+    tool: str
+    model: str
+    tokens: TokenSums

@@ -1,0 +1,173 @@
+"""Every kind of reader calls its adapter behind one guard: a record the adapter fails on is
+counted and skipped, and reading goes on."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+
+from aitally.collectors.files.adapters.base import (
+    ActivityAdapter,
+    Adapter,
+    FileState,
+    LineAdapter,
+    Row,
+    SnapshotAdapter,
+    SqliteAdapter,
+)
+from aitally.collectors.files.readers import (
+    ActivityReader,
+    LineReader,
+    SnapshotReader,
+    SqliteReader,
+    reader_for,
+)
+from aitally.collectors.files.tailer import Tailer
+from aitally.core.observation import Activity, Observation
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
+
+AT = time.time() - 60
+TOOL = "test-tool"
+
+
+def prompt(session: str) -> list[Observation]:
+    return [Activity(TOOL, session, AT, "prompt")]
+
+
+def fail(value: object) -> None:
+    """Raises what a buggy adapter might: a RuntimeError (a bug) or ValueError (a shape)."""
+    if value == "bug":
+        raise RuntimeError("adapter bug")
+    if value == "shape":
+        raise ValueError("unexpected shape")
+
+
+class Lines(LineAdapter):
+    tool = TOOL
+    markers = (b"{",)
+
+    def matches(self, rel: PurePosixPath) -> bool:
+        return True
+
+    def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
+        fail(obj["s"])
+        return prompt(obj["s"])
+
+
+class Snapshot(SnapshotAdapter):
+    tool = TOOL
+
+    def matches(self, rel: PurePosixPath) -> bool:
+        return True
+
+    def snapshot(self, obj: Any, rel: PurePosixPath, st: FileState) -> list[Observation]:
+        fail(obj["s"])
+        return prompt(obj["s"])
+
+
+class Rows(SqliteAdapter):
+    tool = TOOL
+    table = "t"
+    columns = ("s",)
+
+    def matches(self, rel: PurePosixPath) -> bool:
+        return True
+
+    def row(self, row: Row, rel: PurePosixPath, st: FileState) -> list[Observation]:
+        (s,) = row.values
+        fail(s)
+        return prompt(str(s))
+
+
+class Touched(ActivityAdapter):
+    tool = TOOL
+
+    def matches(self, rel: PurePosixPath) -> bool:
+        return True
+
+    def activity(self, rel: PurePosixPath, mtime: float) -> list[Observation]:
+        fail("bug")
+        return []
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    s = Store(tmp_path / "s.db")
+    yield s
+    s.close()
+
+
+def read(store: Store, path: Path, adapter: Adapter) -> Tailer:
+    tailer = Tailer(Sessionizer(store), store)
+    tailer.process(path, PurePosixPath(path.name), adapter)
+    return tailer
+
+
+def sessions(store: Store) -> set[str]:
+    return {r[0] for r in store.conn.execute("SELECT session_key FROM sessions")}
+
+
+def test_each_kind_has_its_reader() -> None:
+    assert isinstance(reader_for(Lines()), LineReader)
+    assert isinstance(reader_for(Snapshot()), SnapshotReader)
+    assert isinstance(reader_for(Rows()), SqliteReader)
+    assert isinstance(reader_for(Touched()), ActivityReader)
+
+
+def test_a_line_the_adapter_fails_on_is_counted_and_skipped(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    body = "".join(json.dumps({"s": s}) + "\n" for s in ("a", "bug", "shape", "b"))
+    path.write_text(body)
+    tailer = read(store, path, Lines())
+    assert sessions(store) == {"a", "b"}
+    assert store.counters("file_skipped") == {f"{TOOL}:adapter_error": 1}
+    assert store.counters("drift") == {TOOL: 1}
+    assert tailer.positions[str(path)].offset == len(body)
+
+
+def test_a_snapshot_the_adapter_fails_on_is_counted_and_skipped(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps({"s": "bug"}))
+    tailer = read(store, path, Snapshot())
+    assert sessions(store) == set()
+    assert store.counters("file_skipped") == {f"{TOOL}:adapter_error": 1}
+    # Not read again until it changes.
+    tailer.process(path, PurePosixPath(path.name), Snapshot())
+    assert store.counters("file_skipped") == {f"{TOOL}:adapter_error": 1}
+    time.sleep(0.01)
+    path.write_text(json.dumps({"s": "c"}))
+    tailer.process(path, PurePosixPath(path.name), Snapshot())
+    assert sessions(store) == {"c"}
+
+
+def test_a_row_the_adapter_fails_on_is_counted_and_skipped(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "tool.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (s TEXT)")
+    conn.executemany("INSERT INTO t VALUES (?)", [("a",), ("bug",), ("shape",), ("b",)])
+    conn.commit()
+    conn.close()
+    tailer = read(store, path, Rows())
+    assert sessions(store) == {"a", "b"}
+    assert store.counters("file_skipped") == {f"{TOOL}:adapter_error": 1}
+    assert store.counters("drift") == {TOOL: 1}
+    # Every row was read past: the next poll does not fail on it again.
+    assert tailer.positions[str(path)].state.high_water == 4
+    tailer.process(path, PurePosixPath(path.name), Rows())
+    assert store.counters("file_skipped") == {f"{TOOL}:adapter_error": 1}
+
+
+def test_an_activity_the_adapter_fails_on_is_counted(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "f.pb"
+    path.write_text("x")
+    read(store, path, Touched())
+    assert store.counters("file_skipped") == {f"{TOOL}:adapter_error": 1}
