@@ -33,7 +33,7 @@ class Enrolled(BaseModel):
     token: str
 
 
-class DeviceHealth(BaseModel):
+class DeviceHealthAnswer(BaseModel):
     """A device's upload counters and the health figures its agent sent last."""
 
     batches: int
@@ -46,7 +46,7 @@ class DeviceHealth(BaseModel):
     parse_errors: dict[str, int]
 
 
-class Device(BaseModel):
+class DeviceAnswer(BaseModel):
     """One enrolled device."""
 
     device_id: str
@@ -57,13 +57,13 @@ class Device(BaseModel):
     last_seen_at: float | None
     revoked_at: float | None
     revoked: bool
-    health: DeviceHealth | None
+    health: DeviceHealthAnswer | None
 
 
 class DeviceList(BaseModel):
     """Every enrolled device, revoked ones too."""
 
-    devices: list[Device]
+    devices: list[DeviceAnswer]
 
 
 @router.post("/v1/enroll", response_model=Enrolled, responses=problems(401, 503))
