@@ -146,7 +146,9 @@ def safari(path: Path, visits: Iterable[V]) -> Path:
                 " VALUES (?, 1, x'00', 0, 0)",
                 (v.url,),
             )
-            item = conn.execute("SELECT id FROM history_items WHERE url = ?", (v.url,)).fetchone()[0]
+            item = conn.execute("SELECT id FROM history_items WHERE url = ?", (v.url,)).fetchone()[
+                0
+            ]
             conn.execute(
                 "INSERT INTO history_visits(history_item, visit_time, title, origin)"
                 " VALUES (?, ?, ?, ?)",

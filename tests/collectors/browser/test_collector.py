@@ -89,7 +89,12 @@ def assert_no_content(root: Path) -> None:
     ],
 )
 def test_visits_become_web_sessions(
-    tmp_path: Path, agents: list[Agent], name: str, build: object, db_name: str, chatgpt_active: float
+    tmp_path: Path,
+    agents: list[Agent],
+    name: str,
+    build: object,
+    db_name: str,
+    chatgpt_active: float,
 ) -> None:
     profile = tmp_path / "browser" / "Default"
     build(profile / db_name, planted())  # type: ignore[operator]
@@ -131,11 +136,11 @@ def test_history_is_read_while_the_browser_holds_it_locked(
         agents.append(agent)
         agent.poll()
         assert [s["tool"] for s in agent.segments()] == ["chatgpt-web", "claude-web"]
+        # Nothing was created beside the browser's files (the copy lives in a private folder).
+        assert {p.name for p in db.parent.iterdir()} <= {"History", "History-wal", "History-shm"}
     finally:
         holder.rollback()
         holder.close()
-    assert not list(db.parent.glob("*.aitally*"))
-    assert sorted(p.name for p in db.parent.iterdir()) == ["History", "History-shm", "History-wal"]
 
 
 def test_a_visit_still_on_screen_waits_for_its_duration(
@@ -165,7 +170,9 @@ def test_policy_turns_it_off_or_restricts_browsers(tmp_path: Path, agents: list[
     off = Agent(tmp_path, roots("chrome", db.parent.parent), {"browser": {"enabled": False}})
     agents.append(off)
     assert off.collector is None
-    only_firefox = Agent(tmp_path, roots("chrome", db.parent.parent), {"browser": {"browsers": ["firefox"]}})
+    only_firefox = Agent(
+        tmp_path, roots("chrome", db.parent.parent), {"browser": {"browsers": ["firefox"]}}
+    )
     agents.append(only_firefox)
     only_firefox.poll()
     assert only_firefox.segments() == []
