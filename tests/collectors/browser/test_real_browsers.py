@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from aitally.collectors.browser import history_db
+from aitally.collectors.browser.profiles import Engine
 from tests.browser import CHROMIUM, FLAGS, SKIP_REASON
 from tests.collectors.files.helpers import run
 from tests.uploader.helpers import self_signed
@@ -79,7 +80,7 @@ def tls_page(tmp_path: Path) -> Iterator[int]:
     yield from _serve(tmp_path, tls=True)
 
 
-def _wait_for_visits(db: Path, engine: history_db.Engine, n: int, timeout: float = 90) -> None:
+def _wait_for_visits(db: Path, engine: Engine, n: int, timeout: float = 90) -> None:
     """Until the browser has written n visits to its history (it commits on a timer)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -95,10 +96,9 @@ def _wait_for_visits(db: Path, engine: history_db.Engine, n: int, timeout: float
 
 
 def _agent_sees(home: Path, data: Path) -> list[dict[str, object]]:
-    env = {"AITALLY_DATA_DIR": str(data)}
-    done = run(home, "run", "--once", **env)
+    done = run(home, "run", "--once", AITALLY_DATA_DIR=str(data))
     assert done.returncode == 0, done.stderr[-2000:]
-    shown = run(home, "sessions", "--json", **env)
+    shown = run(home, "sessions", "--json", AITALLY_DATA_DIR=str(data))
     assert shown.returncode == 0, shown.stderr
     return list(json.loads(shown.stdout)["sessions"])
 
