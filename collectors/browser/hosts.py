@@ -10,12 +10,13 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from importlib import resources
-from urllib.parse import urlsplit
 
 from aitally.core.tools import CatalogError
 from aitally.core.wire import TOOL_PATTERN
 
 SURFACE = "web"
+# Hosts whose answer tool_for remembers.
+MEMO = 4096
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 
 
@@ -26,14 +27,29 @@ def normalise(host: str) -> str:
 
 
 def host_of(url: str | None) -> str | None:
-    """The host of an http(s) URL, or None (other schemes, unparsable text)."""
-    if not url or not url.startswith(("https://", "http://")):
+    """The host of an http(s) URL, or None (other schemes, IPv6 literals, no host).
+
+    Browsers store URLs canonical, so the authority ends at the first "/", "?" or "#"; cut by
+    hand, this is several times faster than urlsplit on a history of millions of visits.
+    """
+    if not url:
         return None
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:
+    if url.startswith("https://"):
+        start = 8
+    elif url.startswith("http://"):
+        start = 7
+    else:
         return None
-    return normalise(host) if host else None
+    end = len(url)
+    for sep in "/?#":
+        i = url.find(sep, start, end)
+        if i >= 0:
+            end = i
+    host = url[start:end].rpartition("@")[2]
+    if host.startswith("["):
+        return None
+    host = host.partition(":")[0].lower().rstrip(".")
+    return host or None
 
 
 class HostCatalog:
@@ -42,6 +58,7 @@ class HostCatalog:
     def __init__(self, hosts: Mapping[str, str]) -> None:
         self.hosts = dict(hosts)
         self.ids = sorted(set(self.hosts.values()))
+        self._memo: dict[str, str | None] = {}
 
     @classmethod
     def load(
@@ -63,7 +80,7 @@ class HostCatalog:
             if not isinstance(names, list) or not names:
                 raise CatalogError(f"{where}: needs a non-empty list of host names")
             for name in names:
-                host = normalise(name) if isinstance(name, str) else ""
+                host = name.strip().lower().rstrip(".") if isinstance(name, str) else ""
                 if not _HOST.match(host):
                     raise CatalogError(f"{where}: {name!r} is not a host name (no scheme or path)")
                 if tool not in off:
@@ -72,12 +89,18 @@ class HostCatalog:
 
     def tool_for(self, host: str | None) -> str | None:
         """The tool whose host this is (or a sub-domain of), else None."""
-        while host:
-            tool = self.hosts.get(host)
-            if tool is not None:
-                return tool
-            host = host.partition(".")[2]
-        return None
+        if not host:
+            return None
+        if host in self._memo:
+            return self._memo[host]
+        tool, name = None, host
+        while name and tool is None:
+            tool = self.hosts.get(name)
+            name = name.partition(".")[2]
+        if len(self._memo) >= MEMO:
+            self._memo.clear()  # a history's hosts are few; a bound keeps it small regardless
+        self._memo[host] = tool
+        return tool
 
 
 def web_tool_ids() -> list[str]:
