@@ -25,7 +25,7 @@ class Key:
         if self.url:
             return 'an http:// or https:// URL, or "" for none'
         if self.key_pattern or self.item_pattern:
-            return 'a table of tool id = [host names], e.g. { acme-ai = ["ai.acme.internal"] }'
+            return "a table: tool id (a slug) to a list of host names (no scheme, port or path)"
         if self.choices and self.type is list:
             return "a list of " + ", ".join(repr(c) for c in self.choices)
         if self.choices:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aitally.collectors.browser import history_db, profiles, status
@@ -47,14 +47,6 @@ class _Seen:
 
     files: tuple[tuple[int, int] | None, tuple[int, int] | None]
     held: bool
-
-
-def _identity(path: str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_size, st.st_mtime_ns
 
 
 class BrowserCollector:
@@ -118,7 +110,7 @@ class BrowserCollector:
             if self._stop.is_set():
                 break
             db = str(profile.db)
-            files = (_identity(db), _identity(db + "-wal"))
+            files = (history_db.identity(profile.db), history_db.identity(Path(db + "-wal")))
             seen = self.seen.get(db)
             if seen is not None and seen.files == files and not seen.held:
                 continue

@@ -81,7 +81,8 @@ def _copy(src: Path, dst: Path) -> tuple[int, int] | None:
     return st.st_size, st.st_mtime_ns
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def identity(path: Path) -> tuple[int, int] | None:
+    """(size, mtime_ns) of a file, or None when it does not exist."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -104,7 +105,7 @@ def snapshot(db: Path) -> Iterator[sqlite3.Connection]:
                 raise HistoryUnreadable("copy_failed", f"cannot copy it: {why}") from None
             if before[0] is None:
                 raise HistoryUnreadable("gone", "the file went away")
-            if before == (_identity(db), _identity(Path(f"{db}-wal"))):
+            if before == (identity(db), identity(Path(f"{db}-wal"))):
                 break
         else:
             raise HistoryUnreadable("busy", "the browser kept writing during the copy")
