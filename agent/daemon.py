@@ -15,6 +15,8 @@ from types import FrameType
 
 import psutil
 
+from aitally.collectors.browser import collector as browser_collector
+from aitally.collectors.browser.hosts import web_tool_ids
 from aitally.collectors.catalog import Catalog
 from aitally.collectors.files import watcher as file_collector
 from aitally.collectors.processes import ProcessScanner
@@ -46,6 +48,7 @@ def build_collectors(cfg: Config, store: Store, sessionizer: Sessionizer) -> lis
     pass reads, closes and uploads; a part its configuration turns off is left out."""
     parts = [
         file_collector.create(cfg, store, sessionizer),
+        browser_collector.create(cfg, store, sessionizer),
         upload_service.create(cfg, store, sessionizer),
     ]
     return [p for p in parts if p is not None]
@@ -211,7 +214,7 @@ def warn_unknown_tools(cfg: Config) -> None:
     """A typo in a tool id silently does nothing; refusing it would make older agents fail
     on newer policies, so it is a warning."""
     named = set(cfg.get("collectors", "disabled_tools")) | set(cfg.get("collectors", "extra_roots"))
-    unknown = named - TOOL_IDS - {t.get("id") for t in cfg.tools}
+    unknown = named - TOOL_IDS - set(web_tool_ids()) - {t.get("id") for t in cfg.tools}
     if unknown:
         log.warning(
             "configuration names unknown tool ids %s (known: %s)",

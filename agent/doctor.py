@@ -41,6 +41,7 @@ class Doctor:
     managed_layers: Callable[[], list[tuple[str, dict[str, object]]]] | None = None
     proc: Path = Path("/proc")
     min_watches: int = MIN_INOTIFY_WATCHES
+    platform: str = sys.platform
 
     def run(self) -> list[Check]:
         checks = [self.service(), self.running(), self.policy()]
@@ -51,6 +52,7 @@ class Doctor:
         cfg = self._effective()
         if cfg is not None:
             checks.extend([self.endpoint(cfg), self.token(cfg), self.tool_roots(cfg)])
+            checks.append(self.browser_history(cfg))
         checks.append(self.inotify())
         return checks
 
@@ -226,6 +228,34 @@ class Doctor:
                 "nothing to do if no tool is used yet; else add collectors.extra_roots",
             )
         return Check("tool folders", OK, ", ".join(found))
+
+    def browser_history(self, cfg: Config) -> Check:
+        """Which browser profiles are read; on macOS, whether Safari's history is readable
+        (it needs Full Disk Access, which only the person can grant)."""
+        from aitally.collectors.browser import profiles
+
+        if not cfg.get("browser", "enabled"):
+            return Check("browser history", OK, f"not read ({cfg.origins['browser']['enabled']})")
+        chosen = cfg.get("browser", "browsers")
+        if self.platform == "darwin" and "safari" in chosen:
+            safari = profiles.roots("safari", os.environ, "darwin")[0] / "History.db"
+            try:
+                with open(safari, "rb"):
+                    pass
+            except PermissionError:
+                return Check(
+                    "browser history",
+                    WARN,
+                    f"Safari's history ({safari}) needs Full Disk Access; other browsers are read",
+                    "System Settings > Privacy & Security > Full Disk Access: add aitally "
+                    "(or the Python that runs it); or set browser.browsers without safari",
+                )
+            except OSError:
+                pass  # no Safari history: nothing to grant
+        found = profiles.find(chosen, cfg.get("browser", "extra_roots"), platform=self.platform)
+        if not found:
+            return Check("browser history", OK, "no browser profile found")
+        return Check("browser history", OK, ", ".join(p.label for p in found))
 
     def inotify(self) -> Check:
         if not sys.platform.startswith("linux"):

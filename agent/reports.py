@@ -15,7 +15,7 @@ from aitally.core.store import segments
 from aitally.core.timerange import iso, parse_bound
 from aitally.core.wire import TOKEN_KINDS
 
-BY_CHOICES = ("tool", "day", "model", "project")
+BY_CHOICES = ("tool", "surface", "day", "model", "project")
 
 
 def _tokens(row: sqlite3.Row | dict[str, Any], prefix: str = "tok_") -> dict[str, int] | None:
@@ -70,6 +70,8 @@ def _key(s: dict[str, Any], by: str) -> list[str]:
         return [start.astimezone().date().isoformat()]
     if by == "project":
         return [s["project"] or "(unknown)"]
+    if by == "surface":  # cli, ide, desktop-app, web, ...
+        return [s["surface"] or "(unknown)"]
     return list(s["models"]) or ["(none)"]
 
 

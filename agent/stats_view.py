@@ -94,7 +94,7 @@ def print_overview(
     else:
         out.append(f"nothing recorded in the last {len(data['days'])} days")
     out.append("")
-    out.append("more: aitally stats --by day|tool|model|project, aitally dashboard")
+    out.append("more: aitally stats --by day|tool|surface|model|project, aitally dashboard")
     print("\n".join(out))
 
 

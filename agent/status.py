@@ -2,7 +2,8 @@
 
 The agent runs in its own process, so status is read from the store it keeps: its own fields
 (last scan, live processes, queue, counters) plus one typed status per part, the file
-collectors' (`FileCollectorStatus`) and the uploader's (`UploaderStatus`).
+collectors' (`FileCollectorStatus`), the browser collector's (`BrowserStatus`) and the
+uploader's (`UploaderStatus`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from aitally.collectors.browser.status import BrowserStatus
+from aitally.collectors.browser.status import read_status as read_browser_status
 from aitally.collectors.files.status import FileCollectorStatus
 from aitally.collectors.files.status import read_status as read_file_status
 from aitally.core import paths
@@ -37,6 +40,7 @@ class AgentStatus:
     agent: dict[str, Any]
     files: FileCollectorStatus | None = None
     upload: UploaderStatus | None = None
+    browser: BrowserStatus | None = None
     parts: dict[str, dict[str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -45,6 +49,8 @@ class AgentStatus:
             parts["file_collectors"] = self.files.as_json()
         if self.upload is not None:
             parts["upload"] = self.upload.as_json()
+        if self.browser is not None:
+            parts["browser"] = self.browser.as_json()
         object.__setattr__(self, "parts", parts)
 
     def as_json(self) -> dict[str, Any]:
@@ -100,6 +106,11 @@ def read_status(cfg: Config) -> AgentStatus:
             queue_depth=outbox.depth(store.conn),
             **{key: store.counters(name) for key, name in COUNTERS.items()},
         )
-        return AgentStatus(agent, read_file_status(store), read_upload_status(cfg, store))
+        return AgentStatus(
+            agent,
+            read_file_status(store),
+            read_upload_status(cfg, store),
+            read_browser_status(store),
+        )
     finally:
         store.close()

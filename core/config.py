@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import tomllib
 from collections.abc import Callable, Mapping
@@ -55,7 +56,13 @@ def _check_value(origin: str, section: str, key: str, spec: Key, value: Any) -> 
         ok = False  # NaN passes every range check and would stall the scan loop
     if ok and spec.url and value and not value.startswith(("https://", "http://")):
         ok = False
-    if ok and spec.choices and value not in spec.choices:
+    if ok and spec.type is dict and (spec.key_pattern or spec.item_pattern):
+        ok = all(re.match(spec.key_pattern or "", k) for k in value) and all(
+            re.match(spec.item_pattern or "", p) for v in value.values() for p in v
+        )
+    if ok and spec.choices and spec.type is list:
+        ok = all(v in spec.choices for v in value)
+    elif ok and spec.choices and value not in spec.choices:
         ok = False
     if ok and isinstance(value, int | float) and not isinstance(value, bool):
         if spec.minimum is not None and value < spec.minimum:

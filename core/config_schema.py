@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aitally.core.wire import TOOL_PATTERN
+
 
 @dataclass(frozen=True, slots=True)
 class Key:
@@ -15,10 +17,17 @@ class Key:
     minimum: float | None = None
     maximum: float | None = None
     url: bool = False  # empty, or http(s)://...: a bare host name would fail at every upload
+    # Tables of lists: patterns every key and every list item must match (None: any string).
+    key_pattern: str | None = None
+    item_pattern: str | None = None
 
     def allowed(self) -> str:
         if self.url:
             return 'an http:// or https:// URL, or "" for none'
+        if self.key_pattern or self.item_pattern:
+            return "a table: tool id (a slug) to a list of host names (no scheme, port or path)"
+        if self.choices and self.type is list:
+            return "a list of " + ", ".join(repr(c) for c in self.choices)
         if self.choices:
             return "one of " + ", ".join(repr(c) for c in self.choices)
         kind = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
@@ -36,6 +45,11 @@ def _number(value: float) -> str:
 
 
 MiB = 1024 * 1024
+# A host name as browser.extra_hosts takes it: no scheme, port or path.
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+HOST_PATTERN = rf"^{_LABEL}(\.{_LABEL})*$"
+# The browsers whose history the browser collector reads (collectors/browser/profiles.py).
+BROWSERS = ("chrome", "chromium", "edge", "brave", "vivaldi", "firefox", "safari")
 PRIVACY_LEVELS = ("identified", "pseudonymous", "anonymous", "aggregate")
 
 # Defaults, with the reason for each number.
@@ -103,6 +117,25 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "disabled_tools": Key(list, [], "tool ids not to collect"),
         "extra_roots": Key(dict, {}, "tool id -> extra data folders to watch"),
         "polling": Key(bool, False, "use the polling file watcher everywhere"),
+    },
+    "browser": {
+        "enabled": Key(bool, True, "read browser history for visits to AI services (host only)"),
+        "browsers": Key(list, list(BROWSERS), "browsers whose history is read", choices=BROWSERS),
+        "extra_hosts": Key(
+            dict,
+            {},
+            "tool id -> extra host names (internal AI portals)",
+            key_pattern=TOOL_PATTERN,
+            item_pattern=HOST_PATTERN,
+        ),
+        "extra_roots": Key(
+            dict, {}, "browser -> extra profile folders (Chromium user data dirs, Firefox profiles)"
+        ),
+        # A History file changes on every page load; a minute keeps the copy's cost negligible
+        # while a web session still shows within a minute or two.
+        "poll_interval": Key(
+            float, 60.0, "seconds between reads of the browsers' history", minimum=1, maximum=3600
+        ),
     },
 }
 # Values never printed back (config show, doctor): they would let one read others' data.

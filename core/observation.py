@@ -8,8 +8,9 @@ from typing import Literal
 from aitally.core.wire import TOKEN_KINDS
 
 Role = Literal["session", "daemon", "helper"]
-# Kinds of activity: a person's prompt counts as a turn; the others only show use.
-ActivityKind = Literal["prompt", "reply", "tool", "file", "cpu"]
+# Kinds of activity: a person's prompt counts as a turn; the others only show use ("visit": a
+# page of an AI service opened in a browser).
+ActivityKind = Literal["prompt", "reply", "tool", "file", "cpu", "visit"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aitally.core.observation import Role
+from aitally.core.wire import SURFACES
 
 RULE_FIELDS = (
     "argv0",
@@ -47,7 +48,6 @@ TOOL_IDS = frozenset(
         "goose",
     }
 )
-SURFACES = ("cli", "ide", "ide-extension", "desktop-app", "local-runtime")
 ROLES = ("session", "daemon", "helper")
 
 

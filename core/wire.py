@@ -25,12 +25,13 @@ TokenKind = Literal["input", "output", "cache_read", "cache_write", "reasoning"]
 """The token figures a record may carry, each an integer or null; always in this order."""
 TOKEN_KINDS: Final[tuple[TokenKind, ...]] = get_args(TokenKind)
 
-Surface = Literal["cli", "ide", "ide-extension", "desktop-app", "local-runtime"]
-"""Where a tool runs; a record's `surface` is one of these or null."""
+Surface = Literal["cli", "ide", "ide-extension", "desktop-app", "local-runtime", "web"]
+"""Where a tool runs (`web`: an AI service used in a browser tab); a record's `surface` is one
+of these or null."""
 SURFACES: Final[tuple[Surface, ...]] = get_args(Surface)
 
-Signal = Literal["process", "transcript", "log", "state-db", "otlp"]
-"""The kinds of evidence a record was built from."""
+Signal = Literal["process", "transcript", "log", "state-db", "otlp", "history"]
+"""The kinds of evidence a record was built from (`history`: a browser's visit history)."""
 SIGNALS: Final[tuple[Signal, ...]] = get_args(Signal)
 
 MAX_RECORDS: Final = 500

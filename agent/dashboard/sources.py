@@ -126,6 +126,35 @@ def _watching(ctx: Context, found: set[str]) -> str:
     return text
 
 
+def _browsers(ctx: Context, browser: dict[str, Any] | None) -> str:
+    """Which browser profiles' history is read, and what of it is kept."""
+    if not ctx.cfg.get("browser", "enabled"):
+        origin = ctx.cfg.origins["browser"]["enabled"]
+        return f"<p class=muted>Browser history is not read (turned off by {h(origin)}).</p>"
+    if browser is None:
+        return "<p class=muted>Browser history has not been read yet (the agent reads it).</p>"
+    rows = [
+        [
+            h(p.get("browser")),
+            h(p.get("profile")),
+            f"<code>{h(p.get('path'))}</code>",
+            h(local_time(iso(p["last_read"])) if p.get("last_read") else "-"),
+        ]
+        for p in browser.get("profiles") or []
+    ]
+    text = table(
+        ["browser", "profile", "history file", "last read"],
+        rows,
+        empty="no browser profile found",
+    )
+    browsers = ", ".join(ctx.cfg.get("browser", "browsers"))
+    skipped = ", ".join(f"{k}: {n}" for k, n in sorted((browser.get("skipped") or {}).items()))
+    text += f"<p class=muted>Browsers read: {h(browsers)}. Kept: {h(browser.get('kept'))}</p>"
+    if skipped:
+        text += f"<p class=warn>Histories not read (locked, corrupt, ...): {h(skipped)}</p>"
+    return text
+
+
 def sources(ctx: Context) -> str:
     current = read_status(ctx.cfg)
     status = current.as_json()
@@ -137,7 +166,9 @@ def sources(ctx: Context) -> str:
     else:
         body.append("<p class=muted>no local store yet</p>")
     body.append(_watching(ctx, found))
-    extras = current.parts
+    body.append("<h2>Browser history</h2>")
+    body.append(_browsers(ctx, status.get("browser")))
+    extras = {k: v for k, v in current.parts.items() if k != "browser"}
     body.append("<h2>Adapters and collectors</h2>")
     body.append(
         table(

@@ -79,6 +79,19 @@ def _tool_rows(period: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _surfaces(ctx: Context, days: int) -> str:
+    """Sessions and active time by surface: cli, ide, desktop-app, web (a browser tab), ..."""
+    assert ctx.store is not None
+    data = reports.stats(ctx.store.conn, since=ctx.now - days * 86400, until=ctx.now, by="surface")
+    rows = [
+        [h(r["surface"]), str(r["sessions"]), h(human_seconds(r["active_seconds"]))]
+        for r in data["rows"]
+    ]
+    return f"<h2>By surface (last {days} days)</h2>" + table(
+        ["surface", "sessions", "active"], rows, numeric=(1, 2), empty="nothing recorded"
+    )
+
+
 def overview(ctx: Context) -> str:
     days = ctx.days()
     body = [_empty_note(ctx), _pause_note(ctx)]
@@ -91,6 +104,7 @@ def overview(ctx: Context) -> str:
             body.append(stacked_days(data["days"], data["daily"], tip=human_seconds))
         else:
             body.append("<p class=muted>nothing recorded in this range</p>")
+        body.append(_surfaces(ctx, days))
         body.append(f"<h2>Tokens by model (last {days} days)</h2>")
         models = sorted(
             ((m, t) for m, t in data["models"].items() if any(t.values())),

@@ -65,7 +65,9 @@ class Tailer:
     def _load(self) -> None:
         """The committed positions: what is in memory may run ahead of a failed commit."""
         self.positions = {
-            p.path: Position.from_saved(p) for p in positions.load_positions(self.store.conn)
+            p.path: Position.from_saved(p)
+            for p in positions.load_positions(self.store.conn)
+            if not p.tool.startswith(positions.BROWSER_PREFIX)  # the browser collector's
         }
         self._ident_stale = True
 

@@ -13,9 +13,16 @@ from collections.abc import Sequence
 
 from aitally.core.sink import FilePosition
 
+# Positions of sources other than tool files share the table under a tool name with this
+# prefix ("browser:chrome": the last visit read of a browser profile's history); the file
+# figures below leave them out.
+BROWSER_PREFIX = "browser:"
+_FILES_ONLY = f"WHERE tool NOT LIKE '{BROWSER_PREFIX}%'"
 
-def load_positions(conn: sqlite3.Connection) -> list[FilePosition]:
-    """Every committed position; `state` is the JSON text as saved (None when empty)."""
+
+def load_positions(conn: sqlite3.Connection, prefix: str = "") -> list[FilePosition]:
+    """Every committed position (of tools whose name starts with `prefix`); `state` is the JSON
+    text as saved (None when empty)."""
     return [
         FilePosition(
             path=r[0],
@@ -29,6 +36,8 @@ def load_positions(conn: sqlite3.Connection) -> list[FilePosition]:
         )
         for r in conn.execute(
             "SELECT path, tool, offset, dev, ino, size, mtime, state FROM file_positions"
+            " WHERE tool LIKE ? || '%'",
+            (prefix,),
         )
     ]
 
@@ -59,11 +68,15 @@ def files_by_tool(conn: sqlite3.Connection) -> dict[str, int]:
     """How many files each tool has a position for."""
     return {
         str(r[0]): int(r[1])
-        for r in conn.execute("SELECT tool, COUNT(*) FROM file_positions GROUP BY tool")
+        for r in conn.execute(
+            f"SELECT tool, COUNT(*) FROM file_positions {_FILES_ONLY} GROUP BY tool"
+        )
     }
 
 
 def bytes_read_by_tool(conn: sqlite3.Connection) -> dict[str, tuple[int, int]]:
     """Per tool: (files with a position, bytes read up to the positions)."""
-    rows = conn.execute("SELECT tool, COUNT(*), SUM(offset) FROM file_positions GROUP BY tool")
+    rows = conn.execute(
+        f"SELECT tool, COUNT(*), SUM(offset) FROM file_positions {_FILES_ONLY} GROUP BY tool"
+    )
     return {str(r[0]): (int(r[1]), int(r[2] or 0)) for r in rows}

@@ -156,3 +156,12 @@ def test_doctor_command_json_and_exit_status(home: Path, tmp_path: Path) -> None
     assert all(c["fix"] for c in report["checks"] if c["status"] == FAIL)
     text = subprocess.run(aitally_cmd("doctor"), capture_output=True, text=True, timeout=60)
     assert "fix: aitally install" in text.stdout
+
+
+def test_browser_history_names_the_profiles_read(home: Path, tmp_path: Path) -> None:
+    (home / ".config" / "chromium" / "Default").mkdir(parents=True)
+    (home / ".config" / "chromium" / "Default" / "History").write_bytes(b"")
+    check = _doctor(tmp_path)["browser history"]
+    assert check.status == OK and check.detail == "chromium: Default"
+    _config("[browser]\nenabled = false\n")
+    assert "not read" in _doctor(tmp_path)["browser history"].detail

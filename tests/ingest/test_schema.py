@@ -55,7 +55,8 @@ def test_model_failure_rejects_that_record_only() -> None:
         (
             3,
             "surface",
-            "surface: must be one of cli, desktop-app, ide, ide-extension, local-runtime or null",
+            "surface: must be one of cli, desktop-app, ide, ide-extension, local-runtime, web"
+            " or null",
         ),
     ]
 
