@@ -18,7 +18,7 @@ import psutil
 from aitally.collectors.catalog import Catalog
 from aitally.collectors.files import watcher as file_collector
 from aitally.collectors.processes import ProcessScanner
-from aitally.core import paths
+from aitally.core import exit_status, paths
 from aitally.core.collector import Collector
 from aitally.core.config import Config
 from aitally.core.instance_lock import InstanceLock
@@ -32,9 +32,8 @@ from aitally.uploader import service as upload_service
 
 log = logging.getLogger(__name__)
 
-# Exit status when the store file was replaced or deleted under the agent: not 0, so that a
-# service manager restarts it (and the restart opens, or recovers, the file now in place).
-STORE_REPLACED = 3
+# Exit status when the store file was replaced or deleted under the agent (core/exit_status.py).
+STORE_REPLACED = exit_status.STORE_REPLACED
 
 # The store's size and age bounds are enforced at start and this often (seconds), whether
 # or not anything is uploaded: a laptop offline for weeks stays within them.

@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from aitally.agent.table import render
-from aitally.core import config, paths
+from aitally.core import config, exit_status, paths
 from aitally.core.config_schema import SECRET_KEYS
 from aitally.core.errors import ConfigError
 from aitally.core.instance_lock import AlreadyRunning
@@ -64,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return agent.run(once=args.once)
     except AlreadyRunning as exc:
         print(f"aitally: {exc}", file=sys.stderr)
-        return 1
+        return exit_status.ALREADY_RUNNING
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
