@@ -93,10 +93,20 @@ class Agent:
         self.collectors = collectors
         interval = float(self.cfg.get("agent", "scan_interval"))
         try:
-            for c in collectors:
+            for c in list(collectors):
                 if self.stop_event.is_set():
                     break
-                c.start()
+                try:
+                    c.start()
+                except Exception as exc:  # one part failing must not keep the rest down
+                    # The type only: a message could quote a tool's data.
+                    log.error(
+                        "collector %s failed to start (%s); left out", c.name, type(exc).__name__
+                    )
+                    _count_error(store, f"{c.name}_start")
+                    collectors.remove(c)
+                    with suppress(Exception):
+                        c.stop()
             log.info(
                 "agent started (pid %d, scan every %gs, %d collectors)",
                 os.getpid(),

@@ -214,8 +214,18 @@ class Tailer:
                 f"read:{adapter.tool}",
                 "%s: cannot read a data file: %s",
                 adapter.tool,
-                exc.strerror,
+                exc.strerror or exc,
             )
+        except Exception as exc:  # a reader's bug: the pass (and the catch-up) goes on
+            self.problems.warning(
+                f"read:{adapter.tool}",
+                "%s: reading a data file failed (%s); skipped it",
+                adapter.tool,
+                type(exc).__name__,  # the type only: a message could quote content
+            )
+            self._counters.append(("file_skipped", f"{adapter.tool}:read_error", 1))
+            if not self.defer:
+                self.flush()
         return out
 
     def _irregular_file(self, key: str, tool: str) -> None:

@@ -252,3 +252,28 @@ def test_a_crash_exits_apart_from_already_running(agent_env: None) -> None:
     assert res.returncode == exit_status.CRASH, res.stderr
     assert "a bug" in res.stderr
     assert exit_status.CRASH != exit_status.ALREADY_RUNNING
+
+
+FAILING_START = """
+import sys
+from aitally.collectors.files import watcher
+from aitally.agent.cli import main
+
+def fail(self):
+    raise OverflowError("1e999")
+
+watcher.FileCollector.start = fail
+sys.exit(main(["run", "--once"]))
+"""
+
+
+def test_a_collector_failing_to_start_is_left_out_and_the_agent_runs(agent_env: None) -> None:
+    """Issue 17: an exception out of the file collector's first catch-up ended the agent."""
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-c", FAILING_START], capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 0, res.stderr
+    status = json.loads(cli("status", "--json").stdout)
+    assert status["errors"] == {"files_start": 1}
