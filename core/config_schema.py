@@ -79,7 +79,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "otlp_endpoint": Key(
             str,
             "",
-            "OTLP/HTTP logs endpoint (…/v1/logs); empty: OTEL_EXPORTER_OTLP_(LOGS_)ENDPOINT, else off",
+            "OTLP/HTTP logs endpoint (…/v1/logs); empty: OTEL_EXPORTER_OTLP_*ENDPOINT, else off",
             url=True,
         ),
         "otlp_headers": Key(

@@ -1,4 +1,4 @@
-"""`install`/`enroll --endpoint` edit the person's config.toml in place (installer/settings_file.py)."""
+"""`install`/`enroll --endpoint` edit config.toml in place (installer/settings_file.py)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_a_new_section_and_file_are_added(tmp_path: Path) -> None:
 
 def test_a_string_with_del_round_trips(tmp_path: Path) -> None:
     """Issue 17: U+007F was written raw, which TOML forbids."""
-    odd = "a\x7fb\x01c\"d\\e"
+    odd = 'a\x7fb\x01c"d\\e'
     path = tmp_path / "config.toml"
     set_value(path, "upload", "proxy", odd)
     assert tomllib.loads(path.read_text())["upload"]["proxy"] == odd
