@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from aitally.core import instance_lock
 from aitally.core.instance_lock import AlreadyRunning, InstanceLock, holder_pid, is_held
 
 
@@ -39,7 +38,7 @@ class FakeMsvcrt(types.ModuleType):
 def msvcrt(monkeypatch: pytest.MonkeyPatch) -> FakeMsvcrt:
     fake = FakeMsvcrt()
     monkeypatch.setitem(sys.modules, "msvcrt", fake)
-    monkeypatch.setattr(instance_lock.sys, "platform", "win32")
+    monkeypatch.setattr(sys, "platform", "win32")
     return fake
 
 

@@ -176,8 +176,8 @@ def test_an_activity_the_adapter_fails_on_is_counted(store: Store, tmp_path: Pat
 class BuggyRows(Rows):
     """A reader-level failure outside any one row: the poll itself raises."""
 
-    @property  # type: ignore[override]
-    def table(self) -> str:
+    @property
+    def table(self) -> str:  # type: ignore[override]
         raise RuntimeError("a bug in the poll")
 
 
