@@ -20,7 +20,7 @@ from aitally.collectors.browser.hosts import web_tool_ids
 from aitally.collectors.catalog import Catalog
 from aitally.collectors.files import watcher as file_collector
 from aitally.collectors.processes import ProcessScanner
-from aitally.core import paths
+from aitally.core import exit_status, paths
 from aitally.core.collector import Collector
 from aitally.core.config import Config
 from aitally.core.instance_lock import InstanceLock
@@ -34,9 +34,8 @@ from aitally.uploader import service as upload_service
 
 log = logging.getLogger(__name__)
 
-# Exit status when the store file was replaced or deleted under the agent: not 0, so that a
-# service manager restarts it (and the restart opens, or recovers, the file now in place).
-STORE_REPLACED = 3
+# Exit status when the store file was replaced or deleted under the agent (core/exit_status.py).
+STORE_REPLACED = exit_status.STORE_REPLACED
 
 # The store's size and age bounds are enforced at start and this often (seconds), whether
 # or not anything is uploaded: a laptop offline for weeks stays within them.
@@ -97,10 +96,20 @@ class Agent:
         self.collectors = collectors
         interval = float(self.cfg.get("agent", "scan_interval"))
         try:
-            for c in collectors:
+            for c in list(collectors):
                 if self.stop_event.is_set():
                     break
-                c.start()
+                try:
+                    c.start()
+                except Exception as exc:  # one part failing must not keep the rest down
+                    # The type only: a message could quote a tool's data.
+                    log.error(
+                        "collector %s failed to start (%s); left out", c.name, type(exc).__name__
+                    )
+                    _count_error(store, f"{c.name}_start")
+                    collectors.remove(c)
+                    with suppress(Exception):
+                        c.stop()
             log.info(
                 "agent started (pid %d, scan every %gs, %d collectors)",
                 os.getpid(),

@@ -277,4 +277,8 @@ class Doctor:
 
 
 def as_json(checks: list[Check]) -> dict[str, object]:
-    return {"ok": all(c.status != FAIL for c in checks), "checks": [asdict(c) for c in checks]}
+    return {
+        "ok": all(c.status != FAIL for c in checks),
+        "checks": [asdict(c) for c in checks],
+        "log_file": str(paths.log_file()),
+    }

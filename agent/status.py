@@ -70,6 +70,7 @@ def read_status(cfg: Config) -> AgentStatus:
         "running": running,
         "pid": holder_pid(lock) if running else None,
         "data_dir": str(paths.data_dir()),
+        "log_file": str(paths.log_file()),
         "policy": {
             "level": cfg.get("privacy", "level"),
             "managed": cfg.is_managed("privacy", "level"),

@@ -90,7 +90,17 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "verify_tls": Key(bool, True, "verify the server certificate (never disable in fleets)"),
         "ca_bundle": Key(str, "", "extra CA bundle file for TLS-intercepting proxies"),
         "proxy": Key(str, "", "HTTP(S) proxy URL; empty: the environment's"),
-        "otlp_endpoint": Key(str, "", "OTLP/HTTP logs endpoint (…/v1/logs); empty: off", url=True),
+        "otlp_endpoint": Key(
+            str,
+            "",
+            "OTLP/HTTP logs endpoint (…/v1/logs); empty: OTEL_EXPORTER_OTLP_*ENDPOINT, else off",
+            url=True,
+        ),
+        "otlp_headers": Key(
+            str, "", "headers for the OTLP endpoint, `k=v,k2=v2` (OTEL_EXPORTER_OTLP_HEADERS form)"
+        ),
+        # Managed policy can keep a variable in someone's environment from starting an export.
+        "otlp_from_env": Key(bool, True, "honour the standard OTEL_EXPORTER_OTLP_* variables"),
         # A fleet's MDM sets it in managed policy, so every user's agent enrolls itself once
         # (a token belongs to one user's keyring, which a root install cannot reach).
         "enroll_secret": Key(str, "", "enroll secret for automatic enrollment (managed policy)"),
@@ -139,6 +149,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
     },
 }
 # Values never printed back (config show, doctor): they would let one read others' data.
-SECRET_KEYS = frozenset({("privacy", "org_key"), ("upload", "enroll_secret")})
+SECRET_KEYS = frozenset(
+    {("privacy", "org_key"), ("upload", "enroll_secret"), ("upload", "otlp_headers")}
+)
 # [[tools]] entries (IT-added catalog entries) are validated by the catalog loader.
 TABLE_ARRAYS = ("tools",)

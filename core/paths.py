@@ -17,6 +17,11 @@ def data_dir() -> Path:
     return Path(env) if env else Path(platformdirs.user_data_dir(APP, appauthor=False))
 
 
+def log_file() -> Path:
+    """The agent's log file (rotated beside it as agent.log.1 ... .5)."""
+    return log_dir() / "agent.log"
+
+
 def log_dir() -> Path:
     """Logs go beside the data when AITALLY_DATA_DIR is set, so tests and CI stay self-contained."""
     env = os.environ.get("AITALLY_DATA_DIR")

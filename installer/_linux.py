@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from aitally.core import exit_status
 from aitally.installer.service import (
     UNIT,
     InstallError,
@@ -33,6 +34,7 @@ def _systemd_quote(arg: str) -> str:
 
 
 def unit_text(argv: tuple[str, ...]) -> str:
+    """The `aitally.service` user unit running `argv`."""
     exec_start = " ".join(_systemd_quote(a) for a in argv)
     return f"""\
 # Installed by `aitally install`; removed by `aitally uninstall`.
@@ -43,11 +45,14 @@ Description=aitally agent: measures AI-tool usage on this machine, content-free
 [Service]
 Type=simple
 ExecStart={exec_start}
+# Every failure restarts: a crash (status {exit_status.CRASH}), a bad policy ({exit_status.USAGE}),
+# a replaced store ({exit_status.STORE_REPLACED}), a fatal signal (core/exit_status.py).
 Restart=on-failure
-# Once a minute at most, so a persistent fault (a bad managed policy) cannot spin.
+# Twice a minute at most, so a persistent fault (a bad managed policy) cannot spin.
 RestartSec=30
-# Exit status 1: another agent already holds this user's lock; restarting cannot help.
-RestartPreventExitStatus=1
+# Exit status {exit_status.ALREADY_RUNNING}: another agent already holds this user's lock;
+# restarting cannot help.
+RestartPreventExitStatus={exit_status.ALREADY_RUNNING}
 # A measuring tool must never compete with the engineer's own work.
 Nice=10
 IOSchedulingClass=idle

@@ -6,30 +6,32 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomlkit
+import tomlkit.exceptions
+
 from aitally.core.errors import ConfigError
-from aitally.installer import toml_out
 from aitally.installer.service import write_file
 
 MARK = "# written by `aitally install`; `aitally uninstall --purge` removes it\n"
 
 
 def set_value(path: Path, section: str, key: str, value: Any, *, mode: int = 0o600) -> None:
-    """Rewrites the file with the key set. Comments are not kept (tomllib cannot keep them),
-    which is why install only ever edits the one key it was asked to set."""
-    doc: dict[str, Any] = {}
-    text = ""
-    if path.exists():
-        text = path.read_text(encoding="utf-8")
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file first") from None
-    table = doc.setdefault(section, {})
+    """Sets the key and rewrites the file, keeping the person's comments, order and layout
+    (tomlkit round-trips a document; only the one value changes)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        tomllib.loads(text)  # the reader the agent uses decides what is valid
+        doc = tomlkit.parse(text)
+    except (tomllib.TOMLDecodeError, tomlkit.exceptions.TOMLKitError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file first") from None
+    if section not in doc:
+        doc.add(section, tomlkit.table())
+    table = doc[section]
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [{section}] is not a table; fix the file first")
     table[key] = value
-    head = MARK if (not text or text.startswith(MARK)) else ""
-    write_file(path, head + toml_out.dumps(doc), mode)
+    head = MARK if not text else ""
+    write_file(path, head + tomlkit.dumps(doc), mode)
 
 
 def written_by_install(path: Path) -> bool:

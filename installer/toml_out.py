@@ -8,6 +8,7 @@ from typing import Any
 
 
 def value(v: Any) -> str:
+    """A TOML value for v."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, int):
@@ -17,8 +18,9 @@ def value(v: Any) -> str:
             raise ValueError(f"{v!r} has no TOML form here")
         return repr(v)
     if isinstance(v, str):
-        # A JSON string is a valid TOML basic string for every character we emit.
-        return json.dumps(v, ensure_ascii=False)
+        # A JSON string is a TOML basic string, but for U+007F (DEL), a control character
+        # TOML forbids raw and JSON leaves alone.
+        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(v, list):
         return "[" + ", ".join(value(x) for x in v) + "]"
     if isinstance(v, dict):
@@ -27,6 +29,7 @@ def value(v: Any) -> str:
 
 
 def key(k: str) -> str:
+    """A TOML key: bare where it can be, else quoted."""
     bare = k and all(c.isascii() and (c.isalnum() or c in "-_") for c in k)
     return k if bare else json.dumps(k)
 

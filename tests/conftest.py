@@ -24,10 +24,10 @@ TOOL_VARIABLES = {"CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DIR", "COPILOT_HOME
 
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """HOME, AITALLY_DATA_DIR and AITALLY_CONFIG point into tmp; tool and AITALLY_* variables
-    are cleared, so no test ever reads or writes the real user's files."""
+    """HOME, AITALLY_DATA_DIR and AITALLY_CONFIG point into tmp; tool, AITALLY_* and OTEL_*
+    variables are cleared, so no test ever reads or writes the real user's files."""
     for name in list(os.environ):
-        if name.startswith(("AITALLY_", "XDG_")) or name in TOOL_VARIABLES:
+        if name.startswith(("AITALLY_", "XDG_", "OTEL_")) or name in TOOL_VARIABLES:
             monkeypatch.delenv(name)
     home = tmp_path / "home"
     home.mkdir()

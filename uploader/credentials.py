@@ -27,8 +27,15 @@ class _Timeout(Exception):
     pass
 
 
+# A keyring call that did not answer in time and still runs: while it does, no other call is
+# started (each would hang beside it, one more thread per upload pass).
+_hung: threading.Thread | None = None
+_hung_lock = threading.Lock()
+
+
 def _bounded(fn: Callable[[], T], timeout: float) -> T:
     """Runs one keyring call in a daemon thread: a locked Secret Service can hang forever."""
+    global _hung
     box: dict[str, Any] = {}
 
     def run() -> None:
@@ -37,10 +44,16 @@ def _bounded(fn: Callable[[], T], timeout: float) -> T:
         except BaseException as exc:
             box["error"] = exc
 
+    with _hung_lock:
+        if _hung is not None and _hung.is_alive():
+            raise _Timeout("keyring has not answered an earlier call yet")
+        _hung = None
     t = threading.Thread(target=run, name="aitally-keyring", daemon=True)
     t.start()
     t.join(timeout)
     if t.is_alive():
+        with _hung_lock:
+            _hung = t
         raise _Timeout(f"keyring did not answer within {timeout:g}s")
     if "error" in box:
         raise box["error"]

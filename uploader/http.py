@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
+import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import requests
 import urllib3
+import urllib3.connection
 from requests.adapters import HTTPAdapter
 
 from aitally.core.config import Config
@@ -38,7 +42,75 @@ def _tls_context(ca_bundle: str) -> ssl.SSLContext:
     return ctx
 
 
-class _TrustStoreAdapter(HTTPAdapter):
+def _cut(sock: socket.socket) -> None:
+    with suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+
+
+class _HeadWithin:
+    """The status line and headers must arrive whole within the read timeout.
+
+    The read timeout bounds each socket read only: a server or proxy sending its status line
+    or headers a byte at a time would otherwise hold the upload forever (the body is bounded
+    by `_read_within`). A timer shuts the socket down at the deadline; it ends with the call.
+    """
+
+    sock: socket.socket | None
+    timeout: Any
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        """urllib3's getresponse, cut off when the head is not complete in time."""
+        limit = self.timeout if isinstance(self.timeout, int | float) else None
+        if not limit or self.sock is None:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        timer = threading.Timer(limit, _cut, (self.sock,))
+        timer.daemon = True
+        timer.start()
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            timer.cancel()
+
+
+class _HTTPConnection(_HeadWithin, urllib3.connection.HTTPConnection):
+    """A plain connection whose answer head is bounded in time."""
+
+
+class _HTTPSConnection(_HeadWithin, urllib3.connection.HTTPSConnection):
+    """A TLS connection whose answer head is bounded in time."""
+
+
+class _HTTPPool(urllib3.HTTPConnectionPool):
+    """Pools of bounded plain connections."""
+
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(urllib3.HTTPSConnectionPool):
+    """Pools of bounded TLS connections."""
+
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _BoundedAdapter(HTTPAdapter):
+    """Every connection, direct or through a proxy, reads its answer head within a deadline."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """The pools for direct connections, of bounded connections."""
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+        """The pools for connections through `proxy`, of bounded connections."""
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+class _TrustStoreAdapter(_BoundedAdapter):
     """Hands our SSLContext to urllib3 for direct and proxied connections alike."""
 
     def __init__(self, ctx: ssl.SSLContext) -> None:
@@ -127,12 +199,13 @@ def make_session(cfg: Config) -> requests.Session:
     up = cfg.section("upload")
     session = Session((up["connect_timeout"], up["read_timeout"]), up["proxy"])
     session.headers["User-Agent"] = f"aitally/{agent_version()}"
+    session.mount("http://", _BoundedAdapter())
     if up["verify_tls"]:
-        adapter = _TrustStoreAdapter(_tls_context(up["ca_bundle"]))
-        session.mount("https://", adapter)
+        session.mount("https://", _TrustStoreAdapter(_tls_context(up["ca_bundle"])))
         session.verify = True
     else:
         log.warning("TLS verification is disabled by upload.verify_tls = false")
+        session.mount("https://", _BoundedAdapter())
         session.verify = False
     return session
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import calendar
 import gzip
+import sys
 import time
 from typing import Any
 
 import requests
 
-from aitally.core.wire import RECORD_SCHEMA
+from aitally.core.wire import RECORD_SCHEMA, TOKEN_KINDS
 from aitally.uploader import records
 from aitally.uploader.answer import Answer, Outcome, classify_status
 from aitally.uploader.http import agent_version
@@ -25,15 +26,40 @@ PROVIDERS = {
     "gemini-cli": "gcp.gemini",
     "amazon-q": "aws.bedrock",
 }
-# Our token kinds under their gen_ai.usage.* names.
+# The GenAI conventions' token attributes and which of our disjoint kinds each sums:
+# input_tokens includes cached reads and writes, output_tokens includes reasoning.
 USAGE = {
-    "input": "gen_ai.usage.input_tokens",
-    "output": "gen_ai.usage.output_tokens",
-    "cache_read": "gen_ai.usage.cache_read.input_tokens",
-    "cache_write": "gen_ai.usage.cache_creation.input_tokens",
-    "reasoning": "gen_ai.usage.reasoning.output_tokens",
+    "gen_ai.usage.input_tokens": ("input", "cache_read", "cache_write"),
+    "gen_ai.usage.output_tokens": ("output", "reasoning"),
+    "gen_ai.usage.cache_read.input_tokens": ("cache_read",),
+    "gen_ai.usage.cache_creation.input_tokens": ("cache_write",),
+    "gen_ai.usage.reasoning.output_tokens": ("reasoning",),
 }
+# Our disjoint kinds as they are, beside the conventions' sums.
+OWN_USAGE = {k: f"aitally.usage.{k}_tokens" for k in TOKEN_KINDS}
+# os.type well-known values of the OS resource conventions, by sys.platform prefix.
+OS_TYPES = (("win32", "windows"), ("cygwin", "windows"), ("darwin", "darwin"), ("linux", "linux"))
 SEVERITY_INFO = 9
+
+
+def os_type(platform: str = sys.platform) -> str:
+    """`os.type` as the resource conventions name it (`windows`, not `win32`)."""
+    for prefix, name in OS_TYPES:
+        if platform.startswith(prefix):
+            return name
+    return platform.rstrip("0123456789")  # freebsd14 -> freebsd, as the list spells them
+
+
+def _usage(tokens: dict[str, int | None] | None) -> dict[str, int | None]:
+    """The conventions' sums (absent when no part is recorded) and our own kinds."""
+    tokens = tokens or {}
+    out: dict[str, int | None] = {}
+    for name, kinds in USAGE.items():
+        parts = [tokens.get(k) for k in kinds if tokens.get(k) is not None]
+        out[name] = sum(p for p in parts if p is not None) if parts else None
+    for kind, name in OWN_USAGE.items():
+        out[name] = tokens.get(kind)
+    return out
 
 
 def _value(v: Any) -> dict[str, Any]:
@@ -78,8 +104,7 @@ def _log_record(rec: records.Record, observed: str) -> dict[str, Any]:
     }
     if len(rec["models"]) == 1:
         attrs["gen_ai.request.model"] = next(iter(rec["models"]))
-    for kind, name in USAGE.items():
-        attrs[name] = (rec["tokens"] or {}).get(kind)
+    attrs.update(_usage(rec["tokens"]))
     if rec["models"]:
         attrs["aitally.models"] = {
             m: {k: v for k, v in t.items() if v is not None} for m, t in rec["models"].items()
@@ -105,7 +130,7 @@ def export_request(recs: list[records.Record], health: dict[str, Any], now: floa
     resource = {
         "service.name": "aitally",
         "service.version": agent_version(),
-        "os.type": records.envelope([], health, now)["agent"]["os"],
+        "os.type": os_type(),
         user_key: level_user,
         device_key: device,
         "aitally.org_unit": first.get("org_unit"),
@@ -134,9 +159,12 @@ class OtlpSink:
 
     name = "otlp"
 
-    def __init__(self, session: requests.Session, endpoint: str) -> None:
+    def __init__(
+        self, session: requests.Session, endpoint: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.session = session
         self.url = endpoint
+        self.headers = dict(headers or {})
         self.credential_id = ""
         self.bytes_sent = 0
 
@@ -147,7 +175,11 @@ class OtlpSink:
             resp = self.session.post(
                 self.url,
                 data=wire,
-                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+                headers={
+                    **self.headers,
+                    "Content-Type": "application/json",
+                    "Content-Encoding": "gzip",
+                },
             )
         except requests.RequestException as exc:
             return exception_answer(exc)

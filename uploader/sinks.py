@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aitally.core.config import Config
-from aitally.uploader import credentials
+from aitally.uploader import credentials, otlp_target
 from aitally.uploader.delivery import Sink
 from aitally.uploader.http import make_session
 from aitally.uploader.otlp import OtlpSink
@@ -16,7 +16,7 @@ class NotReady(Exception):
 
 def configured(cfg: Config) -> bool:
     """True when any receiver is configured, so that something may leave this machine."""
-    return bool(cfg.get("upload", "endpoint") or cfg.get("upload", "otlp_endpoint"))
+    return bool(cfg.get("upload", "endpoint") or otlp_target.resolve(cfg).endpoint)
 
 
 def _auto_enroll(cfg: Config) -> str:
@@ -39,14 +39,17 @@ def _auto_enroll(cfg: Config) -> str:
 def make_sinks(cfg: Config) -> list[Sink]:
     """One sink per configured receiver; NotReady when none is, or no token can be had."""
     endpoint = cfg.get("upload", "endpoint")
-    otlp = cfg.get("upload", "otlp_endpoint")
-    if not (endpoint or otlp):
-        raise NotReady("no upload.endpoint or upload.otlp_endpoint: everything stays local")
+    otlp = otlp_target.resolve(cfg)
+    if not (endpoint or otlp.endpoint):
+        raise NotReady(
+            "no upload.endpoint or upload.otlp_endpoint (nor OTEL_EXPORTER_OTLP_ENDPOINT): "
+            "everything stays local"
+        )
     session = make_session(cfg)
     sinks: list[Sink] = []
     if endpoint:
         token = credentials.get_token() or _auto_enroll(cfg)
         sinks.append(HttpSink(session, endpoint, token))
-    if otlp:
-        sinks.append(OtlpSink(session, otlp))
+    if otlp.endpoint:
+        sinks.append(OtlpSink(session, otlp.endpoint, otlp.headers))
     return sinks

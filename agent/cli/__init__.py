@@ -9,7 +9,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from aitally.agent.cli import cmd_agent, cmd_install, cmd_reports, cmd_upload, cmd_view
+from aitally.agent.cli import (
+    cmd_agent,
+    cmd_install,
+    cmd_reports,
+    cmd_upload,
+    cmd_view,
+    help_text,
+)
 from aitally.core.cli_args import Parser
 from aitally.core.errors import UserFacingError
 
@@ -28,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in COMMAND_MODULES:
         module.register(sub)
+    help_text.apply(parser)
     return parser
 
 

@@ -10,11 +10,15 @@ import time
 from typing import Any
 
 from aitally.agent.table import render
-from aitally.core import config, paths
+from aitally.core import config, exit_status, paths
 from aitally.core.config_schema import SECRET_KEYS
 from aitally.core.errors import ConfigError
 from aitally.core.instance_lock import AlreadyRunning
 from aitally.core.store import ensure_writable_dir
+
+# `status --check` when the agent is not running: the LSB init-script status for "program is
+# not running", which detection scripts (MDM, EDR) already understand.
+NOT_RUNNING = 3
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,7 +38,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=cmd_demo, once=False)
 
     p = sub.add_parser("status", help="is the agent running, queue, drops, errors, policy")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help=f"for detection scripts: exit {NOT_RUNNING} when the agent is not running",
+    )
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("config", help="configuration")
@@ -46,6 +55,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from aitally.agent.daemon import Agent, install_signal_handlers
+    from aitally.agent.journal import stderr_is_journal
+    from aitally.agent.process_name import set_name
     from aitally.core import logs
 
     try:
@@ -57,14 +68,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         logging.getLogger("aitally.agent").error("not starting: %s", exc)
         raise
     ensure_writable_dir(paths.data_dir())  # before logging, so the error is the only line
-    logs.setup(paths.log_dir(), cfg.get("agent", "log_level"))
+    # Under systemd the journal keeps stderr: with the file log on, a second copy of every
+    # line there would only double the journal (agent/journal.py).
+    level = cfg.get("agent", "log_level")
+    journal = stderr_is_journal()
+    if logs.setup(paths.log_dir(), level, to_stderr=not journal) is None and journal:
+        logs.setup(paths.log_dir(), level)  # no file log: the journal is the only one
+    set_name("aitally")
     agent = Agent(cfg)
     install_signal_handlers(agent)
     try:
         return agent.run(once=args.once)
     except AlreadyRunning as exc:
         print(f"aitally: {exc}", file=sys.stderr)
-        return 1
+        return exit_status.ALREADY_RUNNING
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -86,11 +103,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     cfg = config.load_default()
     status = read_status(cfg)
     data = status.as_json()
+    code = NOT_RUNNING if args.check and not data["running"] else 0
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True))
-        return 0
+        return code
     state = f"running (pid {data['pid']})" if data["running"] else "not running"
-    lines = [f"agent:        {state}", f"data folder:  {data['data_dir']}"]
+    lines = [
+        f"agent:        {state}",
+        f"data folder:  {data['data_dir']}",
+        f"log file:     {data['log_file']}",
+    ]
     if data.get("last_scan"):
         s = data["last_scan"]
         lines.append(
@@ -115,7 +137,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     for label, value in status.part_lines():
         lines.append(f"{label + ':':14}{value}")
     print("\n".join(lines))
-    return 0
+    return code
 
 
 def masked_values(cfg: config.Config) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from aitally.agent.cli.output import add_json, emit
 from aitally.core import config, paths
 from aitally.installer.service import InstallError, Target, registrar
 
@@ -43,6 +44,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _scope_args(p)
     _enroll_args(p)
     p.add_argument("--no-start", action="store_true", help="register only; start at next login")
+    add_json(p)
     p.set_defaults(func=cmd_install)
 
     p = sub.add_parser("uninstall", help="remove what install added")
@@ -50,10 +52,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--purge", action="store_true", help="also delete the store, logs, token and config"
     )
+    add_json(p)
     p.set_defaults(func=cmd_uninstall)
 
     p = sub.add_parser("enroll", help="exchange an enroll secret for this device's token")
     _enroll_args(p)
+    add_json(p)
     p.set_defaults(func=cmd_enroll)
 
     p = sub.add_parser("doctor", help="check everything the agent needs; print the fixes")
@@ -136,11 +140,13 @@ def cmd_install(args: argparse.Namespace) -> int:
         state = registrar(target).install(start=not args.no_start)
     except InstallError as exc:
         raise _usage(str(exc)) from None
-    print(f"registered ({state.mechanism}): {', '.join(state.files)}")
+    lines = [f"registered ({state.mechanism}): {', '.join(state.files)}"]
     if message:
-        print(message)
+        lines.append(message)
     if args.system:
-        print("the agent starts at each user's next login")
+        lines.append("the agent starts at each user's next login")
+    data = {"mechanism": state.mechanism, "files": state.files, "enrolled": message}
+    emit(args, data, "\n".join(lines))
     return 0
 
 
@@ -169,7 +175,9 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             paths.user_config_file().unlink()
             removed.append(str(paths.user_config_file()))
             _remove_empty(paths.user_config_file().parent)
-    print("removed: " + (", ".join(removed) or "nothing (not installed)"))
+    emit(
+        args, {"removed": removed}, "removed: " + (", ".join(removed) or "nothing (not installed)")
+    )
     return 0
 
 
@@ -184,7 +192,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     _check_endpoint(args)
     message = _enroll(args)
     _set_endpoint(args, False, Path("/"))
-    print(message)
+    emit(args, {"enrolled": message, "endpoint": args.endpoint}, str(message))
     return 0
 
 
@@ -197,6 +205,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(as_json(checks), indent=2))
     else:
+        print(f"agent log: {paths.log_file()}")
         marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
         for c in checks:
             print(f"{marks[c.status]}  {c.name:13} {c.detail}")

@@ -9,6 +9,7 @@ import sys
 import threading
 from types import FrameType
 
+from aitally.agent.cli.output import add_json, emit
 from aitally.agent.table import render
 from aitally.core import config, paths
 from aitally.core.errors import UsageError
@@ -26,6 +27,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.set_defaults(func=cmd_preview)
     p = sub.add_parser("upload", help="upload what is due now")
+    add_json(p)
     p.set_defaults(func=cmd_upload)
 
 
@@ -93,9 +95,18 @@ def cmd_upload(args: argparse.Namespace) -> int:
         return 1
     store.close()
     result = box[0] if box else PassResult("failed", "see the log")
-    print(
+    text = (
         f"upload {result.outcome}: {result.acked} records delivered"
         f" ({result.duplicate} already there), {result.dead} dead-lettered,"
         f" {result.batches} batches" + (f"; {result.detail}" if result.detail else "")
     )
+    data = {
+        "outcome": result.outcome,
+        "delivered": result.acked,
+        "duplicate": result.duplicate,
+        "dead_lettered": result.dead,
+        "batches": result.batches,
+        "detail": result.detail,
+    }
+    emit(args, data, text)
     return 0 if result.outcome in ("done", "idle") else 1

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from aitally.agent import reports
 from aitally.agent.cli.cmd_reports import bounds
+from aitally.agent.cli.output import add_json, emit
 from aitally.agent.table import human_seconds
 from aitally.core import config, paths
 from aitally.core.errors import UsageError
@@ -41,9 +42,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "duration", nargs="?", help="e.g. 30m, 2h, 1h30m, 1d; without it: until `aitally resume`"
     )
+    add_json(p)
     p.set_defaults(func=cmd_pause)
 
     p = sub.add_parser("resume", help="end a pause now")
+    add_json(p)
     p.set_defaults(func=cmd_resume)
 
 
@@ -142,22 +145,23 @@ def cmd_pause(args: argparse.Namespace) -> int:
     with closing(Store(paths.store_file())) as store, store.transaction() as conn:
         pauses.start_or_extend(conn, now, ends)
     until = f"until {_when(ends)}" if ends is not None else "until you run `aitally resume`"
-    print(
+    text = (
         f"collection paused {until}: nothing you do in AI tools is recorded meanwhile. "
         "The pause itself (start and end) is reported."
     )
+    emit(args, {"paused": True, "since": now, "until": ends}, text)
     return 0
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    if not paths.store_file().exists():
-        print("collection is not paused")
-        return 0
     now = time.time()
-    with closing(Store(paths.store_file())) as store, store.transaction() as conn:
-        started = pauses.end(conn, now)
+    started = None
+    if paths.store_file().exists():
+        with closing(Store(paths.store_file())) as store, store.transaction() as conn:
+            started = pauses.end(conn, now)
     if started is None:
-        print("collection is not paused")
+        emit(args, {"resumed": False, "paused_seconds": None}, "collection is not paused")
     else:
-        print(f"collection resumed after {human_seconds(now - started)} paused")
+        text = f"collection resumed after {human_seconds(now - started)} paused"
+        emit(args, {"resumed": True, "paused_seconds": round(now - started, 3)}, text)
     return 0

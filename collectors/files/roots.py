@@ -182,3 +182,10 @@ def candidates(
                 seen.add(key)
                 out.append(Root(tool, key[1], is_extra))
     return out
+
+
+def inside(path: Path | str, real_root: str) -> bool:
+    """Whether `path`, symlinks resolved, lies in `real_root` (itself resolved: a tool folder
+    that is a symlink is fine, a symlink inside it is never followed out of it)."""
+    real = os.path.realpath(path)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)

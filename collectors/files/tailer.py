@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import stat
 import threading
 from pathlib import Path, PurePosixPath
@@ -29,6 +30,11 @@ log = logging.getLogger(__name__)
 BATCH_FILES = 200
 # Skip reasons that are parse errors too (the file held bytes that are not JSON).
 PARSE_ERRORS = ("bad_json", "invalid_utf8")
+# An appended-to file first seen bigger than this, or grown by more since it was last read,
+# starts (again) at its end, counted as `file_too_large`: a 5 GiB sparse file or a runaway
+# log is never read whole. Real transcripts stay far below (the largest seen are a few
+# hundred MB, with single lines up to 100 MB, collectors/files/lines.py).
+MAX_UNREAD = 1 << 30
 
 
 class Tailer:
@@ -52,8 +58,8 @@ class Tailer:
         self.positions: dict[str, Position] = {}
         self._ident: set[tuple[int | None, int | None]] = set()
         self._ident_stale = True
-        # Paths that are not regular files (FIFOs, devices), counted once each.
-        self._irregular: set[str] = set()
+        # Paths never opened (FIFOs, devices, symlinks out of their root), counted once each.
+        self._refused: set[str] = set()
         # Observations, positions and counters not yet committed (deferred: many small
         # files share one transaction during a catch-up).
         self.defer = False
@@ -175,7 +181,8 @@ class Tailer:
             )
             return out
         if not stat.S_ISREG(st.st_mode):
-            self._irregular_file(key, adapter.tool)
+            # Opening a FIFO blocks until a writer comes, and a device may never end.
+            self.skip_path(key, adapter.tool, "not_a_file")
             return out
         pos = self.positions.get(key)
         if pos is None and (st.st_dev, st.st_ino) in self._identities():
@@ -194,6 +201,13 @@ class Tailer:
                 return out
         elif pos.size == st.st_size and pos.mtime == st.st_mtime and not reader.polls_unchanged:
             return out  # unchanged
+        if reader.skips_old_history and st.st_size - pos.offset > MAX_UNREAD:
+            out.skip("file_too_large")
+            pos.offset, pos.size, pos.mtime = st.st_size, st.st_size, st.st_mtime
+            self.positions[key] = pos
+            self._ident.add((pos.dev, pos.ino))
+            self._save(key, pos, [], out, 0, None)
+            return out
         self.positions[key] = pos
         self._ident.add((pos.dev, pos.ino))
         ctx = ReadContext(
@@ -216,20 +230,31 @@ class Tailer:
                 f"read:{adapter.tool}",
                 "%s: cannot read a data file: %s",
                 adapter.tool,
-                exc.strerror,
+                exc.strerror or exc,
             )
+        except sqlite3.Error:
+            raise  # our own store failed a commit: the caller reloads, the lines are read again
+        except Exception as exc:  # a reader's bug: the pass (and the catch-up) goes on
+            self.problems.warning(
+                f"read:{adapter.tool}",
+                "%s: reading a data file failed (%s); skipped it",
+                adapter.tool,
+                type(exc).__name__,  # the type only: a message could quote content
+            )
+            self._counters.append(("file_skipped", f"{adapter.tool}:read_error", 1))
+            if not self.defer:
+                self.flush()
         return out
 
-    def _irregular_file(self, key: str, tool: str) -> None:
-        # Opening a FIFO blocks until a writer comes, and a device may never end.
-        if key in self._irregular:
+    def skip_path(self, key: str, tool: str, reason: str) -> None:
+        """A path never opened (`not_a_file`: a FIFO or device; `outside_root`: a symlink out
+        of its tool folder), warned about and counted once each."""
+        if key in self._refused:
             return
-        self._irregular.add(key)
+        self._refused.add(key)
         self.problems.warning(
-            f"irregular:{tool}",
-            "%s: skipped a data file that is not a regular file (a FIFO or device)",
-            tool,
+            f"{reason}:{tool}", "%s: skipped a data file (%s), never opened", tool, reason
         )
-        self._counters.append(("file_skipped", f"{tool}:not_a_file", 1))
+        self._counters.append(("file_skipped", f"{tool}:{reason}", 1))
         if not self.defer:
             self.flush()

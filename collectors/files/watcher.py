@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from functools import partial
 from pathlib import Path, PurePosixPath
 
@@ -103,7 +104,13 @@ class FileCollector:
         sink, self.store = self.open_sink()
         self.tailer = Tailer(sink, self.store, stop=self._stop)
         self._watch_roots()  # before the catch-up, so nothing written meanwhile is missed
-        self.last_catch_up = self.catch_up(progress=sys.stderr.isatty())
+        try:
+            self.last_catch_up = self.catch_up(progress=sys.stderr.isatty())
+        except Exception as exc:  # e.g. a full disk: the tailing thread catches up later
+            self.problems.warning("files", "the first catch-up failed: %s", type(exc).__name__)
+            with suppress(Exception):  # the store itself may be what failed
+                self.store.count("errors", "files")
+            self.rescan_soon = True
         self._save_status()
         self._thread = threading.Thread(target=self._run, name="aitally-files", daemon=True)
         self._thread.start()
@@ -199,23 +206,39 @@ class FileCollector:
                 continue
             for a in self.adapters[root.tool]:
                 if a.matches(rel):
+                    if not roots.inside(p, os.path.realpath(root.path)):
+                        self._refuse(p, root.tool)
+                        return None
                     return p, rel, a
         return None
+
+    def _refuse(self, p: Path, tool: str) -> None:
+        if self.tailer is not None:
+            self.tailer.skip_path(str(p), tool, "outside_root")
 
     def files(self) -> Iterator[tuple[Path, PurePosixPath, Adapter]]:
         """Every file of every existing root that an adapter reads."""
         for root in self.candidates:
             if not root.path.is_dir():
                 continue
+            real = os.path.realpath(root.path)
             for a in self.adapters[root.tool]:
                 bases = [root.path / d for d in a.dirs] if a.dirs else [root.path]
                 for base in bases:
+                    # os.walk descends no symlinked folder, but `base` itself may be one.
                     for folder, _dirs, names in os.walk(base):
+                        if not roots.inside(folder, real):
+                            self._refuse(Path(folder), root.tool)
+                            break
                         for name in names:
                             p = Path(folder, name)
                             rel = PurePosixPath(*p.relative_to(root.path).parts)
-                            if a.matches(rel):
-                                yield p, rel, a
+                            if not a.matches(rel):
+                                continue
+                            if os.path.islink(p) and not roots.inside(p, real):
+                                self._refuse(p, root.tool)
+                                continue
+                            yield p, rel, a
 
     def catch_up(self, *, progress: bool = False) -> CatchUpSummary:
         """Reads everything new under every root (history on first start, then what changed)."""

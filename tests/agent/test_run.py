@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from aitally.core import exit_status
 from tests.conftest import aitally_cmd
 
 SLEEP = shutil.which("sleep") or "/bin/sleep"
@@ -123,7 +124,7 @@ def test_second_agent_names_the_running_pid(agent_env: None) -> None:
     agent = start_agent()
     try:
         res = cli("run", "--once")
-        assert res.returncode == 1
+        assert res.returncode == exit_status.ALREADY_RUNNING
         assert f"pid {agent.pid}" in res.stderr
     finally:
         agent.send_signal(signal.SIGINT)
@@ -225,3 +226,54 @@ def test_store_replaced_under_the_agent_stops_it_for_a_restart(
     agent.wait(timeout=10)
     assert agent.returncode == 3
     assert "was replaced or deleted" in (isolated_env / "logs" / "agent.log").read_text()
+
+
+CRASHING_AGENT = """
+import sys
+from aitally.agent import daemon
+from aitally.agent.cli import main
+
+def crash(*args, **kwargs):
+    raise RuntimeError("a bug")
+
+daemon.Agent._janitor = crash  # not caught by the loop: an uncaught exception
+sys.exit(main(["run"]))
+"""
+
+
+def test_a_crash_exits_apart_from_already_running(agent_env: None) -> None:
+    """Issue 17: a crash and "already running" both exited 1, so the unit could not restart
+    one without the other (installer/_linux.py restarts every status but ALREADY_RUNNING)."""
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-c", CRASHING_AGENT], capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == exit_status.CRASH, res.stderr
+    assert "a bug" in res.stderr
+    assert exit_status.CRASH != exit_status.ALREADY_RUNNING
+
+
+FAILING_START = """
+import sys
+from aitally.collectors.files import watcher
+from aitally.agent.cli import main
+
+def fail(self):
+    raise OverflowError("1e999")
+
+watcher.FileCollector.start = fail
+sys.exit(main(["run", "--once"]))
+"""
+
+
+def test_a_collector_failing_to_start_is_left_out_and_the_agent_runs(agent_env: None) -> None:
+    """Issue 17: an exception out of the file collector's first catch-up ended the agent."""
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-c", FAILING_START], capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 0, res.stderr
+    status = json.loads(cli("status", "--json").stdout)
+    assert status["errors"] == {"files_start": 1}

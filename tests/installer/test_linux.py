@@ -164,3 +164,62 @@ def test_install_as_root_without_system_is_refused(home: Path) -> None:
     assert "refusing to run the agent as root" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert _files(home) == []
+
+
+def _service_keys(text: str) -> dict[str, str]:
+    return dict(
+        line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#")
+    )
+
+
+def test_unit_restarts_a_crash_but_not_a_second_agent() -> None:
+    """Issue 17: a crash exited 1 like "already running", and the unit refused to restart 1."""
+    from aitally.core import exit_status
+
+    keys = _service_keys(_linux.unit_text(tuple(_real_argv())))
+    assert keys["Restart"] == "on-failure"
+    prevented = set(keys["RestartPreventExitStatus"].split())
+    assert prevented == {str(exit_status.ALREADY_RUNNING)}
+    for status in (exit_status.CRASH, exit_status.USAGE, exit_status.STORE_REPLACED):
+        assert str(status) not in prevented
+    assert len({exit_status.CRASH, exit_status.ALREADY_RUNNING, exit_status.STORE_REPLACED}) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.systemd
+def test_user_systemd_restarts_a_crashed_agent(home: Path, isolated_env: Path) -> None:
+    """Against the real user manager: the agent killed by SIGSEGV comes back under a new pid."""
+    if not _linux.manager_running(run_command):
+        pytest.skip("no user systemd instance (`systemctl --user is-system-running` is not up)")
+    unit_dir = home / ".config/systemd/user"
+    unit_dir.mkdir(parents=True)
+    text = (
+        _linux.unit_text(tuple(_real_argv()))
+        .replace("RestartSec=30", "RestartSec=1")
+        .replace("[Service]\n", f"[Service]\nEnvironment=AITALLY_DATA_DIR={isolated_env}\n")
+    )
+    (unit_dir / UNIT).write_text(text)
+    sysctl = ["systemctl", "--user"]
+    subprocess.run([*sysctl, "daemon-reload"], check=True, timeout=60)
+    try:
+        subprocess.run([*sysctl, "start", UNIT], check=True, timeout=60)
+        first = _main_pid(sysctl)
+        os.kill(first, 11)  # SIGSEGV: a crash, not a stop
+        deadline = time.monotonic() + 60
+        while _main_pid(sysctl) in (0, first) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _main_pid(sysctl) not in (0, first)
+    finally:
+        subprocess.run([*sysctl, "stop", UNIT], timeout=60)
+        (unit_dir / UNIT).unlink()
+        subprocess.run([*sysctl, "daemon-reload"], timeout=60)
+
+
+def _main_pid(sysctl: list[str]) -> int:
+    out = subprocess.run(
+        [*sysctl, "show", "-p", "MainPID", "--value", UNIT],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return int(out.stdout.strip() or 0)

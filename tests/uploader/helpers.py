@@ -80,6 +80,7 @@ class Receiver:
         self.records: dict[str, dict[str, Any]] = {}
         self.copies: dict[str, int] = {}
         self.bodies: list[bytes] = []
+        self.headers: list[dict[str, str]] = []  # each request's headers
         self.requests = 0
         self.max_records = 10_000
         self.poison: set[str] = set()
@@ -130,6 +131,7 @@ class Receiver:
         with self.lock:
             self.requests += 1
             self.bodies.append(body)
+            self.headers.append(dict(h.headers.items()))
             action = self.script.pop(0) if self.script else "ok"
         if h.path != self.path:
             return self._reply(h, 404, b"not here", "text/plain")

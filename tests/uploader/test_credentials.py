@@ -103,3 +103,22 @@ def test_a_hanging_keyring_times_out_and_the_file_is_used(restore_keyring):
 def test_token_must_be_a_single_word():
     with pytest.raises(ValueError):
         credentials.set_token("two words")
+
+
+def test_a_hung_keyring_leaks_no_thread_per_upload_pass(restore_keyring):
+    """Issue 17: each pass started one more keyring thread that hung beside the others."""
+    backend = HangingKeyring()
+    keyring.set_keyring(backend)
+    try:
+        for _ in range(10):  # ten upload passes, each reading the token
+            credentials.get_token(timeout=0.05)
+        alive = [t for t in threading.enumerate() if t.name == "aitally-keyring"]
+        assert len(alive) <= 1, alive
+    finally:
+        backend.release.set()
+    for t in threading.enumerate():
+        if t.name == "aitally-keyring":
+            t.join(5)
+    # Once the keyring answers again, it is used again.
+    keyring.set_keyring(MemoryKeyring())
+    assert credentials.set_token("tok-4", timeout=1).startswith("keyring:")

@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aitally.collectors.files.adapters.base import FileState, LineAdapter, dig, num, text, ts
+from aitally.collectors.files.lines import open_regular
 from aitally.core.observation import (
     Activity,
     ActivityKind,
@@ -161,8 +162,9 @@ def live_links(root: Path, now: float) -> list[ProcessLink]:
         try:
             if entry.stat().st_size > REGISTRY_MAX_BYTES:
                 continue
-            with open(entry.path, "rb") as fh:
-                data = json.loads(fh.read())
+            # Never a blocking open: a FIFO named like this would hang the agent for good.
+            with open_regular(Path(entry.path)) as fh:
+                data = json.loads(fh.read(REGISTRY_MAX_BYTES + 1))
         except (OSError, ValueError, RecursionError):
             continue
         pid, sid = dig(data, "pid"), text(dig(data, "sessionId"))

@@ -22,7 +22,14 @@ def open_ro(path: Path) -> sqlite3.Connection:
     """Read-only: the tool's database is never written, locked for long, or created."""
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=2.0)
     conn.execute("PRAGMA query_only = ON")
+    # One TEXT value that is not UTF-8 would otherwise fail every poll at that row, and no
+    # later row of the database would ever be read.
+    conn.text_factory = _lenient_text
     return conn
+
+
+def _lenient_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
 
 
 def rows(path: Path, adapter: SqliteAdapter, st: FileState, mtime: float) -> Iterator[Row]:

@@ -171,3 +171,62 @@ def test_an_activity_the_adapter_fails_on_is_counted(store: Store, tmp_path: Pat
     path.write_text("x")
     read(store, path, Touched())
     assert store.counters("file_skipped") == {f"{TOOL}:adapter_error": 1}
+
+
+class BuggyRows(Rows):
+    """A reader-level failure outside any one row: the poll itself raises."""
+
+    @property
+    def table(self) -> str:  # type: ignore[override]
+        raise RuntimeError("a bug in the poll")
+
+
+def test_a_poll_that_raises_is_counted_and_the_pass_goes_on(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "tool.db"
+    sqlite3.connect(path).close()
+    tailer = Tailer(Sessionizer(store), store)
+    tailer.defer = True  # as during the first catch-up in start()
+    tailer.process(path, PurePosixPath(path.name), BuggyRows())
+    tailer.flush()
+    assert store.counters("file_skipped") == {f"{TOOL}:read_error": 1}
+
+
+def test_overflowing_and_undecodable_values_in_a_real_database_never_stop_the_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: `1e999` (OverflowError) and a value that is not UTF-8 in opencode.db; the
+    agent's first catch-up reads past them to the good row after them."""
+    import subprocess
+
+    from tests.conftest import aitally_cmd
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    db = tmp_path / "xdg" / "opencode" / "opencode.db"
+    db.parent.mkdir(parents=True)
+    ms = int(time.time() * 1000)
+    reply = '{"role":"assistant","modelID":"m","time":{"created":%d,"completed":%d},"tokens":%s}'
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE message (id TEXT, session_id TEXT, time_created INT, data TEXT)")
+    rows = [
+        ("u1", "O1", 1e999, '{"role":"user","time":{}}'),  # REAL inf
+        ("u2", "O1", ms, '{"role":"user","time":{"created":1e999}}'),
+        ("r1", "O1", ms, reply % (ms, ms, '{"input":1e999,"output":1e999}')),
+        ("r2", "O1", ms, reply % (ms, ms, '{"input":-1e999,"cache":{"read":1e999}}')),
+    ]
+    conn.executemany("INSERT INTO message VALUES (?, ?, ?, ?)", rows)
+    conn.execute("INSERT INTO message VALUES ('u3', 'O1', ?, CAST(x'7b22ff22' AS TEXT))", (ms,))
+    conn.execute(
+        "INSERT INTO message VALUES ('r3', 'O2', ?, ?)",
+        (ms, reply % (ms, ms, '{"input":5,"output":3}')),
+    )
+    conn.commit()
+    conn.close()
+    done = subprocess.run(aitally_cmd("run", "--once"), capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = subprocess.run(aitally_cmd("sessions", "--json"), capture_output=True, text=True)
+    by_id = {s["tool_session_id"]: s for s in json.loads(out.stdout)["sessions"]}
+    assert by_id["O2"]["tokens"]["input"] == 5 and by_id["O2"]["tokens"]["output"] == 3
+    status = json.loads(
+        subprocess.run(aitally_cmd("status", "--json"), capture_output=True, text=True).stdout
+    )
+    assert status["drift"]["opencode"] >= 2 and not status["errors"]
