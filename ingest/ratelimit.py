@@ -38,6 +38,16 @@ class DeviceBuckets:
             self._state[device] = (tokens, now)
             return (1.0 - tokens) / self.rate
 
+    def wait(self, key: str, now: float | None = None) -> float:
+        """The seconds until `key` may take again (0: now), without taking anything."""
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, at = self._state.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
 
 def retry_after(seconds: float) -> str:
     """A Retry-After header value: whole seconds, at least 1."""

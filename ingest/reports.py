@@ -12,10 +12,9 @@ from typing import Any
 from aitally.core.wire import TOKEN_KINDS
 from aitally.ingest.rows import TokenSums
 from aitally.ingest.storage import Storage
-from aitally.ingest.suppress import ALL, OTHER, Group, merge_small, total
+from aitally.ingest.suppress import ALL, NO_ORG, OTHER, Group, merge_small, total
 
 GRANULARITIES = ("day", "week", "month")
-NO_ORG = "(none)"
 REPORT_VERSION = 1
 # Recipes carry versions: a changed definition gets a new version, never silently new figures.
 RECIPES = {

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 OTHER = "(other)"
 ALL = "(all)"
+NO_ORG = "(none)"
 
 
 @dataclass

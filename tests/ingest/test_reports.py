@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import subprocess
+from collections import defaultdict
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aitally.ingest.suppress import ALL, OTHER, Group, merge_small, total
-from tests.ingest.builders import batch, record
+from tests.ingest.builders import record
 from tests.ingest.conftest import Server, ingest_cmd
 
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -26,44 +27,32 @@ PEOPLE = {
 
 
 def _populate(server: Server) -> None:
-    _, token = server.enroll()
-    records = []
+    """Each person enrolls their own device; the enrollment says who and which org unit."""
+    by_person: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for i, (person, org) in enumerate(PEOPLE.items()):
         weeks = 1 + i % 12  # different consistency levels
         for w in range(weeks):
-            records.append(
+            by_person[(person, org)].append(
                 record(
                     day=LAST_WEEK - dt.timedelta(weeks=w),
-                    user=person,
-                    org_unit=org,
                     active=600.0 * (i + 1),
                     n_tokens=100 * (i + 1),
                 )
             )
     sales = [p for p, org in PEOPLE.items() if org == "sales"]
-    records += [
-        record(day=LAST_WEEK, user=p, org_unit="sales", tool="codex", model="gpt-5")
-        for p in sales[:3]
-    ]
-    records += [
-        record(day=LAST_WEEK, user=p, org_unit="sales", tool="gemini-cli", model="gemini-2.5-pro")
-        for p in sales[:5]
-    ]
-    # A pause record is not usage; a presence-only segment is not activity.
-    records.append(record(day=LAST_WEEK, kind="pause", tool="aitally", user="hmac:k:pause"))
-    records.append(
-        record(
-            day=LAST_WEEK,
-            user="hmac:k:idle",
-            active=0,
-            turns=0,
-            tokens=None,
-            models={},
-            org_unit="ops",
+    for p in sales[:3]:
+        by_person[(p, "sales")].append(record(day=LAST_WEEK, tool="codex", model="gpt-5"))
+    for p in sales[:5]:
+        by_person[(p, "sales")].append(
+            record(day=LAST_WEEK, tool="gemini-cli", model="gemini-2.5-pro")
         )
+    # A pause record is not usage; a presence-only segment is not activity.
+    by_person[("pause", "ops")].append(record(day=LAST_WEEK, kind="pause", tool="aitally"))
+    by_person[("idle", "ops")].append(
+        record(day=LAST_WEEK, active=0, turns=0, tokens=None, models={})
     )
-    for i in range(0, len(records), 500):
-        assert server.post(token, batch(records[i : i + 500])).status_code == 200
+    for (person, org), records in by_person.items():
+        server.post_as(person, records, org_unit=org)
 
 
 def _get(server: Server, path: str) -> dict[str, Any]:
@@ -190,18 +179,14 @@ def test_cli_report_formats(shared_server: Server, fmt: str) -> None:
 def test_no_two_granularities_differ_by_fewer_than_k_people(fresh_server: Server) -> None:
     # Monday to Saturday six people use codex; on Sunday one person alone does, with a
     # distinctive amount. The week must not reveal Sunday by subtracting the six days.
-    _, token = fresh_server.enroll()
     monday = LAST_WEEK - dt.timedelta(days=LAST_WEEK.weekday())
-    people = [f"hmac:k:{i:032x}" for i in range(6)]
-    records = [
-        record(day=monday + dt.timedelta(days=d), user=p, tool="codex", n_tokens=100)
-        for d in range(6)
-        for p in people
-    ]
-    records.append(
-        record(day=monday + dt.timedelta(days=6), user=people[0], tool="codex", n_tokens=77777)
-    )
-    assert fresh_server.post(token, batch(records)).status_code == 200
+    for i in range(6):
+        records = [
+            record(day=monday + dt.timedelta(days=d), tool="codex", n_tokens=100) for d in range(6)
+        ]
+        if i == 0:
+            records.append(record(day=monday + dt.timedelta(days=6), tool="codex", n_tokens=77777))
+        fresh_server.post_as(f"person{i}", records)
     span = f"since={monday}&until={monday + dt.timedelta(days=6)}"
     week = _get(fresh_server, f"/v1/reports/usage?granularity=week&{span}")
     days = _get(fresh_server, f"/v1/reports/usage?granularity=day&{span}")
