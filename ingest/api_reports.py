@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from aitally.ingest import levels as level_reports
 from aitally.ingest import reports
 from aitally.ingest.api_people import record_read
 from aitally.ingest.auth import AdminAuth, AdminPageAuth
@@ -93,7 +94,7 @@ for _name, _report, _summary in (
 @router.get("/v1/reports/levels", responses=_REPORT_DOC)
 async def levels(
     request: Request,
-    recipe: Literal["volume", "consistency"] = "volume",
+    recipe: Literal["volume", "consistency", "absolute"] = "volume",
     as_of: dt.date | None = None,
     tool: str | None = Query(None, max_length=64),
     format: Format = "json",
@@ -102,7 +103,9 @@ async def levels(
     return await _answer(
         request,
         format,
-        lambda c: reports.levels(c.storage, recipe, as_of, tool, c.settings.min_group_size),
+        lambda c: level_reports.levels(
+            c.storage, recipe, as_of, tool, c.settings.min_group_size, c.settings.absolute_hours
+        ),
     )
 
 
@@ -123,8 +126,8 @@ async def dashboard(request: Request) -> Response:
         record_read(ctx, request, "dashboard", {})
         return render_dashboard(
             reports.adoption(ctx.storage, "week", None, None, k),
-            reports.levels(ctx.storage, "volume", None, None, k),
-            reports.levels(ctx.storage, "consistency", None, None, k),
+            level_reports.levels(ctx.storage, "volume", None, None, k),
+            level_reports.levels(ctx.storage, "consistency", None, None, k),
         )
 
     # Everything is inline: the policy forbids any fetch, script or external asset.

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aitally.core.cli_args import Parser, positive_int
-from aitally.ingest import reports
+from aitally.ingest import levels, reports
 from aitally.ingest.api_people import purge
 from aitally.ingest.context import (
     ENV_ADMIN_TOKEN,
@@ -204,7 +204,7 @@ def _report(args: argparse.Namespace) -> int:
     elif args.kind == "usage":
         doc = reports.usage(storage, args.granularity, args.since, args.until, k)
     else:
-        doc = reports.levels(storage, args.recipe, args.until, args.tool, k)
+        doc = levels.levels(storage, args.recipe, args.until, args.tool, k, args.absolute_hours)
     if args.format == "csv":
         sys.stdout.write(reports.to_csv(doc))
     else:
@@ -274,9 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--granularity", choices=reports.GRANULARITIES, default="week")
     report.add_argument("--since", type=_day, help="YYYY-MM-DD (widened to whole periods)")
     report.add_argument("--until", type=_day, help="YYYY-MM-DD; for levels: the as-of day")
-    report.add_argument("--recipe", choices=sorted(reports.RECIPES), default="volume")
+    report.add_argument("--recipe", choices=sorted(levels.RECIPES), default="volume")
     report.add_argument("--tool", help="levels for one tool id only")
     report.add_argument("--min-group-size", type=positive_int, default=5)
+    report.add_argument("--absolute-hours", type=_hours, default=(10.0, 4.0, 1.0))
     report.add_argument("--format", choices=["json", "csv"], default="json")
     report.set_defaults(func=_report)
 

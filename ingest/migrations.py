@@ -71,7 +71,7 @@ MIGRATIONS: list[str] = [
     """,
     # 2: identity bound at enrollment (docs/privacy.md), audit log, erasure bookkeeping.
     """
-    ALTER TABLE devices ADD COLUMN person TEXT;       -- the login, or else its pseudonym (never both)
+    ALTER TABLE devices ADD COLUMN person TEXT;       -- login, or its pseudonym (never both)
     ALTER TABLE devices ADD COLUMN level TEXT;
     ALTER TABLE devices ADD COLUMN org_unit TEXT;
     ALTER TABLE devices ADD COLUMN device_name TEXT;  -- the label, used only at identified
