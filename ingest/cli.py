@@ -139,7 +139,9 @@ def _devices(args: argparse.Namespace) -> int:
         seen = d.last_seen_at
         when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(seen)) if seen else "never"
         state = "revoked" if d.revoked else "active"
-        print(f"{d.device_id:36}  {(d.label or '')[:20]:20}  {state:8}  {when}")
+        # Labels are validated on enrollment; older rows are shown without control characters.
+        label = "".join(c if c.isprintable() else "?" for c in (d.label or "")[:20])
+        print(f"{d.device_id:36}  {label:20}  {state:8}  {when}")
     return 0
 
 

@@ -8,6 +8,7 @@ import io
 from collections import defaultdict
 from typing import Any
 
+from aitally.core.textsafe import csv_safe
 from aitally.core.wire import TOKEN_KINDS
 from aitally.ingest.rows import TokenSums
 from aitally.ingest.storage import Storage
@@ -204,7 +205,8 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def to_csv(doc: dict[str, Any]) -> str:
     """The report's rows flattened (tokens.input, ...) under its header line."""
-    flat = [_flat(r) for r in doc["rows"]]
+    # Org units and model names come from agents: no cell may start a formula.
+    flat = [{k: csv_safe(v) for k, v in _flat(r).items()} for r in doc["rows"]]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=doc["columns"], lineterminator="\n")
     writer.writeheader()

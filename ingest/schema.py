@@ -49,8 +49,9 @@ from aitally.core.wire import (
     Surface,
 )
 
-# No control characters; lone surrogates (JSON "\ud800") fail as strings before this.
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+# No control characters (C0, DEL, C1: terminal escapes); lone surrogates (JSON "\ud800")
+# fail as strings before this.
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
 CUSTOM = "aitally_record"  # the error type whose message is already the reason
 _KEYED_HASH = re.compile(KEYED_HASH_PATTERN)
 _EARLIEST = dt.datetime(2020, 1, 1, tzinfo=dt.UTC).timestamp()
