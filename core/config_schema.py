@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aitally.core import wire
+
 
 @dataclass(frozen=True, slots=True)
 class Key:
@@ -36,7 +38,7 @@ def _number(value: float) -> str:
 
 
 MiB = 1024 * 1024
-PRIVACY_LEVELS = ("identified", "pseudonymous", "anonymous", "aggregate")
+PRIVACY_LEVELS = wire.PRIVACY_LEVELS
 
 # Defaults, with the reason for each number.
 SCHEMA: dict[str, dict[str, Key]] = {
@@ -74,6 +76,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "connect_timeout": Key(float, 10.0, "seconds to connect", minimum=0.1),
         "read_timeout": Key(float, 30.0, "seconds to wait for an answer", minimum=0.1),
         "verify_tls": Key(bool, True, "verify the server certificate (never disable in fleets)"),
+        "allow_http": Key(
+            bool, False, "allow a plain http:// endpoint beyond loopback (never in fleets)"
+        ),
         "ca_bundle": Key(str, "", "extra CA bundle file for TLS-intercepting proxies"),
         "proxy": Key(str, "", "HTTP(S) proxy URL; empty: the environment's"),
         "otlp_endpoint": Key(str, "", "OTLP/HTTP logs endpoint (…/v1/logs); empty: off", url=True),

@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter
 from aitally.ingest.auth import DeviceAuth
 from aitally.ingest.body import BodyError, check_headers, gunzip_capped, read_capped
 from aitally.ingest.context import Context
-from aitally.ingest.identity import Enrollment, attribute, owner_tags
+from aitally.ingest.identity import Enrollment, attribute, level_of_record, owner_tags
 from aitally.ingest.jsonlog import Throttle
 from aitally.ingest.ratelimit import retry_after
 from aitally.ingest.responses import problem, problems
@@ -134,7 +134,14 @@ def _process(ctx: Context, who: Enrollment, raw: bytes, gzipped: bool) -> dict[s
     now = time.time()
     batch = parse_batch(doc, now)
     attributions = [
-        attribute(ctx.keys, who, r.kind, r.user, batch.batch_id, now) for r in batch.records
+        attribute(
+            ctx.keys,
+            who,
+            level_of_record(r.kind, r.user, r.privacy_level),
+            batch.batch_id,
+            now,
+        )
+        for r in batch.records
     ]
     stored = ctx.storage.store_batch(device, batch, attributions, owner_tags(ctx.keys, device), now)
     first_index = {}

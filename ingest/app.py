@@ -43,15 +43,17 @@ RETENTION_EVERY = 6 * 3600.0
 class SecurityHeaders:
     """Adds SECURITY_HEADERS (and a default-deny CSP unless the route set one) to answers."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, docs: bool) -> None:
         self.app = app
+        self.docs = docs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
-        docs_page = scope["path"] in ("/docs", "/redoc")  # only with --docs
+        # FastAPI's doc pages load their scripts from a CDN: served only with --docs.
+        docs_page = self.docs and scope["path"] in ("/docs", "/redoc")
 
         async def add_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -178,5 +180,5 @@ def create_app(ctx: Context) -> FastAPI:
         if isinstance(responses, dict):
             responses.setdefault(400, {"model": problems(400)[400]["model"]})
     app.add_middleware(Observe, ctx=ctx)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, docs=ctx.settings.docs)
     return app

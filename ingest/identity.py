@@ -19,10 +19,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from aitally.core.wire import PRIVACY_LEVELS
 from aitally.ingest.suppress import ALL, NO_ORG, OTHER
 
-LEVELS = ("identified", "pseudonymous", "anonymous", "aggregate")
-"""Privacy levels from least to most strict."""
+LEVELS = PRIVACY_LEVELS
 ENV_KEYS = "AITALLY_INGEST_PSEUDONYM_KEYS"
 MIN_KEY_CHARS = 32
 HEX_CHARS = 32  # 128 bits, as the agent's own keyed hashes (uploader/policy.py)
@@ -107,11 +107,13 @@ def stricter(a: str, b: str) -> str:
     return a if LEVELS.index(a) >= LEVELS.index(b) else b
 
 
-def level_of_record(kind: str, user: str | None) -> str:
-    """What an old agent's record says about its level: nothing it claims is believed, but
-    a record without a user was shaped for anonymity and is never stored less strictly."""
+def level_of_record(kind: str, user: str | None, declared: str | None = None) -> str:
+    """The level a record was shaped for: its declared level (newer agents), else what an
+    older agent's fields imply. It can only make storage stricter, never less strict."""
     if kind == "daily_total":
         return "aggregate"
+    if declared is not None:
+        return declared
     if user is None:
         return "anonymous"
     return "pseudonymous" if user.startswith("hmac:") else "identified"
@@ -171,11 +173,10 @@ def owner_tags(ring: KeyRing, device_id: str) -> frozenset[str]:
     return frozenset({device_id, *ring.all_pseudonyms("owner", device_id)})
 
 
-def attribute(
-    ring: KeyRing, who: Enrollment, kind: str, user: str | None, batch_id: str, now: float
-) -> Attribution:
-    """The stored identity of one record of this enrollment (the record's claims ignored)."""
-    level = stricter(who.level, level_of_record(kind, user))
+def attribute(ring: KeyRing, who: Enrollment, shape: str, batch_id: str, now: float) -> Attribution:
+    """The stored identity of one record of this enrollment, shaped for level `shape`
+    (`level_of_record`); the record's own identity claims are ignored."""
+    level = stricter(who.level, shape)
     received = now - now % _ROUNDING[level]
     if level in ("anonymous", "aggregate"):
         # Counting people for suppression needs a stable key; this one is not the

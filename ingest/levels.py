@@ -52,6 +52,15 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
+def _coarse(value: float, figures: set[float]) -> float:
+    """value rounded down to a half hour, and further down while it equals a person's own
+    figure: a published threshold never states what anyone's total is."""
+    t = math.floor(value / THRESHOLD_STEP) * THRESHOLD_STEP
+    while t > 0 and t in figures:
+        t -= THRESHOLD_STEP
+    return t
+
+
 def _by_thresholds(v: float, heavy: float, moderate: float, light: float) -> str:
     if v <= 0:
         return "none"
@@ -69,10 +78,7 @@ def _volume_levels(
     if len(values) < k:
         # Fewer than k active people: their quantiles would be their own figures.
         return {p: "none" if volume.get(p, 0.0) <= 0 else "minimal" for p in people}, {}
-    p25, p50, p75 = (
-        math.floor(_percentile(values, q) / THRESHOLD_STEP) * THRESHOLD_STEP
-        for q in (0.25, 0.5, 0.75)
-    )
+    p25, p50, p75 = (_coarse(_percentile(values, q), set(values)) for q in (0.25, 0.5, 0.75))
     levels = {p: _by_thresholds(volume.get(p, 0.0), p75, p50, p25) for p in people}
     return levels, {"p25_seconds": p25, "p50_seconds": p50, "p75_seconds": p75}
 

@@ -39,11 +39,13 @@ from aitally.core.wire import (
     MAX_ORG_UNIT,
     MAX_SECONDS,
     MAX_TOOL_VERSION,
+    PRIVACY_LEVELS,
     RECORD_KINDS,
     RECORD_SCHEMA,
     SIGNALS,
     SURFACES,
     TOOL_PATTERN,
+    PrivacyLevel,
     RecordKind,
     Signal,
     Surface,
@@ -315,8 +317,8 @@ class Record(BaseModel):
             min_length=1,
             max_length=MAX_IDENTITY,
             pattern=PRINTABLE,
-            description="login at privacy level `identified`, a keyed hash at "
-            "`pseudonymous`, null below",
+            description="login at privacy level `identified`, else null (older agents sent a "
+            "keyed hash at `pseudonymous`); not believed: the enrollment decides",
             examples=[_HASH_EXAMPLE],
         ),
         _text_reason(MAX_IDENTITY),
@@ -327,7 +329,7 @@ class Record(BaseModel):
             min_length=1,
             max_length=MAX_IDENTITY,
             pattern=PRINTABLE,
-            description="host name at `identified`, a keyed hash at `pseudonymous`, null below",
+            description="host name at `identified`, else null; not believed",
             examples=[_HASH_EXAMPLE],
         ),
         _text_reason(MAX_IDENTITY),
@@ -338,10 +340,19 @@ class Record(BaseModel):
             min_length=1,
             max_length=MAX_ORG_UNIT,
             pattern=PRINTABLE,
-            description="org unit from managed policy",
+            description="org unit from managed policy; not believed: the enrollment's is stored",
             examples=["eng"],
         ),
         _text_reason(MAX_ORG_UNIT),
+    ] = None
+    privacy_level: Annotated[
+        PrivacyLevel | None,
+        Field(
+            description="the agent's level when it built the record; the server stores the "
+            "record at this level or the enrollment's, whichever is stricter",
+            examples=["pseudonymous"],
+        ),
+        _one_of(PRIVACY_LEVELS, " or null"),
     ] = None
 
 

@@ -9,6 +9,7 @@ import requests
 from aitally.core.config import Config
 from aitally.uploader import credentials
 from aitally.uploader.http import agent_version, make_session
+from aitally.uploader.policy import login
 
 
 class EnrollError(Exception):
@@ -35,7 +36,17 @@ def enroll(cfg: Config, secret: str, *, label: str | None = None) -> Enrolled:
     if not secret:
         raise EnrollError("empty enroll secret; pass the secret IT gave you")
     url = f"{endpoint}/v1/enroll"
-    body = {"enroll_secret": secret, "device_label": label, "agent_version": agent_version()}
+    privacy = cfg.section("privacy")
+    # What enroll-secret mode trusts: the login this agent runs as, the level and org unit
+    # of its policy. The server binds every later record to them (docs/privacy.md).
+    body = {
+        "enroll_secret": secret,
+        "device_label": label,
+        "agent_version": agent_version(),
+        "login": login(),
+        "privacy_level": privacy["level"],
+        "org_unit": privacy["org_unit"] or None,
+    }
     try:
         resp = make_session(cfg).post(url, json=body)
     except requests.exceptions.SSLError as exc:
