@@ -144,9 +144,9 @@ def _process(ctx: Context, who: Enrollment, raw: bytes, gzipped: bool) -> dict[s
         for r in batch.records
     ]
     stored = ctx.storage.store_batch(device, batch, attributions, owner_tags(ctx.keys, device), now)
-    first_index = {}
-    for index, r in zip(batch.indexes, batch.records, strict=True):
-        first_index.setdefault(r.record_id, index)
+    first_index: dict[str, int] = {}
+    for index, rec in zip(batch.indexes, batch.records, strict=True):
+        first_index.setdefault(rec.record_id, index)
     batch.rejected += [
         {
             "index": first_index[rid],
@@ -156,14 +156,14 @@ def _process(ctx: Context, who: Enrollment, raw: bytes, gzipped: bool) -> dict[s
         }
         for rid in stored.taken
     ]
-    batch.rejected.sort(key=lambda r: int(r["index"]))
+    batch.rejected.sort(key=lambda refused: int(refused["index"]))
     m = ctx.metrics
     m.inc("aitally_ingest_records_total", stored.accepted, result="accepted")
     m.inc("aitally_ingest_records_total", stored.duplicate, result="duplicate")
     m.inc("aitally_ingest_records_total", len(batch.rejected), result="rejected")
-    for r in batch.rejected:
+    for refused in batch.rejected:
         # The top-level field only: model names would make the label set unbounded.
-        m.inc("aitally_ingest_rejects_total", field=r.pop("field").split(".")[0])
+        m.inc("aitally_ingest_rejects_total", field=refused.pop("field").split(".")[0])
     if batch.rejected:
         first = batch.rejected[0]["reason"]
         log.warning(

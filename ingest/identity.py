@@ -93,13 +93,13 @@ def load_keys(key_file: Path | None) -> KeyRing:
         if mode & 0o077:
             raise KeyConfigError(f"pseudonym key file {key_file}: others may read it; chmod 600")
         return parse_keys(text, str(key_file))
-    text = os.environ.get(ENV_KEYS)
-    if not text:
+    env = os.environ.get(ENV_KEYS)
+    if not env:
         raise KeyConfigError(
             f"no pseudonym key: set {ENV_KEYS}=k1:<32+ random characters> or pass "
             "--pseudonym-key-file (docs/privacy.md)"
         )
-    return parse_keys(text, ENV_KEYS)
+    return parse_keys(env, ENV_KEYS)
 
 
 def stricter(a: str, b: str) -> str:

@@ -71,7 +71,7 @@ class PeopleStore:
                 values,
             )
             cur.execute(f"DELETE FROM records WHERE person IN ({marks})", values)
-            erased = max(cur.rowcount, 0)
+            erased = max(int(cur.rowcount), 0)
             cur.execute(
                 f"UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), person = NULL, "
                 f"device_name = NULL, label = NULL WHERE person IN ({marks})",
@@ -88,7 +88,7 @@ class PeopleStore:
                 (day,),
             )
             cur.execute("DELETE FROM records WHERE day < ?", (day,))
-            return max(cur.rowcount, 0)
+            return max(int(cur.rowcount), 0)
 
     def audit(self, at: float, actor: str, action: str, detail: dict[str, Any]) -> None:
         """Appends one line to the audit log; nothing in aitally updates or deletes it."""
