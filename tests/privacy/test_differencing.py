@@ -46,9 +46,12 @@ def test_week_minus_days_never_reveals_a_lone_day(fresh_server: Server) -> None:
     week = _get(fresh_server, f"/v1/reports/usage?granularity=week&{span}")
     days = _get(fresh_server, f"/v1/reports/usage?granularity=day&{span}")
     for key in ("codex", ALL):
-        w = sum(r["active_seconds"] for r in week["rows"] if r["tool"] == key)
-        d = sum(r["active_seconds"] for r in days["rows"] if r["tool"] == key)
-        assert w == d, f"{key}: the week minus its days is {w - d} s of fewer than {K} people"
+        for figure in ("active_seconds", "turns"):
+            w = sum(r[figure] for r in week["rows"] if r["tool"] == key)
+            d = sum(r[figure] for r in days["rows"] if r["tool"] == key)
+            assert w == d, f"{key}: the week minus its days is {w - d} {figure} of < {K} people"
+    models = [sum(r["tokens"]["input"] for r in doc["models"]) for doc in (week, days)]
+    assert models[0] == models[1]
 
 
 def test_org_unit_versus_all_never_isolates_a_small_unit(fresh_server: Server) -> None:
