@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 
 import requests
@@ -27,8 +28,8 @@ class Enrolled:
 def enroll(cfg: Config, secret: str, *, label: str | None = None) -> Enrolled:
     """POST {endpoint}/v1/enroll (docs/wire-protocol.md) and store the token it returns.
 
-    The device label defaults to nothing: a hostname can identify a person, and the
-    privacy level, not enrollment, decides what the server may learn.
+    The device label defaults to nothing (a hostname can identify a person), except at
+    `identified`, where records name the device by its host name anyway.
     """
     endpoint = cfg.get("upload", "endpoint").rstrip("/")
     if not endpoint:
@@ -37,6 +38,8 @@ def enroll(cfg: Config, secret: str, *, label: str | None = None) -> Enrolled:
         raise EnrollError("empty enroll secret; pass the secret IT gave you")
     url = f"{endpoint}/v1/enroll"
     privacy = cfg.section("privacy")
+    if label is None and privacy["level"] == "identified":
+        label = socket.gethostname()  # what records at this level name the device by
     # What enroll-secret mode trusts: the login this agent runs as, the level and org unit
     # of its policy. The server binds every later record to them (docs/privacy.md).
     body = {
