@@ -20,6 +20,7 @@ from aitally.ingest.identity import (
     check_org_unit,
     stricter,
 )
+from aitally.ingest.oidc import ProofError
 from aitally.ingest.ratelimit import retry_after
 from aitally.ingest.responses import problem, problems
 from aitally.ingest.schema import PRINTABLE
@@ -43,6 +44,11 @@ class EnrollRequest(BaseModel):
         default="pseudonymous", description="the agent's privacy level; the server may be stricter"
     )
     org_unit: str | None = Field(default=None, max_length=128, description="from managed policy")
+    id_token: str | None = Field(
+        default=None,
+        max_length=16384,
+        description="an OIDC ID token of the configured issuer: proves the login (ingest/oidc.py)",
+    )
 
 
 class Enrolled(BaseModel):
@@ -50,6 +56,7 @@ class Enrolled(BaseModel):
 
     device_id: str
     token: str
+    identity: str = Field(description='"asserted" (enroll secret only) or "oidc" (proven)')
 
 
 class DeviceHealthAnswer(BaseModel):
@@ -76,6 +83,7 @@ class DeviceAnswer(BaseModel):
     last_seen_at: float | None
     revoked_at: float | None
     revoked: bool
+    proof: str | None
     health: DeviceHealthAnswer | None
 
 
@@ -100,6 +108,13 @@ async def enroll(body: EnrollRequest, request: Request) -> Any:
         login = None if body.login is None else check_login(body.login)
     except ValueError as exc:
         return problem(400, str(exc))
+    proof = "asserted"
+    if body.id_token is not None or (ctx.verifier and ctx.verifier.settings.required):
+        try:
+            login = await run_in_threadpool(_proven_login, ctx, body.id_token, login)
+        except ProofError as exc:
+            return problem(401, str(exc))
+        proof = "oidc"
     level = stricter(body.privacy_level, ctx.settings.privacy_floor)
     device_id, token = auth.new_device()
     person = await run_in_threadpool(_person, ctx, login, level, device_id)
@@ -117,6 +132,7 @@ async def enroll(body: EnrollRequest, request: Request) -> Any:
         level=level,
         org_unit=org_unit,
         device_name=body.device_label if level == "identified" else None,
+        proof=proof,
     )
     await run_in_threadpool(
         ctx.storage.enroll,
@@ -126,7 +142,19 @@ async def enroll(body: EnrollRequest, request: Request) -> Any:
         body.agent_version,
         time.time(),
     )
-    return Enrolled(device_id=device_id, token=token)
+    return Enrolled(device_id=device_id, token=token, identity=proof)
+
+
+def _proven_login(ctx: Context, id_token: str | None, asserted: str | None) -> str:
+    """The login the ID token proves; ProofError without one, or when it differs."""
+    if ctx.verifier is None:
+        raise ProofError("id_token: this service has no identity provider (serve --oidc-issuer)")
+    if id_token is None:
+        raise ProofError("id_token: required by this service (an OIDC ID token of its issuer)")
+    proven = ctx.verifier.login(id_token)
+    if asserted is not None and asserted != proven:
+        raise ProofError("login: differs from the login the id_token proves")
+    return check_login(proven)
 
 
 def _person(ctx: Context, login: str | None, level: str, device_id: str) -> str:

@@ -26,6 +26,7 @@ from aitally.ingest.context import (
     check_secrets,
 )
 from aitally.ingest.identity import ENV_KEYS, LEVELS, KeyConfigError, load_keys, persons_of
+from aitally.ingest.oidc import OidcSettings
 from aitally.ingest.storage import Storage, StorageError, open_storage
 
 ENV_DB = "AITALLY_INGEST_DB"
@@ -73,6 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
         retention_months=args.retention_months,
         docs=args.docs,
         absolute_hours=args.absolute_hours,
+        oidc=_oidc(args),
     )
     bad = check_secrets(settings)
     if bad:
@@ -143,6 +145,18 @@ def _devices(args: argparse.Namespace) -> int:
         label = "".join(c if c.isprintable() else "?" for c in (d.label or "")[:20])
         print(f"{d.device_id:36}  {label:20}  {state:8}  {when}")
     return 0
+
+
+def _oidc(args: argparse.Namespace) -> OidcSettings | None:
+    if not args.oidc_issuer:
+        if args.oidc_required:
+            raise StorageError("--oidc-required needs --oidc-issuer and --oidc-audience")
+        return None
+    if not args.oidc_audience:
+        raise StorageError("--oidc-issuer needs --oidc-audience (the client id tokens name)")
+    return OidcSettings(
+        args.oidc_issuer, args.oidc_audience, args.oidc_login_claim, args.oidc_required
+    )
 
 
 def _erase(args: argparse.Namespace) -> int:
@@ -253,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_hours,
         default=(10.0, 4.0, 1.0),
         help="recipe absolute: HEAVY,MODERATE,LIGHT active hours a week (default 10,4,1)",
+    )
+    serve.add_argument("--oidc-issuer", metavar="URL", help="ID tokens of this issuer prove logins")
+    serve.add_argument("--oidc-audience", metavar="CLIENT_ID", help="the aud ID tokens carry")
+    serve.add_argument("--oidc-login-claim", default="preferred_username", metavar="CLAIM")
+    serve.add_argument(
+        "--oidc-required", action="store_true", help="refuse enrollments without an ID token"
     )
     serve.add_argument(
         "--docs", action="store_true", help="serve /docs and /redoc (they load CDN scripts)"

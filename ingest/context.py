@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from aitally.ingest.identity import KeyRing
 from aitally.ingest.metrics import Metrics
+from aitally.ingest.oidc import OidcSettings, Verifier
 from aitally.ingest.ratelimit import DeviceBuckets, InFlight
 from aitally.ingest.storage import Storage
 
@@ -45,6 +46,8 @@ class Settings:
     # The absolute usage-level recipe IT sets: hours a week (average of the last 4 full
     # weeks) at or above which a person is heavy, moderate, light (aitally.ingest.levels).
     absolute_hours: tuple[float, float, float] = (10.0, 4.0, 1.0)
+    # Proof of identity at enrollment (ingest/oidc.py); None: enroll-secret mode only.
+    oidc: OidcSettings | None = None
 
 
 @dataclass
@@ -59,6 +62,7 @@ class Context:
     inflight: InFlight = field(init=False)
     enroll_buckets: DeviceBuckets = field(init=False)
     admin_fail_buckets: DeviceBuckets = field(init=False)
+    verifier: Verifier | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.buckets = DeviceBuckets(self.settings.device_rate, self.settings.device_burst)
@@ -66,6 +70,7 @@ class Context:
         s = self.settings
         self.enroll_buckets = DeviceBuckets(s.enroll_rate, s.enroll_burst)
         self.admin_fail_buckets = DeviceBuckets(s.admin_fail_rate, s.admin_fail_burst)
+        self.verifier = Verifier(s.oidc) if s.oidc else None
 
 
 MIN_SECRET_CHARS = 16

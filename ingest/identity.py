@@ -148,6 +148,8 @@ class Enrollment:
     org_unit: str | None
     device_name: str | None
     """the label at identified, else None"""
+    proof: str = "asserted"
+    """what the identity rests on: "asserted" (enroll secret) or "oidc" (an ID token)"""
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,6 +85,10 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX audit_at ON audit (at);
     """,
+    # 3: what an enrollment's identity rests on: "asserted" (enroll secret) or "oidc".
+    """
+    ALTER TABLE devices ADD COLUMN proof TEXT;
+    """,
 ]
 
 _TYPES = {

@@ -46,6 +46,8 @@ class Device:
     last_seen_at: float | None
     revoked_at: float | None
     revoked: bool
+    proof: str | None
+    """"asserted" or "oidc"; None for devices enrolled before proofs were recorded"""
     health: DeviceHealth | None
     """None until the device has sent a batch"""
 

@@ -197,7 +197,8 @@ class Storage(PeopleStore, ABC):
         with self.transaction() as cur:
             cur.execute(
                 "INSERT INTO devices (device_id, token_hash, label, agent_version, enrolled_at, "
-                "person, level, org_unit, device_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "person, level, org_unit, device_name, proof) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     who.device_id,
                     token_hash,
@@ -208,6 +209,7 @@ class Storage(PeopleStore, ABC):
                     who.level,
                     who.org_unit,
                     who.device_name,
+                    who.proof,
                 ),
             )
 
@@ -240,8 +242,8 @@ class Storage(PeopleStore, ABC):
         with self.transaction() as cur:
             cur.execute(
                 "SELECT d.device_id, d.label, d.agent_version, d.os, d.enrolled_at, "
-                "d.last_seen_at, d.revoked_at, h.batches, h.accepted, h.duplicate, h.rejected, "
-                "h.queue_depth, h.dead_letter, h.dropped, h.parse_errors "
+                "d.last_seen_at, d.revoked_at, d.proof, h.batches, h.accepted, h.duplicate, "
+                "h.rejected, h.queue_depth, h.dead_letter, h.dropped, h.parse_errors "
                 "FROM devices d LEFT JOIN device_health h ON h.device_id = d.device_id "
                 "ORDER BY d.enrolled_at, d.device_id"
             )
@@ -249,16 +251,16 @@ class Storage(PeopleStore, ABC):
         out = []
         for r in rows:
             health = None
-            if r[7] is not None:
+            if r[8] is not None:
                 health = DeviceHealth(
-                    batches=r[7],
-                    accepted=r[8],
-                    duplicate=r[9],
-                    rejected=r[10],
-                    queue_depth=r[11],
-                    dead_letter=r[12],
-                    dropped=json.loads(r[13] or "{}"),
-                    parse_errors=json.loads(r[14] or "{}"),
+                    batches=r[8],
+                    accepted=r[9],
+                    duplicate=r[10],
+                    rejected=r[11],
+                    queue_depth=r[12],
+                    dead_letter=r[13],
+                    dropped=json.loads(r[14] or "{}"),
+                    parse_errors=json.loads(r[15] or "{}"),
                 )
             out.append(
                 Device(
@@ -270,6 +272,7 @@ class Storage(PeopleStore, ABC):
                     last_seen_at=r[5],
                     revoked_at=r[6],
                     revoked=r[6] is not None,
+                    proof=r[7],
                     health=health,
                 )
             )

@@ -25,7 +25,9 @@ class Enrolled:
     store: str  # where the token went: "keyring:<backend>" or "file:<path>"
 
 
-def enroll(cfg: Config, secret: str, *, label: str | None = None) -> Enrolled:
+def enroll(
+    cfg: Config, secret: str, *, label: str | None = None, id_token: str | None = None
+) -> Enrolled:
     """POST {endpoint}/v1/enroll (docs/wire-protocol.md) and store the token it returns.
 
     The device label defaults to nothing (a hostname can identify a person), except at
@@ -42,7 +44,7 @@ def enroll(cfg: Config, secret: str, *, label: str | None = None) -> Enrolled:
         label = socket.gethostname()  # what records at this level name the device by
     # What enroll-secret mode trusts: the login this agent runs as, the level and org unit
     # of its policy. The server binds every later record to them (docs/privacy.md).
-    body = {
+    body: dict[str, str | None] = {
         "enroll_secret": secret,
         "device_label": label,
         "agent_version": agent_version(),
@@ -50,6 +52,8 @@ def enroll(cfg: Config, secret: str, *, label: str | None = None) -> Enrolled:
         "privacy_level": privacy["level"],
         "org_unit": privacy["org_unit"] or None,
     }
+    if id_token:
+        body["id_token"] = id_token  # proves the login where the ingest asks for it
     try:
         resp = make_session(cfg).post(url, json=body)
     except requests.exceptions.SSLError as exc:

@@ -46,6 +46,12 @@ def _enroll_args(p: argparse.ArgumentParser) -> None:
     how.add_argument("--enroll-secret", metavar="S", help="discouraged: shown by ps; use the file")
     how.add_argument("--token", metavar="T", help="discouraged: shown by ps; use --token-file")
     p.add_argument("--label", metavar="L", help="device label sent when enrolling (default none)")
+    p.add_argument(
+        "--id-token-file",
+        metavar="FILE",
+        type=Path,
+        help="an OIDC ID token proving your login, where the ingest asks for one (- : stdin)",
+    )
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -143,7 +149,10 @@ def _enroll(args: argparse.Namespace) -> str | None:
             # Tried before it is saved, so a failed enroll never replaces a working endpoint.
             if args.endpoint and not cfg.is_managed("upload", "endpoint"):
                 cfg.values["upload"]["endpoint"] = args.endpoint
-            done = enroll(cfg, args.enroll_secret, label=args.label)
+            id_token = None
+            if getattr(args, "id_token_file", None) is not None:
+                id_token = _read_secret(args.id_token_file, "--id-token-file")
+            done = enroll(cfg, args.enroll_secret, label=args.label, id_token=id_token)
         else:
             return None
     except EnrollError as exc:
