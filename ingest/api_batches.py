@@ -15,7 +15,13 @@ from pydantic import BaseModel, TypeAdapter
 from aitally.ingest.auth import DeviceAuth
 from aitally.ingest.body import BodyError, check_headers, gunzip_capped, read_capped
 from aitally.ingest.context import Context
-from aitally.ingest.identity import Enrollment, attribute, level_of_record, owner_tags
+from aitally.ingest.identity import (
+    Attribution,
+    Enrollment,
+    attribute,
+    level_of_record,
+    owner_tags,
+)
 from aitally.ingest.jsonlog import Throttle
 from aitally.ingest.ratelimit import retry_after
 from aitally.ingest.responses import problem, problems
@@ -133,16 +139,14 @@ def _process(ctx: Context, who: Enrollment, raw: bytes, gzipped: bool) -> dict[s
         raise EnvelopeError(400, f"body is not valid JSON: {str(exc)[:120]}") from None
     now = time.time()
     batch = parse_batch(doc, now)
-    attributions = [
-        attribute(
-            ctx.keys,
-            who,
-            level_of_record(r.kind, r.user, r.privacy_level),
-            batch.batch_id,
-            now,
-        )
-        for r in batch.records
-    ]
+    # One enrollment, so one attribution per level a record is shaped for (HMACs once).
+    by_shape: dict[str, Attribution] = {}
+    attributions = []
+    for r in batch.records:
+        shape = level_of_record(r.kind, r.user, r.privacy_level)
+        if shape not in by_shape:
+            by_shape[shape] = attribute(ctx.keys, who, shape, batch.batch_id, now)
+        attributions.append(by_shape[shape])
     stored = ctx.storage.store_batch(device, batch, attributions, owner_tags(ctx.keys, device), now)
     first_index: dict[str, int] = {}
     for index, rec in zip(batch.indexes, batch.records, strict=True):
