@@ -73,11 +73,15 @@ def _central_secrets(folder: Path) -> dict[str, str]:
     path = folder / "secrets.json"
     try:
         data: dict[str, str] = json.loads(path.read_text())
-        if {"enroll_secret", "admin_token"} <= set(data):
+        if {"enroll_secret", "admin_token", "pseudonym_key"} <= set(data):
             return data
     except (OSError, ValueError):
         pass
-    data = {"enroll_secret": secrets.token_urlsafe(24), "admin_token": secrets.token_urlsafe(24)}
+    data = {
+        "enroll_secret": secrets.token_urlsafe(24),
+        "admin_token": secrets.token_urlsafe(24),
+        "pseudonym_key": "demo:" + secrets.token_urlsafe(32),
+    }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(data, fh)
@@ -174,6 +178,7 @@ def run_whole_path(cfg: config.Config) -> int:
                 **env,
                 "AITALLY_INGEST_ENROLL_SECRET": keys["enroll_secret"],
                 "AITALLY_INGEST_ADMIN_TOKEN": keys["admin_token"],
+                "AITALLY_INGEST_PSEUDONYM_KEYS": keys["pseudonym_key"],
             },
         )
         endpoint = f"http://127.0.0.1:{_wait_port(port_file, ingest)}"

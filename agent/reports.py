@@ -12,6 +12,7 @@ from typing import Any, TextIO
 
 from aitally.core.store import pauses as store_pauses
 from aitally.core.store import segments
+from aitally.core.textsafe import csv_safe
 from aitally.core.timerange import iso, parse_bound
 from aitally.core.wire import TOKEN_KINDS
 
@@ -236,14 +237,6 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_safe(value: object) -> object:
-    # A cell starting with = + - @ is a formula to spreadsheet apps; project labels and
-    # model names come from files on disk, so they are quoted out of formula position.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
     """`sessions()` rows as CSV, one line per segment; models and signals joined with `;`."""
     writer = csv.writer(out, lineterminator="\n")
@@ -258,6 +251,6 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
             "models": ";".join(s["models"]),
             "signals": ";".join(s["signals"]),
         }
-        writer.writerow(["" if flat[c] is None else _csv_safe(flat[c]) for c in CSV_COLUMNS])
+        writer.writerow(["" if flat[c] is None else csv_safe(flat[c]) for c in CSV_COLUMNS])
         n += 1
     return n

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from aitally.core import wire
 from aitally.core.wire import TOOL_PATTERN
 
 
@@ -50,7 +51,7 @@ _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
 HOST_PATTERN = rf"^{_LABEL}(\.{_LABEL})*$"
 # The browsers whose history the browser collector reads (collectors/browser/profiles.py).
 BROWSERS = ("chrome", "chromium", "edge", "brave", "vivaldi", "firefox", "safari")
-PRIVACY_LEVELS = ("identified", "pseudonymous", "anonymous", "aggregate")
+PRIVACY_LEVELS = wire.PRIVACY_LEVELS
 
 # Defaults, with the reason for each number.
 SCHEMA: dict[str, dict[str, Key]] = {
@@ -88,6 +89,9 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "connect_timeout": Key(float, 10.0, "seconds to connect", minimum=0.1),
         "read_timeout": Key(float, 30.0, "seconds to wait for an answer", minimum=0.1),
         "verify_tls": Key(bool, True, "verify the server certificate (never disable in fleets)"),
+        "allow_http": Key(
+            bool, False, "allow a plain http:// endpoint beyond loopback (never in fleets)"
+        ),
         "ca_bundle": Key(str, "", "extra CA bundle file for TLS-intercepting proxies"),
         "proxy": Key(str, "", "HTTP(S) proxy URL; empty: the environment's"),
         "otlp_endpoint": Key(

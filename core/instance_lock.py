@@ -85,7 +85,10 @@ class InstanceLock:
 
     def acquire(self) -> None:
         """Takes the lock and writes our pid; AlreadyRunning when another process holds it."""
-        fh = self.path.open("a+")
+        # 0600 whatever the umask, as everything in the data folder (core/paths.py).
+        fh = os.fdopen(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600), "a+")
+        if os.name == "posix":
+            os.fchmod(fh.fileno(), 0o600)
         if not _try_lock(fh):
             fh.close()
             raise AlreadyRunning(holder_pid(self.path), self.path)

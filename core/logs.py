@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from aitally.core.paths import make_private_dir, make_private_file
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -22,8 +24,10 @@ def setup(log_dir: Path, level: str = "info", *, to_stderr: bool = True) -> Path
         err.setFormatter(fmt)
         root.addHandler(err)
     try:
-        log_dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(log_dir)
         path = log_dir / "agent.log"
+        make_private_file(path)  # rotated files inherit nothing: RotatingFileHandler opens
+        # new ones under the umask, so the folder's 0700 is what keeps them private
         # 5 x 1 MiB: weeks of normal operation, bounded whatever happens.
         fh = logging.handlers.RotatingFileHandler(
             path, maxBytes=1 << 20, backupCount=5, encoding="utf-8"

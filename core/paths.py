@@ -51,3 +51,23 @@ def store_file() -> Path:
 
 def lock_file() -> Path:
     return data_dir() / "agent.lock"
+
+
+def make_private_dir(folder: Path) -> None:
+    """Creates folder (and parents) and makes it 0700 whatever the umask: it holds the
+    device secret, usage history and transcript paths. OSError if it cannot be created."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name == "posix" and folder.stat().st_uid == os.getuid():
+        folder.chmod(0o700)
+
+
+def make_private_file(path: Path) -> None:
+    """Creates path if missing and makes it 0600 whatever the umask (POSIX).
+
+    An existing file is never opened: closing any descriptor of a SQLite database drops
+    every POSIX lock the process holds on it, under the feet of its open connections.
+    """
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    if os.name == "posix":
+        path.chmod(0o600)

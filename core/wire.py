@@ -34,6 +34,10 @@ Signal = Literal["process", "transcript", "log", "state-db", "otlp", "history"]
 """The kinds of evidence a record was built from (`history`: a browser's visit history)."""
 SIGNALS: Final[tuple[Signal, ...]] = get_args(Signal)
 
+PrivacyLevel = Literal["identified", "pseudonymous", "anonymous", "aggregate"]
+"""Privacy levels from least to most strict (docs/privacy.md)."""
+PRIVACY_LEVELS: Final[tuple[PrivacyLevel, ...]] = get_args(PrivacyLevel)
+
 MAX_RECORDS: Final = 500
 """At most this many records per batch; the uploader splits larger backlogs."""
 

@@ -15,6 +15,13 @@ from pydantic import BaseModel, TypeAdapter
 from aitally.ingest.auth import DeviceAuth
 from aitally.ingest.body import BodyError, check_headers, gunzip_capped, read_capped
 from aitally.ingest.context import Context
+from aitally.ingest.identity import (
+    Attribution,
+    Enrollment,
+    attribute,
+    level_of_record,
+    owner_tags,
+)
 from aitally.ingest.jsonlog import Throttle
 from aitally.ingest.ratelimit import retry_after
 from aitally.ingest.responses import problem, problems
@@ -74,9 +81,13 @@ class BatchResult(BaseModel):
     },
 )
 async def post_batch(request: Request, device: DeviceAuth) -> JSONResponse:
-    """Store a batch of records (docs/wire-protocol.md); the body is read here, within caps."""
+    """Store a batch of records (docs/wire-protocol.md); the body is read here, within caps.
+
+    Who the records count for comes from the device's enrollment: a record's own `user`,
+    `device` and `org_unit` are accepted for compatibility and not believed.
+    """
     ctx: Context = request.app.state.ctx
-    wait = ctx.buckets.take(device)
+    wait = ctx.buckets.take(device.device_id)
     if wait > 0:
         ctx.metrics.inc("aitally_ingest_batches_refused_total", status="429")
         return problem(429, "device over its batch rate", {"Retry-After": retry_after(wait)})
@@ -89,18 +100,18 @@ async def post_batch(request: Request, device: DeviceAuth) -> JSONResponse:
         ctx.inflight.leave()
 
 
-async def _take_batch(ctx: Context, request: Request, device: str) -> JSONResponse:
+async def _take_batch(ctx: Context, request: Request, device: Enrollment) -> JSONResponse:
     try:
         gzipped = check_headers(
             request.headers.get("content-length"), request.headers.get("content-encoding")
         )
         raw = await read_capped(request.stream())
     except BodyError as exc:
-        return _refuse(ctx, device, exc.status, str(exc))
+        return _refuse(ctx, device.device_id, exc.status, str(exc))
     try:
         result = await run_in_threadpool(_process, ctx, device, raw, gzipped)
     except (BodyError, EnvelopeError) as exc:
-        return _refuse(ctx, device, exc.status, str(exc))
+        return _refuse(ctx, device.device_id, exc.status, str(exc))
     except StorageBusy:
         return problem(503, "server busy; retry later", {"Retry-After": "5"})
     return JSONResponse(result)
@@ -118,8 +129,9 @@ def _refuse(ctx: Context, device: str, status: int, message: str) -> JSONRespons
     return problem(status, message)
 
 
-def _process(ctx: Context, device: str, raw: bytes, gzipped: bool) -> dict[str, Any]:
+def _process(ctx: Context, who: Enrollment, raw: bytes, gzipped: bool) -> dict[str, Any]:
     """Decompress, parse, validate and store, off the event loop."""
+    device = who.device_id
     body = gunzip_capped(raw) if gzipped else raw
     try:
         doc = json.loads(body)
@@ -127,14 +139,35 @@ def _process(ctx: Context, device: str, raw: bytes, gzipped: bool) -> dict[str, 
         raise EnvelopeError(400, f"body is not valid JSON: {str(exc)[:120]}") from None
     now = time.time()
     batch = parse_batch(doc, now)
-    stored = ctx.storage.store_batch(device, batch, now)
+    # One enrollment, so one attribution per level a record is shaped for (HMACs once).
+    by_shape: dict[str, Attribution] = {}
+    attributions = []
+    for r in batch.records:
+        shape = level_of_record(r.kind, r.user, r.privacy_level)
+        if shape not in by_shape:
+            by_shape[shape] = attribute(ctx.keys, who, shape, batch.batch_id, now)
+        attributions.append(by_shape[shape])
+    stored = ctx.storage.store_batch(device, batch, attributions, owner_tags(ctx.keys, device), now)
+    first_index: dict[str, int] = {}
+    for index, rec in zip(batch.indexes, batch.records, strict=True):
+        first_index.setdefault(rec.record_id, index)
+    batch.rejected += [
+        {
+            "index": first_index[rid],
+            "record_id": rid,
+            "reason": "record_id: already sent by another device; ids belong to their sender",
+            "field": "record_id",
+        }
+        for rid in stored.taken
+    ]
+    batch.rejected.sort(key=lambda refused: int(refused["index"]))
     m = ctx.metrics
     m.inc("aitally_ingest_records_total", stored.accepted, result="accepted")
     m.inc("aitally_ingest_records_total", stored.duplicate, result="duplicate")
     m.inc("aitally_ingest_records_total", len(batch.rejected), result="rejected")
-    for r in batch.rejected:
+    for refused in batch.rejected:
         # The top-level field only: model names would make the label set unbounded.
-        m.inc("aitally_ingest_rejects_total", field=r.pop("field").split(".")[0])
+        m.inc("aitally_ingest_rejects_total", field=refused.pop("field").split(".")[0])
     if batch.rejected:
         first = batch.rejected[0]["reason"]
         log.warning(

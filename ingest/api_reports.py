@@ -10,7 +10,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from aitally.ingest import levels as level_reports
 from aitally.ingest import reports
+from aitally.ingest.api_people import record_read
 from aitally.ingest.auth import AdminAuth, AdminPageAuth
 from aitally.ingest.context import Context
 from aitally.ingest.dashboard import render_dashboard
@@ -28,7 +30,7 @@ _REPORT_DOC: dict[int | str, dict[str, Any]] = {
             "text/csv": {"schema": {"type": "string"}},
         }
     },
-    **problems(400, 401),
+    **problems(400, 401, 429),
 }
 
 
@@ -36,8 +38,14 @@ async def _answer(
     request: Request, fmt: str, build: Callable[[Context], dict[str, Any]]
 ) -> Response:
     ctx: Context = request.app.state.ctx
+
+    def read() -> dict[str, Any]:
+        doc = build(ctx)
+        record_read(ctx, request, f"report.{doc['report']}", dict(request.query_params))
+        return doc
+
     try:
-        doc = await run_in_threadpool(build, ctx)
+        doc = await run_in_threadpool(read)
     except reports.ReportError as exc:
         return problem(400, str(exc))
     if fmt == "csv":
@@ -86,7 +94,7 @@ for _name, _report, _summary in (
 @router.get("/v1/reports/levels", responses=_REPORT_DOC)
 async def levels(
     request: Request,
-    recipe: Literal["volume", "consistency"] = "volume",
+    recipe: Literal["volume", "consistency", "absolute"] = "volume",
     as_of: dt.date | None = None,
     tool: str | None = Query(None, max_length=64),
     format: Format = "json",
@@ -95,14 +103,19 @@ async def levels(
     return await _answer(
         request,
         format,
-        lambda c: reports.levels(c.storage, recipe, as_of, tool, c.settings.min_group_size),
+        lambda c: level_reports.levels(
+            c.storage, recipe, as_of, tool, c.settings.min_group_size, c.settings.absolute_hours
+        ),
     )
 
 
 @pages.get(
     "/dashboard",
     response_class=HTMLResponse,
-    responses={401: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={
+        401: {"content": {"text/plain": {"schema": {"type": "string"}}}},
+        429: {"content": {"application/json": {"schema": {"type": "object"}}}},
+    },
 )
 async def dashboard(request: Request) -> Response:
     """Adoption and usage levels as one page of inline SVG (no external assets)."""
@@ -110,10 +123,11 @@ async def dashboard(request: Request) -> Response:
     k = ctx.settings.min_group_size
 
     def build() -> str:
+        record_read(ctx, request, "dashboard", {})
         return render_dashboard(
             reports.adoption(ctx.storage, "week", None, None, k),
-            reports.levels(ctx.storage, "volume", None, None, k),
-            reports.levels(ctx.storage, "consistency", None, None, k),
+            level_reports.levels(ctx.storage, "volume", None, None, k),
+            level_reports.levels(ctx.storage, "consistency", None, None, k),
         )
 
     # Everything is inline: the policy forbids any fetch, script or external asset.

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,14 +15,57 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aitally.ingest import api_admin, api_batches, api_reports
+from aitally.ingest import api_admin, api_batches, api_people, api_reports
 from aitally.ingest.context import Context
 from aitally.ingest.responses import Refused, problem, problems
 from aitally.ingest.storage import StorageError
 
 log = logging.getLogger("aitally.ingest.http")
 # Every route of the service, besides /healthz and /metrics below.
-ROUTERS = (api_admin.router, api_batches.router, api_reports.router, api_reports.pages)
+ROUTERS = (
+    api_admin.router,
+    api_batches.router,
+    api_people.router,
+    api_reports.router,
+    api_reports.pages,
+)
+# On every answer, errors and 404s included: no sniffing, no framing, no referrer, no cache.
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+]
+RETENTION_EVERY = 6 * 3600.0
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS (and a default-deny CSP unless the route set one) to answers."""
+
+    def __init__(self, app: ASGIApp, docs: bool) -> None:
+        self.app = app
+        self.docs = docs
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        # FastAPI's doc pages load their scripts from a CDN: served only with --docs.
+        docs_page = self.docs and scope["path"] in ("/docs", "/redoc")
+
+        async def add_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                headers += [(n, v) for n, v in SECURITY_HEADERS if n not in names]
+                if b"content-security-policy" not in names and not docs_page:
+                    headers.append((b"content-security-policy", b"default-src 'none'"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, add_headers)
 
 
 class Observe:
@@ -69,7 +115,28 @@ class Observe:
 
 def create_app(ctx: Context) -> FastAPI:
     """The service over this context (settings, storage, metrics)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async def retention() -> None:
+            while True:  # central retention (docs/privacy.md), logged in the audit log
+                try:
+                    await run_in_threadpool(
+                        api_people.purge, ctx.storage, ctx.settings.retention_months, "retention"
+                    )
+                except StorageError as exc:
+                    log.warning("retention purge failed: %s", exc)
+                await asyncio.sleep(RETENTION_EVERY)
+
+        task = asyncio.create_task(retention())
+        yield
+        task.cancel()
+
+    # API docs are off unless asked for (--docs): FastAPI's pages load scripts from a CDN.
+    docs = {} if ctx.settings.docs else {"docs_url": None, "redoc_url": None}
     app = FastAPI(
+        lifespan=lifespan,
+        **docs,  # type: ignore[arg-type]
         title="aitally ingest",
         version="1",
         description="Receives content-free AI-tool usage records from aitally agents "
@@ -113,4 +180,5 @@ def create_app(ctx: Context) -> FastAPI:
         if isinstance(responses, dict):
             responses.setdefault(400, {"model": problems(400)[400]["model"]})
     app.add_middleware(Observe, ctx=ctx)
+    app.add_middleware(SecurityHeaders, docs=ctx.settings.docs)
     return app

@@ -21,6 +21,8 @@ from fastapi.responses import PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from aitally.ingest.context import Context
+from aitally.ingest.identity import Enrollment
+from aitally.ingest.ratelimit import retry_after
 from aitally.ingest.responses import Refused, bearer, problem, unauthorized
 from aitally.ingest.storage import StorageBusy
 
@@ -65,9 +67,25 @@ def _ctx(request: Request) -> Context:
     return ctx
 
 
+def source(request: Request) -> str:
+    """The client address a request came from (the reverse proxy's, behind one)."""
+    return request.client.host if request.client else "unknown"
+
+
 def _is_admin(request: Request) -> bool:
+    """The admin token checked, with failures throttled per source (429 when over)."""
+    ctx, where = _ctx(request), source(request)
+    wait = ctx.admin_fail_buckets.wait(where)
+    if wait > 0:
+        raise Refused(
+            problem(429, "too many failed admin logins", {"Retry-After": retry_after(wait)})
+        )
     given = credential(request.headers.get("authorization"))
-    return matches(given, _ctx(request).settings.admin_token)
+    if matches(given, ctx.settings.admin_token):
+        request.state.actor = f"admin@{where}"
+        return True
+    ctx.admin_fail_buckets.take(where)
+    return False
 
 
 async def require_admin(
@@ -92,8 +110,8 @@ async def require_admin_page(request: Request) -> None:
 
 async def authenticated_device(
     request: Request, _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> str:
-    """The device id an active device token belongs to; 401 without one, 503 when busy."""
+) -> Enrollment:
+    """The enrollment an active device token belongs to; 401 without one, 503 when busy."""
     token = credential(request.headers.get("authorization"))
     if token is None:
         raise Refused(unauthorized("missing bearer token; enroll with POST /v1/enroll"))
@@ -103,7 +121,7 @@ async def authenticated_device(
         raise Refused(problem(503, "server busy; retry later", {"Retry-After": "5"})) from None
     if device is None:
         raise Refused(unauthorized("unknown or revoked device token; enroll again"))
-    request.state.device = device  # the request log names the device
+    request.state.device = device.device_id  # the request log names the device
     return device
 
 
@@ -111,5 +129,5 @@ AdminAuth = Depends(require_admin)
 """For `dependencies=[AdminAuth]`: the route answers only the admin token."""
 AdminPageAuth = Depends(require_admin_page)
 """For `dependencies=[AdminPageAuth]`: as AdminAuth, answered with a Basic challenge."""
-DeviceAuth = Annotated[str, Depends(authenticated_device)]
-"""A handler parameter `device: DeviceAuth` is the authenticated device's id."""
+DeviceAuth = Annotated[Enrollment, Depends(authenticated_device)]
+"""A handler parameter `device: DeviceAuth` is the authenticated device's enrollment."""

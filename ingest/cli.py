@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import getpass
 import json
 import logging
 import os
@@ -15,8 +16,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aitally.core.cli_args import Parser, positive_int
-from aitally.ingest import reports
-from aitally.ingest.context import ENV_ADMIN_TOKEN, ENV_ENROLL_SECRET, Context, Settings
+from aitally.ingest import levels, reports
+from aitally.ingest.api_people import purge
+from aitally.ingest.context import (
+    ENV_ADMIN_TOKEN,
+    ENV_ENROLL_SECRET,
+    Context,
+    Settings,
+    check_secrets,
+)
+from aitally.ingest.identity import ENV_KEYS, LEVELS, KeyConfigError, load_keys, persons_of
+from aitally.ingest.oidc import OidcSettings
 from aitally.ingest.storage import Storage, StorageError, open_storage
 
 ENV_DB = "AITALLY_INGEST_DB"
@@ -48,6 +58,7 @@ def _serve(args: argparse.Namespace) -> int:
     from aitally.ingest import jsonlog
     from aitally.ingest.app import create_app
 
+    keys = load_keys(args.pseudonym_key_file)
     storage = _open(args)  # a bad --db fails before anything is logged
     jsonlog.setup(args.log_level)
     settings = Settings(
@@ -56,7 +67,18 @@ def _serve(args: argparse.Namespace) -> int:
         device_rate=args.device_rate,
         device_burst=args.device_burst,
         max_inflight=args.max_inflight,
+        enroll_rate=args.enroll_rate,
+        enroll_burst=args.enroll_burst,
+        max_enrollments=args.max_enrollments,
+        privacy_floor=args.privacy_floor,
+        retention_months=args.retention_months,
+        docs=args.docs,
+        absolute_hours=args.absolute_hours,
+        oidc=_oidc(args),
     )
+    bad = check_secrets(settings)
+    if bad:
+        raise StorageError("; ".join(bad))
     for name, value in (
         (ENV_ENROLL_SECRET, settings.enroll_secret),
         (ENV_ADMIN_TOKEN, settings.admin_token),
@@ -82,7 +104,7 @@ def _serve(args: argparse.Namespace) -> int:
         extra={"event": "listening", "host": args.host, "port": port, "db": storage.dialect},
     )
     config = uvicorn.Config(
-        create_app(Context(settings, storage)),
+        create_app(Context(settings, storage, keys)),
         log_config=None,
         access_log=False,  # the app logs each request itself, as JSON
         timeout_keep_alive=75,  # idle agent connections stay open for reuse (uvicorn: 5 s)
@@ -119,8 +141,68 @@ def _devices(args: argparse.Namespace) -> int:
         seen = d.last_seen_at
         when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(seen)) if seen else "never"
         state = "revoked" if d.revoked else "active"
-        print(f"{d.device_id:36}  {(d.label or '')[:20]:20}  {state:8}  {when}")
+        # Labels are validated on enrollment; older rows are shown without control characters.
+        label = "".join(c if c.isprintable() else "?" for c in (d.label or "")[:20])
+        print(f"{d.device_id:36}  {label:20}  {state:8}  {when}")
     return 0
+
+
+def _oidc(args: argparse.Namespace) -> OidcSettings | None:
+    if not args.oidc_issuer:
+        if args.oidc_required:
+            raise StorageError("--oidc-required needs --oidc-issuer and --oidc-audience")
+        return None
+    if not args.oidc_audience:
+        raise StorageError("--oidc-issuer needs --oidc-audience (the client id tokens name)")
+    return OidcSettings(
+        args.oidc_issuer, args.oidc_audience, args.oidc_login_claim, args.oidc_required
+    )
+
+
+def _erase(args: argparse.Namespace) -> int:
+    if (args.login is None) == (args.pseudonym is None):
+        raise StorageError("erase needs exactly one of --login or --pseudonym")
+    keys = load_keys(args.pseudonym_key_file)
+    storage = _open(args)
+    n = storage.erase(persons_of(keys, login=args.login, pseudonym=args.pseudonym), time.time())
+    target = args.pseudonym or keys.pseudonym("user", args.login)
+    storage.audit(time.time(), _cli_actor(), "erase", {"person": target, "records": n})
+    print(f"erased {n} records of {target}; their devices are revoked")
+    return 0
+
+
+def _cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):
+        return "cli"
+
+
+def _audit(args: argparse.Namespace) -> int:
+    storage = _open(args)
+    storage.audit(time.time(), _cli_actor(), "audit.read", {"since": args.since})
+    for e in storage.audit_log(args.since, limit=1_000_000):
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(e.at))
+        print(json.dumps({"at": when, "actor": e.actor, "action": e.action, **e.detail}))
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    n = purge(_open(args), args.months, _cli_actor())
+    print(f"deleted {n} records older than {args.months} months")
+    return 0
+
+
+def _hours(text: str) -> tuple[float, float, float]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or not values[0] >= values[1] >= values[2] > 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give HEAVY,MODERATE,LIGHT hours a week, decreasing, > 0 (e.g. 10,4,1)"
+        )
+    return (values[0], values[1], values[2])
 
 
 def _day(text: str) -> dt.date:
@@ -138,7 +220,7 @@ def _report(args: argparse.Namespace) -> int:
     elif args.kind == "usage":
         doc = reports.usage(storage, args.granularity, args.since, args.until, k)
     else:
-        doc = reports.levels(storage, args.recipe, args.until, args.tool, k)
+        doc = levels.levels(storage, args.recipe, args.until, args.tool, k, args.absolute_hours)
     if args.format == "csv":
         sys.stdout.write(reports.to_csv(doc))
     else:
@@ -151,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="aitally-ingest", description="The central aitally ingest service.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     db_help = f"sqlite:///path/ingest.db or postgresql://user@host/db (default: ${ENV_DB})"
+    key_help = "file of <id>:<secret> lines, current first, mode 0600 (default: $" + ENV_KEYS + ")"
 
     serve = sub.add_parser("serve", help="run the HTTP service")
     serve.add_argument("--db", help=db_help)
@@ -164,6 +247,36 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--device-burst", type=positive_int, default=60)
     serve.add_argument("--max-inflight", type=positive_int, default=256)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    serve.add_argument("--pseudonym-key-file", type=Path, help=key_help)
+    serve.add_argument(
+        "--enroll-rate", type=_rate, default=0.2, help="enrollments/s per source address"
+    )
+    serve.add_argument("--enroll-burst", type=positive_int, default=30)
+    serve.add_argument(
+        "--max-enrollments", type=positive_int, default=5, help="active devices per login"
+    )
+    serve.add_argument(
+        "--privacy-floor",
+        choices=LEVELS,
+        default="identified",
+        help="no enrollment is stored less strictly than this level",
+    )
+    serve.add_argument("--retention-months", type=positive_int, default=13)
+    serve.add_argument(
+        "--absolute-hours",
+        type=_hours,
+        default=(10.0, 4.0, 1.0),
+        help="recipe absolute: HEAVY,MODERATE,LIGHT active hours a week (default 10,4,1)",
+    )
+    serve.add_argument("--oidc-issuer", metavar="URL", help="ID tokens of this issuer prove logins")
+    serve.add_argument("--oidc-audience", metavar="CLIENT_ID", help="the aud ID tokens carry")
+    serve.add_argument("--oidc-login-claim", default="preferred_username", metavar="CLAIM")
+    serve.add_argument(
+        "--oidc-required", action="store_true", help="refuse enrollments without an ID token"
+    )
+    serve.add_argument(
+        "--docs", action="store_true", help="serve /docs and /redoc (they load CDN scripts)"
+    )
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
@@ -183,11 +296,29 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--granularity", choices=reports.GRANULARITIES, default="week")
     report.add_argument("--since", type=_day, help="YYYY-MM-DD (widened to whole periods)")
     report.add_argument("--until", type=_day, help="YYYY-MM-DD; for levels: the as-of day")
-    report.add_argument("--recipe", choices=sorted(reports.RECIPES), default="volume")
+    report.add_argument("--recipe", choices=sorted(levels.RECIPES), default="volume")
     report.add_argument("--tool", help="levels for one tool id only")
     report.add_argument("--min-group-size", type=positive_int, default=5)
+    report.add_argument("--absolute-hours", type=_hours, default=(10.0, 4.0, 1.0))
     report.add_argument("--format", choices=["json", "csv"], default="json")
     report.set_defaults(func=_report)
+
+    erase = sub.add_parser("erase", help="delete one person's records and revoke their devices")
+    erase.add_argument("--login")
+    erase.add_argument("--pseudonym", help="hmac:<key id>:<hex>")
+    erase.add_argument("--db", help=db_help)
+    erase.add_argument("--pseudonym-key-file", type=Path, help=key_help)
+    erase.set_defaults(func=_erase)
+
+    audit = sub.add_parser("audit", help="print the audit log (JSON lines)")
+    audit.add_argument("--since", type=float, default=0.0, help="epoch seconds")
+    audit.add_argument("--db", help=db_help)
+    audit.set_defaults(func=_audit)
+
+    purge_cmd = sub.add_parser("purge", help="delete records older than the retention")
+    purge_cmd.add_argument("--months", type=positive_int, default=13)
+    purge_cmd.add_argument("--db", help=db_help)
+    purge_cmd.set_defaults(func=_purge)
     return parser
 
 
@@ -200,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (StorageError, reports.ReportError) as exc:
+    except (StorageError, reports.ReportError, KeyConfigError) as exc:
         print(f"aitally-ingest: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

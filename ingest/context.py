@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from aitally.ingest.identity import KeyRing
 from aitally.ingest.metrics import Metrics
+from aitally.ingest.oidc import OidcSettings, Verifier
 from aitally.ingest.ratelimit import DeviceBuckets, InFlight
 from aitally.ingest.storage import Storage
 
@@ -30,6 +32,22 @@ class Settings:
     # Past this many batches in flight the answer is 503 + Retry-After rather than an
     # ever-growing queue of waiting requests (uvicorn's limit_concurrency does the same).
     max_inflight: int = 256
+    # Enrollment and admin authentication per source address: a burst, then one per rate.
+    enroll_rate: float = 0.2
+    enroll_burst: float = 30.0
+    admin_fail_rate: float = 0.1
+    admin_fail_burst: float = 10.0
+    # A person (one login) may have this many active devices; more is a sybil or a leak.
+    max_enrollments: int = 5
+    # No enrollment is stored less strictly than this level, whatever the agent asks.
+    privacy_floor: str = "identified"
+    retention_months: int = 13
+    docs: bool = False
+    # The absolute usage-level recipe IT sets: hours a week (average of the last 4 full
+    # weeks) at or above which a person is heavy, moderate, light (aitally.ingest.levels).
+    absolute_hours: tuple[float, float, float] = (10.0, 4.0, 1.0)
+    # Proof of identity at enrollment (ingest/oidc.py); None: enroll-secret mode only.
+    oidc: OidcSettings | None = None
 
 
 @dataclass
@@ -38,10 +56,35 @@ class Context:
 
     settings: Settings
     storage: Storage
+    keys: KeyRing
     metrics: Metrics = field(default_factory=Metrics)
     buckets: DeviceBuckets = field(init=False)
     inflight: InFlight = field(init=False)
+    enroll_buckets: DeviceBuckets = field(init=False)
+    admin_fail_buckets: DeviceBuckets = field(init=False)
+    verifier: Verifier | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.buckets = DeviceBuckets(self.settings.device_rate, self.settings.device_burst)
         self.inflight = InFlight(self.settings.max_inflight)
+        s = self.settings
+        self.enroll_buckets = DeviceBuckets(s.enroll_rate, s.enroll_burst)
+        self.admin_fail_buckets = DeviceBuckets(s.admin_fail_rate, s.admin_fail_burst)
+        self.verifier = Verifier(s.oidc) if s.oidc else None
+
+
+MIN_SECRET_CHARS = 16
+
+
+def check_secrets(settings: Settings) -> list[str]:
+    """What is wrong with the configured secrets (too short, admin token = enroll secret)."""
+    problems = []
+    for name, value in (
+        (ENV_ENROLL_SECRET, settings.enroll_secret),
+        (ENV_ADMIN_TOKEN, settings.admin_token),
+    ):
+        if value is not None and len(value) < MIN_SECRET_CHARS:
+            problems.append(f"{name} is shorter than {MIN_SECRET_CHARS} characters")
+    if settings.admin_token and settings.admin_token == settings.enroll_secret:
+        problems.append(f"{ENV_ADMIN_TOKEN} must differ from {ENV_ENROLL_SECRET}")
+    return problems

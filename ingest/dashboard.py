@@ -28,7 +28,9 @@ LEVEL_COLORS = {
     "occasional": "#9ecae1",
     "minimal": "#c6dbef",
     "none": "#e0e0e0",
+    "suppressed": "#bdbdbd",
 }
+SUPPRESSED = "suppressed"
 W, H, PAD = 760, 300, 48
 
 _STYLE = """
@@ -97,12 +99,14 @@ def _stacked_bars(report: dict[str, Any]) -> str:
             f'<text x="4" y="{y + bar_h / 2 + 4:.1f}">{escape(row["org_unit"])} '
             f"({row['people']})</text>"
         )
-        for name in names:
-            width = (W - label_w - PAD) * row[name] / max(row["people"], 1)
+        # Suppressed counts (None: under the minimum) share one grey segment at the end.
+        hidden = row["people"] - sum(row[name] or 0 for name in names)
+        for name, count in [*((n, row[n]) for n in names), (SUPPRESSED, hidden)]:
+            width = (W - label_w - PAD) * (count or 0) / max(row["people"], 1)
             if width > 0:
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{bar_h}" '
-                    f'fill="{LEVEL_COLORS[name]}"><title>{name}: {row[name]}</title></rect>'
+                    f'fill="{LEVEL_COLORS[name]}"><title>{name}: {count}</title></rect>'
                 )
             x += width
     for i, name in enumerate(names):

@@ -69,6 +69,26 @@ MIGRATIONS: list[str] = [
         parse_errors TEXT                  -- JSON {tool: count}
     );
     """,
+    # 2: identity bound at enrollment (docs/privacy.md), audit log, erasure bookkeeping.
+    """
+    ALTER TABLE devices ADD COLUMN person TEXT;       -- login, or its pseudonym (never both)
+    ALTER TABLE devices ADD COLUMN level TEXT;
+    ALTER TABLE devices ADD COLUMN org_unit TEXT;
+    ALTER TABLE devices ADD COLUMN device_name TEXT;  -- the label, used only at identified
+    CREATE INDEX devices_person ON devices (person);
+    CREATE INDEX records_person ON records (person);
+    CREATE TABLE audit (
+        at {REAL} NOT NULL,
+        actor TEXT NOT NULL,               -- "admin@<source address>" or "cli"
+        action TEXT NOT NULL,              -- e.g. "report.usage", "erase", "revoke"
+        detail TEXT NOT NULL               -- the parameters, JSON
+    );
+    CREATE INDEX audit_at ON audit (at);
+    """,
+    # 3: what an enrollment's identity rests on: "asserted" (enroll secret) or "oidc".
+    """
+    ALTER TABLE devices ADD COLUMN proof TEXT;
+    """,
 ]
 
 _TYPES = {

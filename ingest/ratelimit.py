@@ -17,14 +17,18 @@ class DeviceBuckets:
         self._lock = threading.Lock()
         self._state: dict[str, tuple[float, float]] = {}  # device -> (tokens, at)
 
+    def _tokens(self, key: str, now: float) -> float:
+        """key's bucket refilled up to now (call with the lock held)."""
+        tokens, at = self._state.get(key, (self.burst, now))
+        return min(self.burst, tokens + (now - at) * self.rate)
+
     def take(self, device: str, now: float | None = None) -> float:
         """0 when allowed, else the seconds to wait (for Retry-After)."""
         if self.rate <= 0:
             return 0.0
         now = time.monotonic() if now is None else now
         with self._lock:
-            tokens, at = self._state.get(device, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - at) * self.rate)
+            tokens = self._tokens(device, now)
             if tokens >= 1.0:
                 if len(self._state) >= self._max and device not in self._state:
                     # Bounded memory: forget full buckets, which carry no information.
@@ -37,6 +41,14 @@ class DeviceBuckets:
                 return 0.0
             self._state[device] = (tokens, now)
             return (1.0 - tokens) / self.rate
+
+    def wait(self, key: str, now: float | None = None) -> float:
+        """The seconds until `key` may take again (0: now), without taking anything."""
+        if self.rate <= 0:
+            return 0.0
+        with self._lock:
+            tokens = self._tokens(key, time.monotonic() if now is None else now)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
 
 
 def retry_after(seconds: float) -> str:

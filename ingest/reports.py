@@ -5,33 +5,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import defaultdict
 from typing import Any
 
+from aitally.core.textsafe import csv_safe
 from aitally.core.wire import TOKEN_KINDS
 from aitally.ingest.rows import TokenSums
 from aitally.ingest.storage import Storage
-from aitally.ingest.suppress import ALL, OTHER, Group, merge_small, total
+from aitally.ingest.suppress import ALL, NO_ORG, OTHER, Group, merge_small, nested_safe, total
 
 GRANULARITIES = ("day", "week", "month")
-NO_ORG = "(none)"
 REPORT_VERSION = 1
-# Recipes carry versions: a changed definition gets a new version, never silently new figures.
-RECIPES = {
-    "volume": {
-        "version": "volume-v1",
-        "levels": ["heavy", "moderate", "light", "minimal", "none"],
-        "definition": "active seconds over the last 4 full ISO weeks; among people with any, "
-        "heavy >= P75, moderate >= P50, light >= P25, minimal below; none: no activity",
-    },
-    "consistency": {
-        "version": "consistency-v1",
-        "levels": ["consistent", "regular", "occasional", "none"],
-        "definition": "active weeks out of the last 12 full ISO weeks: consistent 9-12, "
-        "regular 5-8, occasional 1-4, none 0",
-    },
-}
 
 
 class ReportError(ValueError):
@@ -89,14 +73,22 @@ def adoption(
         period = period_start(dt.date.fromisoformat(row.day), granularity).isoformat()
         for t in (row.tool, ALL):
             cells[(period, t)].setdefault(org, Group(org)).add(row.person)
-    rows: list[dict[str, Any]] = []
-    for (period, tool), by_org in sorted(cells.items()):
+    shown: dict[tuple[str, str], list[Group]] = {}
+    for (period, tool), by_org in cells.items():
         groups = list(by_org.values())
         # People belong to one org unit, so org rows add up: merge small ones. Tools do
         # not add up (one person uses several), so a tool's cell is shown or not on its own.
-        shown = merge_small(groups, k)
         whole = total(groups, k)
-        for g in [*shown, *([whole] if whole else [])]:
+        shown[(period, tool)] = [*merge_small(groups, k), *([whole] if whole else [])]
+    # A tool's cell is a subset of all tools' cell of the same org unit: showing both
+    # when they differ by fewer than k people isolates those people (7 beside 6).
+    rows: list[dict[str, Any]] = []
+    for (period, tool), groups in sorted(shown.items()):
+        everyone = {g.key: g for g in shown.get((period, ALL), [])}
+        for g in groups:
+            outer = everyone.get(g.key)
+            if tool != ALL and outer is not None and not nested_safe(g, outer, k):
+                continue
             rows.append(
                 {"period": period, "tool": tool, "org_unit": g.key, "active_users": len(g.persons)}
             )
@@ -201,108 +193,6 @@ def _row_order(g: Group) -> tuple[int, str]:
     return ({OTHER: 1, ALL: 2}.get(g.key, 0), g.key)
 
 
-def _percentile(sorted_values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    pos = (len(sorted_values) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
-
-
-def _volume_levels(
-    volume: dict[str, float], people: Iterable[str]
-) -> tuple[dict[str, str], dict[str, float]]:
-    values = sorted(v for v in volume.values() if v > 0)
-    if not values:
-        return {p: "none" for p in people}, {}
-    p25, p50, p75 = (_percentile(values, q) for q in (0.25, 0.5, 0.75))
-    levels = {}
-    for p in people:
-        v = volume.get(p, 0.0)
-        levels[p] = (
-            "none"
-            if v <= 0
-            else "heavy"
-            if v >= p75
-            else "moderate"
-            if v >= p50
-            else "light"
-            if v >= p25
-            else "minimal"
-        )
-    return levels, {"p25_seconds": p25, "p50_seconds": p50, "p75_seconds": p75}
-
-
-def _consistency(weeks: int) -> str:
-    return (
-        "consistent"
-        if weeks >= 9
-        else "regular"
-        if weeks >= 5
-        else ("occasional" if weeks >= 1 else "none")
-    )
-
-
-def levels(
-    storage: Storage, recipe: str, as_of: dt.date | None, tool: str | None, k: int
-) -> dict[str, Any]:
-    """How many people sit at each usage level, per org unit; the people are never listed."""
-    if recipe not in RECIPES:
-        raise ReportError(f"recipe: {recipe[:16]!r}; use volume or consistency")
-    day = as_of or dt.datetime.now(dt.UTC).date()
-    this_week = period_start(day, "week")
-    first12 = this_week - dt.timedelta(weeks=12)
-    first4 = this_week - dt.timedelta(weeks=4)
-    last = this_week - dt.timedelta(days=1)
-    orgs: dict[str, Counter[str]] = defaultdict(Counter)
-    volume: dict[str, float] = defaultdict(float)
-    active_weeks: dict[str, set[dt.date]] = defaultdict(set)
-    for row in storage.activity(first12.isoformat(), last.isoformat()):
-        person, d = row.person, dt.date.fromisoformat(row.day)
-        orgs[person][row.org_unit or NO_ORG] += 1  # everyone seen in 12 weeks is counted
-        if (tool and row.tool != tool) or not row.active:
-            continue
-        active_weeks[person].add(period_start(d, "week"))
-        if d >= first4:
-            volume[person] += float(row.active_seconds or 0)
-    if recipe == "volume":
-        assigned, thresholds = _volume_levels(volume, orgs)
-        since = first4
-    else:
-        assigned = {p: _consistency(len(active_weeks.get(p, ()))) for p in orgs}
-        thresholds, since = {}, first12
-    names = RECIPES[recipe]["levels"]
-    by_org: dict[str, Group] = {}
-    for person, seen in orgs.items():
-        # A person who moved keeps the org unit seen most; ties go to the first by name.
-        org = min(seen, key=lambda o: (-seen[o], o))
-        by_org.setdefault(org, Group(org)).add(person, **{assigned[person]: 1.0})
-    groups = list(by_org.values())
-    whole = total(groups, k)
-    rows = [
-        {
-            "org_unit": g.key,
-            "people": len(g.persons),
-            **{name: int(g.sums.get(name, 0)) for name in names},
-        }
-        for g in [*merge_small(groups, k), *([whole] if whole else [])]
-    ]
-    return _meta(
-        "levels",
-        k,
-        columns=["org_unit", "people", *names],
-        recipe=recipe,
-        recipe_version=RECIPES[recipe]["version"],
-        definition=RECIPES[recipe]["definition"],
-        levels=names,
-        tool=tool,
-        since=since.isoformat(),
-        until=last.isoformat(),
-        thresholds=thresholds if whole else {},
-        rows=rows,
-    )
-
-
 def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in row.items():
@@ -315,7 +205,8 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def to_csv(doc: dict[str, Any]) -> str:
     """The report's rows flattened (tokens.input, ...) under its header line."""
-    flat = [_flat(r) for r in doc["rows"]]
+    # Org units and model names come from agents: no cell may start a formula.
+    flat = [{k: csv_safe(v) for k, v in _flat(r).items()} for r in doc["rows"]]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=doc["columns"], lineterminator="\n")
     writer.writeheader()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 TokenSums = tuple[float | None, float | None, float | None, float | None, float | None]
 """Summed token figures in `TOKEN_KINDS` order; None where no record had the figure."""
@@ -16,6 +16,8 @@ class Stored(NamedTuple):
     """records inserted now"""
     duplicate: int
     """records already stored (or repeated within the batch), left unchanged"""
+    taken: list[str]
+    """record ids another device sent first: refused, never merged"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,8 @@ class Device:
     last_seen_at: float | None
     revoked_at: float | None
     revoked: bool
+    proof: str | None
+    """"asserted" or "oidc"; None for devices enrolled before proofs were recorded"""
     health: DeviceHealth | None
     """None until the device has sent a batch"""
 
@@ -76,3 +80,12 @@ class ModelTokens(NamedTuple):
     tool: str
     model: str
     tokens: TokenSums
+
+
+class AuditEntry(NamedTuple):
+    """One line of the append-only audit log: who did what, when."""
+
+    at: float
+    actor: str
+    action: str
+    detail: dict[str, Any]

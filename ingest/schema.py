@@ -39,18 +39,21 @@ from aitally.core.wire import (
     MAX_ORG_UNIT,
     MAX_SECONDS,
     MAX_TOOL_VERSION,
+    PRIVACY_LEVELS,
     RECORD_KINDS,
     RECORD_SCHEMA,
     SIGNALS,
     SURFACES,
     TOOL_PATTERN,
+    PrivacyLevel,
     RecordKind,
     Signal,
     Surface,
 )
 
-# No control characters; lone surrogates (JSON "\ud800") fail as strings before this.
-PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+# No control characters (C0, DEL, C1: terminal escapes); lone surrogates (JSON "\ud800")
+# fail as strings before this.
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
 CUSTOM = "aitally_record"  # the error type whose message is already the reason
 _KEYED_HASH = re.compile(KEYED_HASH_PATTERN)
 _EARLIEST = dt.datetime(2020, 1, 1, tzinfo=dt.UTC).timestamp()
@@ -314,8 +317,8 @@ class Record(BaseModel):
             min_length=1,
             max_length=MAX_IDENTITY,
             pattern=PRINTABLE,
-            description="login at privacy level `identified`, a keyed hash at "
-            "`pseudonymous`, null below",
+            description="login at privacy level `identified`, else null (older agents sent a "
+            "keyed hash at `pseudonymous`); not believed: the enrollment decides",
             examples=[_HASH_EXAMPLE],
         ),
         _text_reason(MAX_IDENTITY),
@@ -326,7 +329,7 @@ class Record(BaseModel):
             min_length=1,
             max_length=MAX_IDENTITY,
             pattern=PRINTABLE,
-            description="host name at `identified`, a keyed hash at `pseudonymous`, null below",
+            description="host name at `identified`, else null; not believed",
             examples=[_HASH_EXAMPLE],
         ),
         _text_reason(MAX_IDENTITY),
@@ -337,10 +340,19 @@ class Record(BaseModel):
             min_length=1,
             max_length=MAX_ORG_UNIT,
             pattern=PRINTABLE,
-            description="org unit from managed policy",
+            description="org unit from managed policy; not believed: the enrollment's is stored",
             examples=["eng"],
         ),
         _text_reason(MAX_ORG_UNIT),
+    ] = None
+    privacy_level: Annotated[
+        PrivacyLevel | None,
+        Field(
+            description="the agent's level when it built the record; the server stores the "
+            "record at this level or the enrollment's, whichever is stricter",
+            examples=["pseudonymous"],
+        ),
+        _one_of(PRIVACY_LEVELS, " or null"),
     ] = None
 
 

@@ -10,9 +10,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from aitally.ingest.identity import Attribution, Enrollment
 from aitally.ingest.migrations import render, statements
 from aitally.ingest.rows import Activity, Device, DeviceHealth, ModelTokens, Stored, TokenSums
 from aitally.ingest.schema import Record, Tokens
+from aitally.ingest.storage_people import PeopleStore
 from aitally.ingest.wire import Batch
 
 
@@ -71,16 +73,14 @@ def _sums(values: Sequence[Any]) -> TokenSums:
     return (a, b, c, d, e)
 
 
-def _record_row(device_id: str, batch_id: str, now: float, r: Record) -> tuple[Any, ...]:
+def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
     tokens = r.tokens or Tokens(None, None, None, None, None)
-    # Reports count people; at anonymous levels the enrollment is the only stable key,
-    # used for counting and group sizes only, never shown.
-    person = r.user or r.device or f"enrolled:{device_id}"
+    # Identity columns come from the enrollment (aitally.ingest.identity), never the record.
     return (
         r.record_id,
-        device_id,
-        batch_id,
-        now,
+        who.owner,
+        who.batch_id,
+        who.received_at,
         r.kind,
         r.tool,
         r.surface,
@@ -95,14 +95,14 @@ def _record_row(device_id: str, batch_id: str, now: float, r: Record) -> tuple[A
         *tokens,
         ",".join(r.signals),
         r.project,
-        r.user,
-        r.device,
-        r.org_unit,
-        person,
+        who.user,
+        who.device,
+        who.org_unit,
+        who.person,
     )
 
 
-class Storage(ABC):
+class Storage(PeopleStore, ABC):
     """One database, shared by request threads through a small connection pool."""
 
     dialect: str
@@ -125,7 +125,7 @@ class Storage(ABC):
     def _insert_returning(self, cur: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> list[str]:
         """Runs an INSERT .. RETURNING record_id for every row; the ids actually inserted."""
 
-    def _lock_migrations(self, cur: Any) -> None:  # noqa: B027 - optional hook
+    def _lock_migrations(self, cur: Any) -> None:
         """Serializes concurrent migrators (replicas starting together)."""
 
     # --- plumbing --------------------------------------------------------------------
@@ -191,25 +191,41 @@ class Storage(ABC):
 
     # --- devices ----------------------------------------------------------------------
     def enroll(
-        self, device_id: str, token_hash: str, label: str | None, version: str | None, now: float
+        self, who: Enrollment, token_hash: str, label: str | None, version: str | None, now: float
     ) -> None:
-        """Stores a new device under the hash of its token."""
+        """Stores a new device under the hash of its token, with the identity it enrolled as."""
         with self.transaction() as cur:
             cur.execute(
-                "INSERT INTO devices (device_id, token_hash, label, agent_version, enrolled_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (device_id, token_hash, label, version, now),
+                "INSERT INTO devices (device_id, token_hash, label, agent_version, enrolled_at, "
+                "person, level, org_unit, device_name, proof) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    who.device_id,
+                    token_hash,
+                    label,
+                    version,
+                    now,
+                    who.person,
+                    who.level,
+                    who.org_unit,
+                    who.device_name,
+                    who.proof,
+                ),
             )
 
-    def device_for_token(self, token_hash: str) -> str | None:
-        """The active device a token hash belongs to, else None."""
+    def device_for_token(self, token_hash: str) -> Enrollment | None:
+        """The enrollment of the active device a token hash belongs to, else None."""
         with self.transaction() as cur:
             cur.execute(
-                "SELECT device_id FROM devices WHERE token_hash = ? AND revoked_at IS NULL",
+                "SELECT device_id, person, level, org_unit, device_name FROM devices "
+                "WHERE token_hash = ? AND revoked_at IS NULL",
                 (token_hash,),
             )
             row = cur.fetchone()
-        return None if row is None else str(row[0])
+        if row is None:
+            return None
+        # Devices enrolled before identities were bound count as one person each.
+        return Enrollment(row[0], row[1] or f"enrolled:{row[0]}", row[2] or "identified", *row[3:5])
 
     def revoke(self, device_id: str, now: float) -> bool:
         """Revokes an active device; False when there is none by that id."""
@@ -226,8 +242,8 @@ class Storage(ABC):
         with self.transaction() as cur:
             cur.execute(
                 "SELECT d.device_id, d.label, d.agent_version, d.os, d.enrolled_at, "
-                "d.last_seen_at, d.revoked_at, h.batches, h.accepted, h.duplicate, h.rejected, "
-                "h.queue_depth, h.dead_letter, h.dropped, h.parse_errors "
+                "d.last_seen_at, d.revoked_at, d.proof, h.batches, h.accepted, h.duplicate, "
+                "h.rejected, h.queue_depth, h.dead_letter, h.dropped, h.parse_errors "
                 "FROM devices d LEFT JOIN device_health h ON h.device_id = d.device_id "
                 "ORDER BY d.enrolled_at, d.device_id"
             )
@@ -235,16 +251,16 @@ class Storage(ABC):
         out = []
         for r in rows:
             health = None
-            if r[7] is not None:
+            if r[8] is not None:
                 health = DeviceHealth(
-                    batches=r[7],
-                    accepted=r[8],
-                    duplicate=r[9],
-                    rejected=r[10],
-                    queue_depth=r[11],
-                    dead_letter=r[12],
-                    dropped=json.loads(r[13] or "{}"),
-                    parse_errors=json.loads(r[14] or "{}"),
+                    batches=r[8],
+                    accepted=r[9],
+                    duplicate=r[10],
+                    rejected=r[11],
+                    queue_depth=r[12],
+                    dead_letter=r[13],
+                    dropped=json.loads(r[14] or "{}"),
+                    parse_errors=json.loads(r[15] or "{}"),
                 )
             out.append(
                 Device(
@@ -256,32 +272,45 @@ class Storage(ABC):
                     last_seen_at=r[5],
                     revoked_at=r[6],
                     revoked=r[6] is not None,
+                    proof=r[7],
                     health=health,
                 )
             )
         return out
 
     # --- ingest -----------------------------------------------------------------------
-    def store_batch(self, device_id: str, batch: Batch, now: float) -> Stored:
-        """Inserts the batch's valid records once each; returns (accepted, duplicate)."""
-        unique: dict[str, Record] = {}
-        for r in batch.records:
-            unique.setdefault(r.record_id, r)  # a record twice in one batch: a duplicate
-        rows = [_record_row(device_id, batch.batch_id, now, r) for r in unique.values()]
+    def store_batch(
+        self,
+        device_id: str,
+        batch: Batch,
+        who: Sequence[Attribution],
+        mine: frozenset[str],
+        now: float,
+    ) -> Stored:
+        """Inserts the batch's valid records once each (who[i] is records[i]'s identity).
+
+        A record id already stored under an owner not in `mine` belongs to another device:
+        it is reported in `taken`, never counted as a duplicate.
+        """
+        unique: dict[str, tuple[Record, Attribution]] = {}
+        for r, w in zip(batch.records, who, strict=True):
+            unique.setdefault(r.record_id, (r, w))  # a record twice in one batch: a duplicate
+        rows = [_record_row(r, w) for r, w in unique.values()]
         h = batch.health
         with self.transaction() as cur:
             new = set(self._insert_returning(cur, _INSERT_RECORD, rows)) if rows else set()
             accepted = len(new)
+            taken = self._taken(cur, [rid for rid in unique if rid not in new], mine)
             # Models of records that were already stored are already stored too.
             models = [
-                (r.record_id, name, *tokens)
-                for r in unique.values()
-                if r.record_id in new
+                (rid, name, *tokens)
+                for rid, (r, _) in unique.items()
+                if rid in new
                 for name, tokens in r.models.items()
             ]
             if models:
                 cur.executemany(_INSERT_MODEL, models)
-            duplicate = len(batch.records) - accepted
+            duplicate = len(batch.records) - accepted - len(taken)
             cur.execute(
                 "UPDATE devices SET last_seen_at = ?, agent_version = COALESCE(?, agent_version),"
                 " os = COALESCE(?, os) WHERE device_id = ?",
@@ -294,14 +323,14 @@ class Storage(ABC):
                     now,
                     accepted,
                     duplicate,
-                    len(batch.rejected),
+                    len(batch.rejected) + len(taken),
                     h.get("queue_depth"),
                     h.get("dead_letter"),
                     json.dumps(h.get("dropped", {})),
                     json.dumps(h.get("parse_errors", {})),
                 ),
             )
-        return Stored(accepted, duplicate)
+        return Stored(accepted, duplicate, taken)
 
     # --- report queries ---------------------------------------------------------------
     def activity(self, since_day: str, until_day: str) -> list[Activity]:

@@ -54,6 +54,8 @@ class Batch:
     agent_os: str | None
     health: dict[str, Any]
     records: list[Record] = field(default_factory=list)
+    indexes: list[int] = field(default_factory=list)
+    """the position in the body of each of `records`"""
     rejected: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -218,6 +220,7 @@ def parse_batch(doc: Any, now: float) -> Batch:
     for index, obj in enumerate(envelope.records):
         try:
             batch.records.append(Record.model_validate(obj, context=context))
+            batch.indexes.append(index)
         except ValidationError as exc:
             error = _record_error(exc.errors(include_url=False)[0])
             rid = obj.get("record_id") if isinstance(obj, dict) else None

@@ -146,7 +146,7 @@ def delete_token(timeout: float = 5.0) -> None:
 
 def _write_file(token: str) -> None:
     path = token_file()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    paths.make_private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     # Created 0600 from the start (never world-readable for an instant), then renamed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 
 import requests
@@ -9,6 +10,7 @@ import requests
 from aitally.core.config import Config
 from aitally.uploader import credentials
 from aitally.uploader.http import agent_version, make_session
+from aitally.uploader.policy import login
 
 
 class EnrollError(Exception):
@@ -23,11 +25,13 @@ class Enrolled:
     store: str  # where the token went: "keyring:<backend>" or "file:<path>"
 
 
-def enroll(cfg: Config, secret: str, *, label: str | None = None) -> Enrolled:
+def enroll(
+    cfg: Config, secret: str, *, label: str | None = None, id_token: str | None = None
+) -> Enrolled:
     """POST {endpoint}/v1/enroll (docs/wire-protocol.md) and store the token it returns.
 
-    The device label defaults to nothing: a hostname can identify a person, and the
-    privacy level, not enrollment, decides what the server may learn.
+    The device label defaults to nothing (a hostname can identify a person), except at
+    `identified`, where records name the device by its host name anyway.
     """
     endpoint = cfg.get("upload", "endpoint").rstrip("/")
     if not endpoint:
@@ -35,7 +39,21 @@ def enroll(cfg: Config, secret: str, *, label: str | None = None) -> Enrolled:
     if not secret:
         raise EnrollError("empty enroll secret; pass the secret IT gave you")
     url = f"{endpoint}/v1/enroll"
-    body = {"enroll_secret": secret, "device_label": label, "agent_version": agent_version()}
+    privacy = cfg.section("privacy")
+    if label is None and privacy["level"] == "identified":
+        label = socket.gethostname()  # what records at this level name the device by
+    # What enroll-secret mode trusts: the login this agent runs as, the level and org unit
+    # of its policy. The server binds every later record to them (docs/privacy.md).
+    body: dict[str, str | None] = {
+        "enroll_secret": secret,
+        "device_label": label,
+        "agent_version": agent_version(),
+        "login": login(),
+        "privacy_level": privacy["level"],
+        "org_unit": privacy["org_unit"] or None,
+    }
+    if id_token:
+        body["id_token"] = id_token  # proves the login where the ingest asks for it
     try:
         resp = make_session(cfg).post(url, json=body)
     except requests.exceptions.SSLError as exc:

@@ -10,6 +10,7 @@ import time
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -20,6 +21,7 @@ from aitally.core.config import Config
 from aitally.core.errors import ConfigError
 
 log = logging.getLogger(__name__)
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 # Our receivers answer with a few hundred bytes; a bigger answer is some other server's page.
 ANSWER_MAX_BYTES = 1 << 20
 
@@ -194,8 +196,25 @@ def _read_within(resp: requests.Response, seconds: float) -> None:
     resp._content_consumed = True  # type: ignore[attr-defined]  # as requests does itself
 
 
+def check_transport(cfg: Config) -> None:
+    """ConfigError for an endpoint that would send tokens in clear: plain http:// to
+    anything but loopback, unless upload.allow_http says so."""
+    up = cfg.section("upload")
+    if up["allow_http"]:
+        return
+    for key in ("endpoint", "otlp_endpoint"):
+        url = urlsplit(up[key])
+        if url.scheme == "http" and (url.hostname or "") not in LOOPBACK:
+            raise ConfigError(
+                f"upload.{key} = {up[key]!r}: plain http:// sends the device token and "
+                "records unencrypted; use https:// (or set upload.allow_http = true)"
+            )
+
+
 def make_session(cfg: Config) -> requests.Session:
-    """The session for uploads and enrollment; ConfigError for a bad CA bundle."""
+    """The session for uploads and enrollment; ConfigError for a bad CA bundle or an
+    endpoint that is plain http:// beyond loopback."""
+    check_transport(cfg)
     up = cfg.section("upload")
     session = Session((up["connect_timeout"], up["read_timeout"]), up["proxy"])
     session.headers["User-Agent"] = f"aitally/{agent_version()}"

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from aitally.core.config import Config
 from aitally.core.store.keys import pseudonym_key
-from aitally.core.store.outbox import device_secret
 
 DAY = 86400.0
 # Seconds each level rounds timestamps to: minutes still show a working day's shape,
@@ -32,7 +31,6 @@ class Policy:
     org_key: bool  # False: a per-install random key, so pseudonyms aggregate nowhere
     org_unit: str | None
     send_projects: bool
-    device_seed: str
 
     def pseudonym(self, kind: str, value: str) -> str:
         """A keyed hash of `value`, prefixed with the key id: stable per key, not reversible."""
@@ -40,21 +38,17 @@ class Policy:
         return f"hmac:{self.key_id}:{digest[:HEX_CHARS]}"
 
     def user(self) -> str | None:
-        """The login name, its pseudonym, or None, as the level allows."""
-        if self.level == "identified":
-            return _login()
-        if self.level == "pseudonymous":
-            return self.pseudonym("user", _login())
-        return None
+        """The login at `identified`, else None.
+
+        At `pseudonymous` the ingest service makes the pseudonym from the login asserted at
+        enrollment with a key only it holds (docs/privacy.md): a pseudonym made here would
+        need a key every laptop can read, so anyone could reverse a colleague's.
+        """
+        return login() if self.level == "identified" else None
 
     def device(self) -> str | None:
-        """The host name, a pseudonym of this install, or None, as the level allows."""
-        if self.level == "identified":
-            return socket.gethostname()
-        if self.level == "pseudonymous":
-            # The store's random secret, never a machine id: stable for this install only.
-            return self.pseudonym("device", self.device_seed)
-        return None
+        """The host name at `identified`, else None (the server knows the enrollment)."""
+        return socket.gethostname() if self.level == "identified" else None
 
     def project(self, label: str | None) -> str | None:
         """A pseudonym of the project label when projects are sent at this level, else None."""
@@ -73,7 +67,7 @@ class Policy:
         return math.floor(t / step) * step if step >= DAY else math.ceil(t / step) * step
 
 
-def _login() -> str:
+def login() -> str:
     """The current login name, or "unknown" when the OS cannot say."""
     try:
         return getpass.getuser()
@@ -101,5 +95,4 @@ def load(cfg: Config, conn: sqlite3.Connection) -> Policy:
         org_key=org,
         org_unit=p["org_unit"] or None,
         send_projects=p["send_projects"],
-        device_seed=device_secret(conn),
     )

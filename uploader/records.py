@@ -57,6 +57,8 @@ def _base(
         "user": policy.user(),
         "device": policy.device(),
         "org_unit": policy.org_unit,
+        # The server stores a record no less strictly than this (docs/wire-protocol.md).
+        "privacy_level": policy.level,
     }
 
 

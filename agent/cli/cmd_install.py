@@ -34,9 +34,25 @@ def _scope_args(p: argparse.ArgumentParser) -> None:
 def _enroll_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--endpoint", metavar="URL", help="ingest service base URL (https://...)")
     how = p.add_mutually_exclusive_group()
-    how.add_argument("--enroll-secret", metavar="S", help="exchange IT's enroll secret for a token")
-    how.add_argument("--token", metavar="T", help="store a device token IT issued directly")
+    how.add_argument(
+        "--enroll-secret-file",
+        metavar="FILE",
+        type=Path,
+        help="exchange IT's enroll secret, read from FILE (- : standard input), for a token",
+    )
+    how.add_argument(
+        "--token-file", metavar="FILE", type=Path, help="store a device token read from FILE (-)"
+    )
+    # Kept for compatibility; discouraged: other local users see argv in the process list.
+    how.add_argument("--enroll-secret", metavar="S", help="discouraged: shown by ps; use the file")
+    how.add_argument("--token", metavar="T", help="discouraged: shown by ps; use --token-file")
     p.add_argument("--label", metavar="L", help="device label sent when enrolling (default none)")
+    p.add_argument(
+        "--id-token-file",
+        metavar="FILE",
+        type=Path,
+        help="an OIDC ID token proving your login, where the ingest asks for one (- : stdin)",
+    )
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -106,6 +122,26 @@ def _set_endpoint(args: argparse.Namespace, system: bool, root: Path) -> None:
         set_value(paths.user_config_file(), "upload", "endpoint", args.endpoint)
 
 
+def _read_secret(source: Path, option: str) -> str:
+    """The first line of a file, or of standard input for `-`; never from argv."""
+    try:
+        text = sys.stdin.readline() if str(source) == "-" else source.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _usage(f"{option} {source}: cannot read ({exc})") from None
+    secret = text.strip().splitlines()[0].strip() if text.strip() else ""
+    if not secret:
+        raise _usage(f"{option} {source}: empty")
+    return secret
+
+
+def _secrets_from_files(args: argparse.Namespace) -> None:
+    """--enroll-secret-file / --token-file fill args.enroll_secret / args.token."""
+    if getattr(args, "enroll_secret_file", None) is not None:
+        args.enroll_secret = _read_secret(args.enroll_secret_file, "--enroll-secret-file")
+    if getattr(args, "token_file", None) is not None:
+        args.token = _read_secret(args.token_file, "--token-file")
+
+
 def _enroll(args: argparse.Namespace) -> str | None:
     from aitally.uploader.enroll import EnrollError, enroll, store_token
 
@@ -117,7 +153,10 @@ def _enroll(args: argparse.Namespace) -> str | None:
             # Tried before it is saved, so a failed enroll never replaces a working endpoint.
             if args.endpoint and not cfg.is_managed("upload", "endpoint"):
                 cfg.values["upload"]["endpoint"] = args.endpoint
-            done = enroll(cfg, args.enroll_secret, label=args.label)
+            id_token = None
+            if getattr(args, "id_token_file", None) is not None:
+                id_token = _read_secret(args.id_token_file, "--id-token-file")
+            done = enroll(cfg, args.enroll_secret, label=args.label, id_token=id_token)
         else:
             return None
     except EnrollError as exc:
@@ -127,6 +166,7 @@ def _enroll(args: argparse.Namespace) -> str | None:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
+    _secrets_from_files(args)
     target = _target(args)
     if args.system and (args.enroll_secret or args.token):
         raise _usage(
@@ -187,8 +227,9 @@ def _remove_empty(folder: Path) -> None:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
+    _secrets_from_files(args)
     if not (args.enroll_secret or args.token):
-        raise _usage("enroll needs --enroll-secret S or --token T")
+        raise _usage("enroll needs --enroll-secret-file FILE or --token-file FILE (- : stdin)")
     _check_endpoint(args)
     message = _enroll(args)
     _set_endpoint(args, False, Path("/"))

@@ -11,6 +11,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from aitally.core.errors import StoreError
+from aitally.core.paths import make_private_dir, make_private_file
 from aitally.core.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,12 @@ log = logging.getLogger(__name__)
 def _connect(path: Path) -> sqlite3.Connection:
     # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) so a writer never
     # deadlocks upgrading a read lock, and every commit is one durable WAL frame set.
+    with suppress(OSError):  # sqlite3 names the problem if the file cannot be opened
+        make_private_file(path)  # SQLite gives -wal and -shm the database file's mode
     conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+    for suffix in ("-wal", "-shm"):  # made by an older version under a looser umask
+        with suppress(OSError):
+            Path(str(path) + suffix).chmod(0o600)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA busy_timeout = 10000")
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -63,7 +69,7 @@ def _move_aside(path: Path) -> Path:
 def ensure_writable_dir(folder: Path) -> None:
     """Creates the data folder or raises StoreError naming it and the fix."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_private_dir(folder)
     except OSError as exc:
         raise StoreError(
             f"data folder {folder} cannot be created: {exc.strerror}; "

@@ -20,6 +20,7 @@ import requests
 
 ENROLL_SECRET = "test-enroll-secret"
 ADMIN_TOKEN = "test-admin-token"
+PSEUDONYM_KEYS = "k1:" + "s" * 40
 PG_USER = "postgres"
 
 
@@ -134,8 +135,12 @@ class Server:
         port_file = workdir / f"port-{uuid.uuid4().hex[:8]}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AITALLY_")}
         env.update(
-            AITALLY_INGEST_ENROLL_SECRET=ENROLL_SECRET, AITALLY_INGEST_ADMIN_TOKEN=ADMIN_TOKEN
+            AITALLY_INGEST_ENROLL_SECRET=ENROLL_SECRET,
+            AITALLY_INGEST_ADMIN_TOKEN=ADMIN_TOKEN,
+            AITALLY_INGEST_PSEUDONYM_KEYS=PSEUDONYM_KEYS,
         )
+        if not any(a.startswith("--enroll-burst") for a in extra):
+            extra = ("--enroll-burst", "100000", *extra)
         self.log = workdir / f"ingest-{port_file.name}.log"
         self.proc = subprocess.Popen(
             ingest_cmd("serve", "--db", db, "--port", "0", "--port-file", str(port_file), *extra),
@@ -151,14 +156,56 @@ class Server:
             time.sleep(0.05)
         self.url = f"http://127.0.0.1:{port_file.read_text()}"
         self.http = requests.Session()
+        self._tokens: dict[tuple[str, str | None, str], str] = {}
 
-    def enroll(self, label: str = "laptop") -> tuple[str, str]:
-        r = self.http.post(
-            self.url + "/v1/enroll",
-            json={"enroll_secret": ENROLL_SECRET, "device_label": label, "agent_version": "0.1"},
-        )
+    def post_as(
+        self,
+        login: str,
+        records: list[dict[str, Any]],
+        org_unit: str | None = "eng",
+        level: str = "pseudonymous",
+    ) -> requests.Response:
+        """Posts records from one device of login (enrolled on first use): who they count for
+        is the enrollment, whatever the records' own user/org_unit say."""
+        key = (login, org_unit, level)
+        if key not in self._tokens:
+            self._tokens[key] = self.enroll(login=login, org_unit=org_unit, level=level)[1]
+        from tests.ingest.builders import batch
+
+        r = self.post(self._tokens[key], batch(records))
+        assert r.status_code == 200, r.text
+        return r
+
+    def enroll(
+        self,
+        label: str = "laptop",
+        login: str | None = None,
+        org_unit: str | None = "eng",
+        level: str = "pseudonymous",
+    ) -> tuple[str, str]:
+        """A device enrolled as login (None: as an older agent, which sends none)."""
+        r = self.enroll_raw(label=label, login=login, org_unit=org_unit, level=level)
         r.raise_for_status()
         return r.json()["device_id"], r.json()["token"]
+
+    def enroll_raw(
+        self,
+        label: str | None = "laptop",
+        login: str | None = None,
+        org_unit: str | None = "eng",
+        level: str = "pseudonymous",
+        secret: str = ENROLL_SECRET,
+    ) -> requests.Response:
+        body: dict[str, Any] = {
+            "enroll_secret": secret,
+            "device_label": label,
+            "agent_version": "0.1",
+            "privacy_level": level,
+            "org_unit": org_unit,
+        }
+        if login is not None:
+            body["login"] = login
+        return self.http.post(self.url + "/v1/enroll", json=body)
 
     def post(self, token: str, body: Any, **headers: str) -> requests.Response:
         data = body if isinstance(body, bytes) else __import__("json").dumps(body).encode()

@@ -22,7 +22,7 @@ def test_enroll_and_revoke(shared_server: Server) -> None:
     s = shared_server
     bad = s.http.post(s.url + "/v1/enroll", json={"enroll_secret": "guess"})
     assert bad.status_code == 401
-    device, token = s.enroll("alice-laptop")
+    device, token = s.enroll("alice-laptop", login="alice", level="identified")
     assert s.post(token, batch([record()])).status_code == 200
     assert s.post("not-a-token", batch([record()])).status_code == 401
     missing = s.http.post(s.url + "/v1/batches", json=batch([]))

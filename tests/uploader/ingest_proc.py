@@ -49,6 +49,7 @@ def ingest(tmp: Path) -> Iterator[Ingest]:
     port_file = tmp / "ingest" / "port"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AITALLY_")}
     env["AITALLY_INGEST_ENROLL_SECRET"] = SECRET
+    env["AITALLY_INGEST_PSEUDONYM_KEYS"] = "k1:" + "p" * 40
     cmd = [
         str(Path(sys.executable).parent / "aitally-ingest"),
         "serve",

@@ -43,7 +43,8 @@ def test_otlp_sink_posts_valid_export_logs_requests():
     assert "aitally.usage.reasoning_tokens" not in attrs
     resource = {a.key: a.value for a in msg.resource_logs[0].resource.attributes}
     assert resource["os.type"].string_value == otlp.os_type()
-    assert resource["user.hash"].string_value.startswith("hmac:")
+    # At pseudonymous no identity leaves the laptop (docs/privacy.md): none on the resource.
+    assert "user.hash" not in resource and "user.name" not in resource and "host.id" not in resource
     assert logs[0].time_unix_nano > 0 and logs[0].event_name == "aitally.segment"
     assert b"CANARY" not in bodies[0]
 

@@ -28,11 +28,14 @@ def body_for(level: str, extra: str = "") -> dict[str, Any]:
     return data
 
 
-def test_pseudonymous_uses_keyed_hashes_with_a_key_id():
+def test_pseudonymous_sends_no_identity_and_hashes_projects():
+    # The ingest makes the pseudonym from the enrollment with a key only it holds: nothing
+    # the laptop sends or stores names the person (docs/privacy.md).
     batch = body_for("pseudonymous", 'org_key = "s3cret"\norg_key_id = "k2026"')
     rec = batch["records"][0]
-    for field in ("user", "device", "project"):
-        assert rec[field].startswith("hmac:k2026:") and len(rec[field].split(":")[2]) == 32
+    assert rec["user"] is None and rec["device"] is None
+    assert rec["privacy_level"] == "pseudonymous"
+    assert rec["project"].startswith("hmac:k2026:") and len(rec["project"].split(":")[2]) == 32
     assert rec["started_at"].endswith(":00Z") and rec["ended_at"] >= rec["started_at"]
     assert rec["tokens"] == {
         "input": 10,
@@ -43,17 +46,16 @@ def test_pseudonymous_uses_keyed_hashes_with_a_key_id():
     }
 
 
-def test_same_org_key_gives_the_same_user_on_another_laptop(tmp_path, monkeypatch):
+def test_same_org_key_gives_the_same_project_on_another_laptop(tmp_path, monkeypatch):
     a = body_for("pseudonymous", 'org_key = "s3cret"')["records"][0]
     monkeypatch.setenv("AITALLY_DATA_DIR", str(tmp_path / "laptop2"))
     b = body_for("pseudonymous", 'org_key = "s3cret"')["records"][0]
-    assert a["user"] == b["user"] and a["project"] == b["project"]
-    assert a["device"] != b["device"]
+    assert a["project"] == b["project"] and a["user"] is None is b["user"]
 
 
 def test_without_org_key_a_per_install_key_is_used():
     rec = body_for("pseudonymous")["records"][0]
-    assert rec["user"].startswith("hmac:local-")
+    assert rec["project"].startswith("hmac:local-")
 
 
 def test_identified_sends_login_and_hostname_but_still_hashes_projects():
