@@ -142,7 +142,7 @@ def test_chunked_body_bounded(receiver: rx.OtlpCollector, isolated_env: Path):
 
 def test_recorded_claude_code_export(receiver: rx.OtlpCollector, isolated_env: Path):
     """The real export of `claude -p`: the title call and the answer, both counted."""
-    status, headers, body = post(
+    status, _headers, body = post(
         _port(receiver), "/v1/logs", recorded_logs(), token=_token(receiver)
     )
     assert (status, body) == (200, b"{}")
