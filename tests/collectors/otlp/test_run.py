@@ -12,6 +12,7 @@ import pytest
 
 from aitally.collectors.otlp.token import FILE_NAME
 from aitally.core.store import Store
+from tests.agent.test_run import wait_for
 from tests.collectors.otlp.helpers import (
     CANARY,
     SESSION,
@@ -22,16 +23,6 @@ from tests.collectors.otlp.helpers import (
     recorded_transcript,
 )
 from tests.conftest import aitally_cmd
-
-
-def _wait(cond, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def _kv_port(data: Path) -> int | None:
@@ -71,10 +62,10 @@ def test_run_with_receiver(tmp_path: Path, isolated_env: Path, monkeypatch: pyte
     monkeypatch.setenv("AITALLY_AGENT_SCAN_INTERVAL", "0.2")
     agent = subprocess.Popen(aitally_cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        port = _wait(lambda: agent.poll() is None and _kv_port(isolated_env))
+        port = wait_for(lambda: agent.poll() is None and _kv_port(isolated_env))
         token = (isolated_env / FILE_NAME).read_text().strip()
         # the transcript's reply (req_standin0002, 13 in / 9 out) is read first
-        _wait(lambda: _session_tokens(isolated_env)[0] >= 13)
+        wait_for(lambda: _session_tokens(isolated_env)[0] >= 13)
         assert post(port, "/v1/logs", recorded_logs(now), token=token)[0] == 200
         assert (
             post(
@@ -89,7 +80,7 @@ def test_run_with_receiver(tmp_path: Path, isolated_env: Path, monkeypatch: pyte
         assert post(port, "/v1/logs", b"garbage", token=token)[0] == 400
         assert post(port, "/v1/logs", b"{}", token=None)[0] == 401
         # title call 12 + reply 13 (once, though in both) + the protobuf call 100
-        tokens = _wait(lambda: (t := _session_tokens(isolated_env))[0] == 125 and t)
+        tokens = wait_for(lambda: (t := _session_tokens(isolated_env))[0] == 125 and t)
         assert tokens[1] == 9 + 9 + 7
         assert {"transcript", "otlp"} <= tokens[2]
     finally:
