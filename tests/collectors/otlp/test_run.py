@@ -7,6 +7,7 @@ import json
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,7 +63,7 @@ def test_run_with_receiver(tmp_path: Path, isolated_env: Path, monkeypatch: pyte
     monkeypatch.setenv("AITALLY_AGENT_SCAN_INTERVAL", "0.2")
     agent = subprocess.Popen(aitally_cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        port = wait_for(lambda: agent.poll() is None and _kv_port(isolated_env))
+        port: Any = wait_for(lambda: agent.poll() is None and _kv_port(isolated_env))
         token = (isolated_env / FILE_NAME).read_text().strip()
         # the transcript's reply (req_standin0002, 13 in / 9 out) is read first
         wait_for(lambda: _session_tokens(isolated_env)[0] >= 13)
@@ -80,7 +81,7 @@ def test_run_with_receiver(tmp_path: Path, isolated_env: Path, monkeypatch: pyte
         assert post(port, "/v1/logs", b"garbage", token=token)[0] == 400
         assert post(port, "/v1/logs", b"{}", token=None)[0] == 401
         # title call 12 + reply 13 (once, though in both) + the protobuf call 100
-        tokens = wait_for(lambda: (t := _session_tokens(isolated_env))[0] == 125 and t)
+        tokens: Any = wait_for(lambda: (t := _session_tokens(isolated_env))[0] == 125 and t)
         assert tokens[1] == 9 + 9 + 7
         assert {"transcript", "otlp"} <= tokens[2]
     finally:
