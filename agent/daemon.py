@@ -19,6 +19,7 @@ from aitally.collectors.browser import collector as browser_collector
 from aitally.collectors.browser.hosts import web_tool_ids
 from aitally.collectors.catalog import Catalog
 from aitally.collectors.files import watcher as file_collector
+from aitally.collectors.otlp import receiver as otlp_receiver
 from aitally.collectors.processes import ProcessScanner
 from aitally.core import exit_status, paths
 from aitally.core.collector import Collector
@@ -48,6 +49,7 @@ def build_collectors(cfg: Config, store: Store, sessionizer: Sessionizer) -> lis
     parts = [
         file_collector.create(cfg, store, sessionizer),
         browser_collector.create(cfg, store, sessionizer),
+        otlp_receiver.create(cfg, store, sessionizer),
         upload_service.create(cfg, store, sessionizer),
     ]
     return [p for p in parts if p is not None]

@@ -151,6 +151,19 @@ SCHEMA: dict[str, dict[str, Key]] = {
             float, 60.0, "seconds between reads of the browsers' history", minimum=1, maximum=3600
         ),
     },
+    "otlp_receiver": {
+        # Off until the tools are pointed at it: a listening port nothing sends to is cost and
+        # surface for nothing (the tools' settings are the person's or IT's to change).
+        "enabled": Key(bool, False, "receive the AI tools' own OpenTelemetry on loopback"),
+        # Not 4318, the OTLP default: a person's own collector there keeps its port.
+        "port": Key(
+            int,
+            43180,
+            "loopback port of the OTLP/HTTP receiver (0: any free port)",
+            minimum=0,
+            maximum=65535,
+        ),
+    },
 }
 # Values never printed back (config show, doctor): they would let one read others' data.
 SECRET_KEYS = frozenset(

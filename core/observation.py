@@ -82,7 +82,12 @@ class Activity:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """Tokens of one model reply; dedup_key is the tool's own id so re-reads count once."""
+    """Tokens of one model reply; dedup_key is the tool's own id so re-reads count once.
+
+    call_id is the API request id of the billed call when the source carries it (Claude
+    Code's transcript `requestId` and its telemetry's `request_id`): the same call seen by
+    two signals is counted once, by whichever came first (core/store/sessions.py claim_call).
+    """
 
     tool: str
     session_key: str
@@ -93,6 +98,7 @@ class Usage:
     signal: str = "transcript"
     surface: str | None = None
     tool_version: str | None = None
+    call_id: str | None = None
 
 
 Observation = ProcessSeen | ProcessGone | ProcessLink | Activity | Usage

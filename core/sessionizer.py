@@ -137,6 +137,12 @@ class Sessionizer:
             self._link(conn, ob)
 
     def _usage(self, conn: sqlite3.Connection, ob: Usage) -> None:
+        if ob.call_id is not None and not sessions.claim_call(
+            conn, ob.tool, ob.call_id, ob.signal, ob.at
+        ):
+            # The same billed call, already counted from another signal (docs/architecture.md).
+            self.store.count("usage_reconciled", f"{ob.tool}/{ob.signal}", 1, conn)
+            return
         if ob.dedup_key is not None and not sessions.mark_usage_seen(
             conn, ob.tool, ob.dedup_key, ob.at
         ):

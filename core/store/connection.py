@@ -17,17 +17,19 @@ from aitally.core.store.schema import MIGRATIONS
 log = logging.getLogger(__name__)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def _connect(path: Path, busy_timeout: float = 10.0) -> sqlite3.Connection:
     # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE) so a writer never
     # deadlocks upgrading a read lock, and every commit is one durable WAL frame set.
     with suppress(OSError):  # sqlite3 names the problem if the file cannot be opened
         make_private_file(path)  # SQLite gives -wal and -shm the database file's mode
-    conn = sqlite3.connect(path, timeout=10.0, isolation_level=None, check_same_thread=False)
+    conn = sqlite3.connect(
+        path, timeout=busy_timeout, isolation_level=None, check_same_thread=False
+    )
     for suffix in ("-wal", "-shm"):  # made by an older version under a looser umask
         with suppress(OSError):
             Path(str(path) + suffix).chmod(0o600)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout = 10000")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
     mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
     if mode != "wal":
         log.warning("store %s: WAL mode unavailable (journal_mode=%s)", path, mode)
@@ -84,16 +86,18 @@ def ensure_writable_dir(folder: Path) -> None:
 class Store:
     """One connection to the store; open one per thread."""
 
-    def __init__(self, path: Path, *, recover: bool = False) -> None:
+    def __init__(self, path: Path, *, recover: bool = False, busy_timeout: float = 10.0) -> None:
         """`recover` is for the agent alone, at start: it checks the store's integrity and
         moves a corrupt one aside. Any other reader (the CLI, the agent's own threads) only
-        reports it: moving the file under a running agent would lose what it writes."""
+        reports it: moving the file under a running agent would lose what it writes.
+        `busy_timeout` is how long a write waits for another connection's lock (seconds); a
+        part that can answer "busy" to its own client (the OTLP receiver) waits less."""
         self.path = path
         ensure_writable_dir(path.parent)
         moved: Path | None = None
         conn: sqlite3.Connection | None = None
         try:
-            conn = _connect(path)
+            conn = _connect(path, busy_timeout)
             if recover and not _healthy(conn):
                 raise sqlite3.DatabaseError("quick_check failed")
             if not recover:

@@ -29,6 +29,29 @@ class LiveProcess:
     last_seen: float
 
 
+def claim_call(conn: sqlite3.Connection, tool: str, call_id: str, signal: str, at: float) -> bool:
+    """Claims one billed API call (the tool's request id) for one signal (transcript, otlp).
+
+    True when the call is unclaimed or already this signal's (a later copy of the same reply
+    in the same source); False when another signal counted it first, so it is not doubled.
+    """
+    first = conn.execute(
+        "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at) VALUES (?, ?, ?)",
+        (tool, f"call:{call_id}", at),
+    )
+    mine = f"call:{call_id}:{signal}"
+    if first.rowcount > 0:
+        conn.execute(
+            "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at) VALUES (?, ?, ?)",
+            (tool, mine, at),
+        )
+        return True
+    row = conn.execute(
+        "SELECT 1 FROM usage_seen WHERE tool = ? AND dedup_key = ?", (tool, mine)
+    ).fetchone()
+    return row is not None
+
+
 def mark_usage_seen(conn: sqlite3.Connection, tool: str, dedup_key: str, at: float) -> bool:
     """Records a reply's dedup key; False when it was counted before (a re-read or a copy)."""
     cur = conn.execute(

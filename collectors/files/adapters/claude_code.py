@@ -130,7 +130,9 @@ class ClaudeCode(LineAdapter):
                 while len(recent) > RECENT:
                     del recent[next(iter(recent))]
         tokens = Tokens(figures[0], figures[1], figures[2], figures[3], None)
-        return [Usage(TOOL, session, at, model, tokens, key, "transcript", surface, version)]
+        # The request id is the call's identity shared with Claude Code's telemetry
+        # (`request_id` of claude_code.api_request, collectors/otlp/allowlist.py).
+        return [Usage(TOOL, session, at, model, tokens, key, "transcript", surface, version, rid)]
 
     @staticmethod
     def _user_kind(obj: Mapping[str, Any]) -> ActivityKind:

@@ -1,0 +1,176 @@
+"""From OTLP export requests, only what usage needs: an allowlist, never a blocklist.
+
+Each function below reads named attributes and nothing else, so a prompt, a tool input, a
+file path, an email or any attribute a tool adds tomorrow is never copied out: it is simply
+not read. What comes out are the observations of core/observation.py with signal `otlp`.
+
+What maps (checked against a real Claude Code 2.1.197 export, tests/fixtures/otlp/):
+- Claude Code's `claude_code.api_request` log events become `Usage`: `model`,
+  `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_creation_tokens`, the session
+  (`session.id`) and the call's `request_id`, which is also the transcript's `requestId`
+  (collectors/files/adapters/claude_code.py), so a call in both is counted once. An event
+  without `request_id` (older versions) cannot be told apart from its transcript line and is
+  dropped (counted `otlp_dropped/no_request_id`): doubling is worse than missing.
+- Its `tool_decision`/`tool_result` events become `Activity` (kind "tool", no turn).
+- Everything else (other services' events, all metrics and spans) is counted, not mapped:
+  Gemini CLI's `gemini_cli.api_response` and Codex's `codex.sse_event` carry no id their
+  transcripts also record, and Claude Code's `token.usage` metric restates the events.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from aitally.core.observation import Activity, Observation, Tokens, Usage
+
+# service.name -> aitally tool id (core/tools.py); any other service is dropped.
+SERVICES: Final = {"claude-code": "claude-code"}
+ID_LIMIT: Final = 200
+VERSION_LIMIT: Final = 40
+
+
+@dataclass(slots=True)
+class Reduced:
+    """The observations kept from one request and counts of what was not."""
+
+    observations: list[Observation] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)
+    records: int = 0
+
+    def drop(self, reason: str) -> None:
+        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+
+
+def _items(obj: Any, key: str) -> Iterator[Mapping[str, Any]]:
+    value = obj.get(key) if isinstance(obj, Mapping) else None
+    if isinstance(value, list):
+        yield from (v for v in value if isinstance(v, Mapping))
+
+
+def _attr(attrs: Any, key: str) -> Any:
+    """The scalar value of one named attribute, or None; other attributes are never read."""
+    if not isinstance(attrs, list):
+        return None
+    for kv in attrs:
+        if isinstance(kv, Mapping) and kv.get("key") == key:
+            value = kv.get("value")
+            if not isinstance(value, Mapping):
+                return None
+            for kind in ("stringValue", "intValue", "doubleValue", "boolValue"):
+                if kind in value:
+                    return value[kind]
+            return None
+    return None
+
+
+def _id(value: Any, limit: int = ID_LIMIT) -> str | None:
+    """An id, model name or version: a short string without spaces, or None."""
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        return None
+    return value if value.isprintable() and " " not in value else None
+
+
+def _count(value: Any) -> int | None:
+    """A token count: OTLP/JSON int64 may be a number or a decimal string."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, int | float) and value >= 0:
+        return int(value)
+    return None
+
+
+def _time(record: Mapping[str, Any]) -> float:
+    for key in ("timeUnixNano", "observedTimeUnixNano"):
+        nanos = _count(record.get(key))
+        if nanos:
+            return nanos / 1e9
+    return time.time()
+
+
+def _event(record: Mapping[str, Any]) -> str | None:
+    """The event's name: the body (`claude_code.api_request`) or the `event.name` attribute
+    (`api_request`, without the prefix, in Claude Code 2.1)."""
+    body = record.get("body")
+    name = _id(body.get("stringValue")) if isinstance(body, Mapping) else None
+    if name and "." in name:
+        return name.rsplit(".", 1)[1]
+    return _id(_attr(record.get("attributes"), "event.name"))
+
+
+def _claude_code(record: Mapping[str, Any], version: str | None, out: Reduced) -> None:
+    attrs = record.get("attributes")
+    event = _event(record)
+    session = _id(_attr(attrs, "session.id"))
+    if session is None:
+        out.drop("no_session")
+        return
+    at = _time(record)
+    if event == "api_request":
+        request = _id(_attr(attrs, "request_id"))
+        if request is None:
+            out.drop("no_request_id")
+            return
+        tokens = Tokens(
+            _count(_attr(attrs, "input_tokens")),
+            _count(_attr(attrs, "output_tokens")),
+            _count(_attr(attrs, "cache_read_tokens")),
+            _count(_attr(attrs, "cache_creation_tokens")),
+            None,
+        )
+        model = _id(_attr(attrs, "model"))
+        out.observations.append(
+            Usage(
+                "claude-code",
+                session,
+                at,
+                model,
+                tokens,
+                f"otlp:{request}",
+                "otlp",
+                None,
+                version,
+                request,
+            )
+        )
+    elif event in ("tool_decision", "tool_result"):
+        out.observations.append(Activity("claude-code", session, at, "tool", "otlp", None, version))
+    else:
+        out.drop("event_not_mapped")
+
+
+def reduce_logs(request: Mapping[str, Any]) -> Reduced:
+    """The usage in an ExportLogsServiceRequest (OTLP/JSON shape, collectors/otlp/decode.py)."""
+    out = Reduced()
+    for resource_logs in _items(request, "resourceLogs"):
+        resource = resource_logs.get("resource")
+        rattrs = resource.get("attributes") if isinstance(resource, Mapping) else None
+        tool = SERVICES.get(str(_attr(rattrs, "service.name")))
+        version = _id(_attr(rattrs, "service.version"), VERSION_LIMIT)
+        for scope_logs in _items(resource_logs, "scopeLogs"):
+            for record in _items(scope_logs, "logRecords"):
+                out.records += 1
+                if tool == "claude-code":
+                    _claude_code(record, version, out)
+                else:
+                    out.drop("service_not_mapped")
+    return out
+
+
+def count_records(request: Mapping[str, Any], signal: str) -> Reduced:
+    """Metrics and spans are counted, never mapped (see the module's docstring)."""
+    out = Reduced()
+    outer, inner, leaf = {
+        "metrics": ("resourceMetrics", "scopeMetrics", "metrics"),
+        "traces": ("resourceSpans", "scopeSpans", "spans"),
+    }[signal]
+    for resource in _items(request, outer):
+        for scope in _items(resource, inner):
+            for _ in _items(scope, leaf):
+                out.records += 1
+                out.drop(f"{signal}_not_mapped")
+    return out

@@ -1,0 +1,98 @@
+"""The receiver inside a real `aitally run`: Claude Code's recorded export and its transcript of
+the same `claude -p "hi"` give each billed call once, the title call only from telemetry."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aitally.collectors.otlp.token import FILE_NAME
+from aitally.core.store import Store
+from tests.agent.test_run import wait_for
+from tests.collectors.otlp.helpers import (
+    CANARY,
+    SESSION,
+    every_byte,
+    post,
+    protobuf_logs,
+    recorded_logs,
+    recorded_transcript,
+)
+from tests.conftest import aitally_cmd
+
+
+def _kv_port(data: Path) -> int | None:
+    if not (data / "aitally.db").exists():
+        return None
+    store = Store(data / "aitally.db")
+    try:
+        raw = store.kv_get("otlp_receiver")
+    finally:
+        store.close()
+    return json.loads(raw)["port"] if raw else None
+
+
+def _session_tokens(data: Path) -> tuple[int, int, set[str]]:
+    store = Store(data / "aitally.db")
+    try:
+        rows = store.conn.execute(
+            "SELECT g.tok_input, g.tok_output, g.signals FROM segments g "
+            "JOIN sessions s ON s.id = g.session_id WHERE s.tool_session_id = ?",
+            (SESSION,),
+        ).fetchall()
+    finally:
+        store.close()
+    signals = {x for r in rows for x in r[2].split(",") if x}
+    return sum(r[0] or 0 for r in rows), sum(r[1] or 0 for r in rows), signals
+
+
+def test_run_with_receiver(tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch):
+    claude = tmp_path / "claude"
+    project = claude / "projects" / "-tmp-cc-proj"
+    project.mkdir(parents=True)
+    now = time.time()
+    (project / f"{SESSION}.jsonl").write_text(recorded_transcript(now))
+    monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
+    monkeypatch.setenv("AITALLY_OTLP_RECEIVER_ENABLED", "true")
+    monkeypatch.setenv("AITALLY_OTLP_RECEIVER_PORT", "0")
+    monkeypatch.setenv("AITALLY_AGENT_SCAN_INTERVAL", "0.2")
+    agent = subprocess.Popen(aitally_cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        port: Any = wait_for(lambda: agent.poll() is None and _kv_port(isolated_env))
+        token = (isolated_env / FILE_NAME).read_text().strip()
+        # the transcript's reply (req_standin0002, 13 in / 9 out) is read first
+        wait_for(lambda: _session_tokens(isolated_env)[0] >= 13)
+        assert post(port, "/v1/logs", recorded_logs(now), token=token)[0] == 200
+        assert (
+            post(
+                port,
+                "/v1/logs",
+                protobuf_logs("req_canary"),
+                token=token,
+                content_type="application/x-protobuf",
+            )[0]
+            == 200
+        )
+        assert post(port, "/v1/logs", b"garbage", token=token)[0] == 400
+        assert post(port, "/v1/logs", b"{}", token=None)[0] == 401
+        # title call 12 + reply 13 (once, though in both) + the protobuf call 100
+        tokens: Any = wait_for(lambda: (t := _session_tokens(isolated_env))[0] == 125 and t)
+        assert tokens[1] == 9 + 9 + 7
+        assert {"transcript", "otlp"} <= tokens[2]
+    finally:
+        agent.terminate()
+        agent.communicate(timeout=30)
+    assert agent.returncode == 0
+    store = Store(isolated_env / "aitally.db")
+    try:
+        assert store.counters("usage_reconciled") == {"claude-code/otlp": 1}
+        assert store.counters("otlp_rejected") == {"malformed": 1, "unauthorized": 1}
+    finally:
+        store.close()
+    assert CANARY.encode() not in every_byte(isolated_env)
+    assert b"CANARY_PROMPT_7731" not in every_byte(isolated_env)  # the recorded prompt
