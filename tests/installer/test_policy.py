@@ -85,7 +85,13 @@ def _registry_from_admx() -> dict[str, dict[str, Any]]:
     """What Group Policy writes when every ADMX policy is enabled at its default."""
     tree: dict[str, dict[str, Any]] = {}
     for p in _policies():
-        section, key = p.get("name", "").split("_", 1)
+        name = p.get("name", "")
+        # Section names may hold "_" themselves (otlp_receiver): match the schema, not a split.
+        section, key = next(
+            (s, name[len(s) + 1 :])
+            for s in SCHEMA
+            if name.startswith(s + "_") and name[len(s) + 1 :] in SCHEMA[s]
+        )
         default = SCHEMA[section][key].default
         sub = p.get("key", "")[len(REGISTRY_KEY) + 1 :]
         elements = p.find("p:elements", ADMX_NS)
