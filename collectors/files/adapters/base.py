@@ -55,6 +55,15 @@ class LineAdapter(Adapter):
     # without them are never decoded).
     markers: tuple[bytes, ...] = ()
 
+    def decode(self, raw: bytes) -> dict[str, Any] | None:
+        """The fields `line` reads, decoded faster than a whole line; None: decode it whole.
+
+        An adapter whose lines are mostly bytes it never reads (tool output, file contents)
+        overrides this to skip them; whatever it cannot decode (not JSON, not the expected
+        shape) it returns None for, and the reader decodes and counts it as usual.
+        """
+        return None
+
     @abstractmethod
     def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
         """One line, parsed to a JSON object."""
