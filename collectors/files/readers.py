@@ -27,10 +27,10 @@ from aitally.collectors.files.adapters.base import (
     SqliteAdapter,
 )
 from aitally.collectors.files.lines import (
+    LINE,
     MAX_LINE,
     RESUME,
     SKIP,
-    TOO_LONG,
     complete_lines,
     open_regular,
 )
@@ -173,24 +173,25 @@ class LineReader(Reader[LineAdapter]):
         with open_regular(ctx.path) as fh:
             for event, raw, end in complete_lines(fh, pos.offset, st.skipping, ctx.max_line):
                 dirty = True
-                if event == SKIP:
+                if event == LINE:  # the common case first
+                    if marked(raw):
+                        lines += 1
+                        obj = decode(raw)
+                        ok = True
+                        if obj is None:
+                            ok, obj = parse_json(raw, ctx.out)
+                        if ok and not isinstance(obj, dict):
+                            st.drifted()
+                        elif ok:
+                            obs += ctx.guard(adapter.line, obj, ctx.rel, st)
+                elif event == SKIP:
                     if not st.skipping:
                         ctx.out.skip("line_too_long")
                     st.skipping = True
                 elif event == RESUME:
                     st.skipping = False
-                elif event == TOO_LONG:
+                else:  # TOO_LONG
                     ctx.out.skip("line_too_long")
-                elif marked(raw):
-                    lines += 1
-                    obj = decode(raw)
-                    ok = True
-                    if obj is None:
-                        ok, obj = parse_json(raw, ctx.out)
-                    if ok and not isinstance(obj, dict):
-                        st.drifted()
-                    elif ok:
-                        obs += ctx.guard(adapter.line, obj, ctx.rel, st)
                 pos.offset = end
                 if lines >= BATCH_LINES or end - start >= BATCH_BYTES:
                     ctx.commit(obs, end, ctx.mtime if end >= ctx.size else None)

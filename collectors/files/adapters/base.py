@@ -140,7 +140,8 @@ def num(value: Any) -> int | None:
 def dig(obj: Any, *keys: str) -> Any:
     """obj[k1][k2]... or None when any level is missing or not a mapping."""
     for k in keys:
-        if not isinstance(obj, Mapping):
+        # dict first: a plain type check, where the Mapping ABC's costs a call per level.
+        if not isinstance(obj, (dict, Mapping)):
             return None
         obj = obj.get(k)
     return obj

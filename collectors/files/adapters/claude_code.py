@@ -47,7 +47,7 @@ class _Block(Struct):
 class _Message(Struct):
     """The message fields `ClaudeCode.line` reads."""
 
-    content: str | list[_Block] | None | UnsetType = UNSET
+    content: str | list[_Block] | UnsetType | None = UNSET
     model: Any = UNSET
     id: Any = UNSET
     usage: Any = UNSET
@@ -59,14 +59,14 @@ class _Line(Struct):
 
     type: Any = UNSET
     timestamp: Any = UNSET
-    sessionId: Any = UNSET  # noqa: N815 (the transcript's own key)
+    sessionId: Any = UNSET  # camelCase: the transcript's own keys
     version: Any = UNSET
     entrypoint: Any = UNSET
-    isMeta: Any = UNSET  # noqa: N815
-    isSidechain: Any = UNSET  # noqa: N815
-    isCompactSummary: Any = UNSET  # noqa: N815
-    requestId: Any = UNSET  # noqa: N815
-    message: _Message | None | UnsetType = UNSET
+    isMeta: Any = UNSET
+    isSidechain: Any = UNSET
+    isCompactSummary: Any = UNSET
+    requestId: Any = UNSET
+    message: _Message | UnsetType | None = UNSET
 
 
 _decoder = msgspec.json.Decoder(_Line)
