@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
 
 CHUNK = 1 << 20
 # A line longer than this is skipped and counted, never held in memory whole: real transcript
@@ -20,7 +20,7 @@ LINE, SKIP, RESUME, TOO_LONG = 0, 1, 2, 3
 OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
-def open_regular(path: Path) -> BinaryIO:
+def open_regular(path: Path) -> io.BufferedReader:
     """Opens a regular file for reading; anything else (a FIFO, a device) raises OSError."""
     fd = os.open(path, OPEN_FLAGS)
     if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -30,7 +30,7 @@ def open_regular(path: Path) -> BinaryIO:
 
 
 def complete_lines(
-    fh: BinaryIO, offset: int, skipping: bool, max_line: int = MAX_LINE, chunk: int = CHUNK
+    fh: io.BufferedIOBase, offset: int, skipping: bool, max_line: int = MAX_LINE, chunk: int = CHUNK
 ) -> Iterator[tuple[int, bytes, int]]:
     """(LINE, line, end) per \\n-terminated line from offset; the unterminated rest waits.
 
