@@ -132,6 +132,8 @@ def ts(value: Any) -> float | None:
 
 def num(value: Any) -> int | None:
     """A non-negative token count, or None when absent or not a number."""
+    if type(value) is int:  # the common case first (bool is a subclass, never this type)
+        return value if value >= 0 else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return int(value) if value >= 0 else None
