@@ -103,8 +103,9 @@ def line_split(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def timed(cmd: list[str], env: dict[str, str], **kw: object) -> tuple[float, int, bytes]:
-    """Wall seconds, peak RSS (bytes) of that one child, and its stdout."""
+def timed(cmd: list[str], env: dict[str, str], **kw: object) -> tuple[float, int, bytes, float]:
+    """Wall seconds, peak RSS (bytes) of that one child, its stdout and its CPU seconds (user
+    and system: the fairer figure on a shared machine, where wall time includes waiting)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
     out = proc.stdout.read() if proc.stdout else b""
@@ -113,7 +114,7 @@ def timed(cmd: list[str], env: dict[str, str], **kw: object) -> tuple[float, int
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed with status {proc.returncode}")
-    return seconds, usage.ru_maxrss * 1024, out
+    return seconds, usage.ru_maxrss * 1024, out, usage.ru_utime + usage.ru_stime
 
 
 def ccusage_bin() -> Path:
@@ -139,12 +140,12 @@ def run_shape(shape: str, prefix: str) -> dict[str, float]:
     aenv = dict(env, AITALLY_DATA_DIR=str(data), AITALLY_CONFIG=str(cfg))
     aitally = str(Path(sys.executable).parent / "aitally")
     # ccusage first: it warms the page cache for both equally (the corpus was just written).
-    c_sec, c_rss, c_out = timed(
+    c_sec, c_rss, c_out, c_cpu = timed(
         [str(ccusage_bin()), "daily", "--offline", "--json"],
         dict(env, CLAUDE_CONFIG_DIR=str(home / ".claude")),
     )
-    a_sec, a_rss, _ = timed([aitally, "run", "--once"], aenv)
-    _, _, sessions = timed([aitally, "sessions", "--json", "--tool", "claude-code"], aenv)
+    a_sec, a_rss, _, a_cpu = timed([aitally, "run", "--once"], aenv)
+    _, _, sessions, _ = timed([aitally, "sessions", "--json", "--tool", "claude-code"], aenv)
     files = files_of(home)
     read_sec, split_sec = page_cache_read(files), line_split(files)
     ours = corpus.totals(corpus.load(sessions.decode()))
@@ -162,6 +163,9 @@ def run_shape(shape: str, prefix: str) -> dict[str, float]:
         f"{prefix}ccusage_mb_per_s": round(mb / c_sec, 1),
         f"{prefix}ccusage_peak_rss_mib": round(c_rss / 2**20, 1),
         f"{prefix}throughput_ratio": round(c_sec / a_sec, 2),
+        f"{prefix}aitally_cpu_seconds": round(a_cpu, 2),
+        f"{prefix}ccusage_cpu_seconds": round(c_cpu, 2),
+        f"{prefix}cpu_ratio": round(c_cpu / a_cpu, 2),
         f"{prefix}rss_ratio": round(a_rss / c_rss, 3),
         f"{prefix}page_cache_mb_per_s": round(mb / read_sec, 1),
         f"{prefix}line_split_mb_per_s": round(mb / split_sec, 1),
