@@ -113,8 +113,12 @@ class ClaudeCode(LineAdapter):
         """The read fields only, as `json.loads` would give them (absent ones absent); None for
         a line of another shape (the reader then decodes it whole and counts what is wrong)."""
         try:
+            if not raw.isascii():
+                # msgspec does not check UTF-8 in the fields it skips; json.loads refuses
+                # such a line, and the reader counts it (invalid_utf8).
+                raw.decode()
             picked = msgspec.to_builtins(_decoder.decode(raw))
-        except (msgspec.DecodeError, RecursionError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             return None
         return picked if isinstance(picked, dict) else None
 
