@@ -1,13 +1,25 @@
-"""Backfill throughput and peak memory: `aitally run --once` vs ccusage on a >= 1 GB corpus."""
+"""Backfill throughput and peak memory: `aitally run --once` vs ccusage, on two corpus shapes.
+
+Reply-heavy: the real Claude Code samples repeated (replies and small tool results).
+Tool-result-heavy: the same conversations with every tool result grown to 1-40 KB (its text
+in `message.content` and again in `toolUseResult.stdout`, as Claude Code writes them), so tool
+results carry most of the bytes, as in real use. Beside each: the limits any reader of the
+corpus meets, page-cache reads in 1 MiB chunks and a bare Python line split.
+
+`AITALLY_BENCH_BACKFILL_MB` sets the size of each corpus (default 400 MB: two shapes, each read
+by ccusage and aitally, on a shared 2-core machine).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -17,25 +29,83 @@ from tests.collectors.files import corpus  # noqa: E402
 
 OUT = REPO / "bench" / "out"
 CCUSAGE = "ccusage@18.0.11"  # the version the design's anchor figures were measured with
-TARGET_BYTES = 1 << 30
-REPEAT = 40  # each session file holds the sample conversation 40 times (~0.5-0.7 MB)
+TARGET_BYTES = int(float(os.environ.get("AITALLY_BENCH_BACKFILL_MB", "400")) * 1e6)
+REPEAT = 40  # each session file holds the sample conversation 40 times
+CHUNK = 1 << 20
+# Filler for grown tool results: source-like text with the escapes JSON gives real output.
+FILLER = "".join(
+    f'    def step_{i}(self, value: int) -> str:\n\t\treturn "row {i}: %s" % value  # ok\n'
+    for i in range(2000)
+)
 
 
-def make_corpus(home: Path) -> int:
+def _grow(text: str) -> str:
+    """A session file's text with every tool result grown to 1-40 KB (deterministic sizes)."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        if '"type":"tool_result"' in line:
+            seed = int.from_bytes(hashlib.blake2b(line.encode(), digest_size=4).digest(), "big")
+            half = (1_000 + seed % 39_000) // 2
+            body = json.dumps(FILLER[:half])
+            line = line.replace('"content":"(Bash completed with no output)"', f'"content":{body}')
+            line = line.replace('"stdout":""', f'"stdout":{body}')
+        out.append(line)
+    return "".join(out)
+
+
+SHAPES: dict[str, Callable[[str], str]] = {"reply": lambda text: text, "tools": _grow}
+
+
+def make_corpus(home: Path, shape: str) -> int:
+    """Writes (or reuses) the corpus of that shape under home; returns its size in bytes."""
     projects = home / ".claude" / "projects"
     if projects.is_dir():
         size = sum(p.stat().st_size for p in projects.rglob("*.jsonl"))
-        if size >= TARGET_BYTES:
+        if TARGET_BYTES <= size <= TARGET_BYTES * 1.1:
             return size
         shutil.rmtree(home)
-    pair = sum(len(corpus.render(t, s, 1, REPEAT)) for s, t in corpus.templates())
-    copies = -(-TARGET_BYTES // pair)
-    corpus.write_claude_copies(projects, copies, repeat=REPEAT)
-    return sum(p.stat().st_size for p in projects.rglob("*.jsonl"))
+    folder = projects / "-home-dev-src-generated"
+    folder.mkdir(parents=True)
+    grow = SHAPES[shape]
+    written, copy = 0, 0
+    while written < TARGET_BYTES:
+        copy += 1
+        for sid, text in corpus.templates():
+            new = corpus.session_id(sid, copy)
+            body = grow(corpus.render(text, new, copy, REPEAT)).encode()
+            (folder / f"{new}.jsonl").write_bytes(body)
+            written += len(body)
+    return written
 
 
-def timed(cmd: list[str], env: dict[str, str], **kw: object) -> tuple[float, int, bytes]:
-    """Wall seconds, peak RSS (bytes) of that one child, and its stdout."""
+def files_of(home: Path) -> list[Path]:
+    return sorted((home / ".claude" / "projects").rglob("*.jsonl"))
+
+
+def page_cache_read(files: list[Path]) -> float:
+    """Seconds to read every file in 1 MiB chunks (the corpus already in the page cache)."""
+    start = time.perf_counter()
+    for f in files:
+        with open(f, "rb", buffering=0) as fh:
+            while fh.read(CHUNK):
+                pass
+    return time.perf_counter() - start
+
+
+def line_split(files: list[Path]) -> float:
+    """Seconds for a bare Python line split of every file (one loop turn per line, nothing else)."""
+    start = time.perf_counter()
+    n = 0
+    for f in files:
+        with open(f, "rb", buffering=CHUNK) as fh:
+            for _ in fh:
+                n += 1
+    return time.perf_counter() - start
+
+
+def timed(cmd: list[str], env: dict[str, str], **kw: object) -> tuple[float, int, bytes, float]:
+    """Wall seconds, peak RSS (bytes) of that one child, its stdout and its CPU seconds (user
+    and system: the fairer figure on a shared machine, where wall time includes waiting)."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
     out = proc.stdout.read() if proc.stdout else b""
@@ -44,7 +114,7 @@ def timed(cmd: list[str], env: dict[str, str], **kw: object) -> tuple[float, int
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed with status {proc.returncode}")
-    return seconds, usage.ru_maxrss * 1024, out
+    return seconds, usage.ru_maxrss * 1024, out, usage.ru_utime + usage.ru_stime
 
 
 def ccusage_bin() -> Path:
@@ -56,9 +126,10 @@ def ccusage_bin() -> Path:
     return binary
 
 
-def main() -> dict[str, float]:
-    home = OUT / "corpus-home"
-    size = make_corpus(home)
+def run_shape(shape: str, prefix: str) -> dict[str, float]:
+    """ccusage, aitally and the two limits on one corpus shape; figures named with prefix."""
+    home = OUT / ("corpus-home" if shape == "reply" else f"corpus-{shape}-home")
+    size = make_corpus(home, shape)
     mb = size / 1e6
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AITALLY_", "CLAUDE_"))}
     env["HOME"] = str(home)
@@ -69,31 +140,46 @@ def main() -> dict[str, float]:
     aenv = dict(env, AITALLY_DATA_DIR=str(data), AITALLY_CONFIG=str(cfg))
     aitally = str(Path(sys.executable).parent / "aitally")
     # ccusage first: it warms the page cache for both equally (the corpus was just written).
-    c_sec, c_rss, c_out = timed(
+    c_sec, c_rss, c_out, c_cpu = timed(
         [str(ccusage_bin()), "daily", "--offline", "--json"],
         dict(env, CLAUDE_CONFIG_DIR=str(home / ".claude")),
     )
-    a_sec, a_rss, _ = timed([aitally, "run", "--once"], aenv)
-    _, _, sessions = timed([aitally, "sessions", "--json", "--tool", "claude-code"], aenv)
+    a_sec, a_rss, _, a_cpu = timed([aitally, "run", "--once"], aenv)
+    _, _, sessions, _ = timed([aitally, "sessions", "--json", "--tool", "claude-code"], aenv)
+    files = files_of(home)
+    read_sec, split_sec = page_cache_read(files), line_split(files)
     ours = corpus.totals(corpus.load(sessions.decode()))
     theirs = json.loads(c_out)["totals"]
     agree = (
         sum(v[0] or 0 for v in ours.values()) == theirs["inputTokens"]
         and sum(v[3] or 0 for v in ours.values()) == theirs["cacheCreationTokens"]
     )
-    figures = {
-        "corpus_mb": round(mb, 1),
-        "aitally_seconds": round(a_sec, 2),
-        "aitally_mb_per_s": round(mb / a_sec, 1),
-        "aitally_peak_rss_mib": round(a_rss / 2**20, 1),
-        "ccusage_seconds": round(c_sec, 2),
-        "ccusage_mb_per_s": round(mb / c_sec, 1),
-        "ccusage_peak_rss_mib": round(c_rss / 2**20, 1),
-        "throughput_ratio": round(c_sec / a_sec, 2),
-        "rss_ratio": round(a_rss / c_rss, 3),
-        "totals_agree": float(agree),
+    return {
+        f"{prefix}corpus_mb": round(mb, 1),
+        f"{prefix}aitally_seconds": round(a_sec, 2),
+        f"{prefix}aitally_mb_per_s": round(mb / a_sec, 1),
+        f"{prefix}aitally_peak_rss_mib": round(a_rss / 2**20, 1),
+        f"{prefix}ccusage_seconds": round(c_sec, 2),
+        f"{prefix}ccusage_mb_per_s": round(mb / c_sec, 1),
+        f"{prefix}ccusage_peak_rss_mib": round(c_rss / 2**20, 1),
+        f"{prefix}throughput_ratio": round(c_sec / a_sec, 2),
+        f"{prefix}aitally_cpu_seconds": round(a_cpu, 2),
+        f"{prefix}ccusage_cpu_seconds": round(c_cpu, 2),
+        f"{prefix}cpu_ratio": round(c_cpu / a_cpu, 2),
+        f"{prefix}rss_ratio": round(a_rss / c_rss, 3),
+        f"{prefix}page_cache_mb_per_s": round(mb / read_sec, 1),
+        f"{prefix}line_split_mb_per_s": round(mb / split_sec, 1),
+        f"{prefix}totals_agree": float(agree),
     }
-    print(json.dumps(figures, indent=2))
+
+
+def main() -> dict[str, float]:
+    # The reply-heavy figures keep their historical names; the tool-result-heavy ones "tools_".
+    shapes = os.environ.get("AITALLY_BENCH_BACKFILL_SHAPES", "reply,tools").split(",")
+    figures: dict[str, float] = {}
+    for shape in shapes:
+        figures |= run_shape(shape, "" if shape == "reply" else f"{shape}_")
+        print(json.dumps(figures, indent=2), flush=True)
     return figures
 
 

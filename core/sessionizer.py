@@ -35,6 +35,13 @@ def process_key(pid: int, create_time: float) -> str:
     return f"proc:{pid}:{round(create_time * 1000)}"
 
 
+def _relabels(
+    have_surface: str | None, have_version: str | None, surface: str | None, version: str | None
+) -> bool:
+    """Whether an observation's labels change its session's (`sessions.label_session`)."""
+    return bool((surface and not have_surface) or (version and have_version != version))
+
+
 class Sessionizer:
     """Applies batches of observations to the store, one transaction per batch.
 
@@ -59,7 +66,8 @@ class Sessionizer:
         # presence is not credited across it.
         self.max_step = max_presence_step
         self._open: dict[int, OpenSegment | None] = {}
-        self._sessions: dict[tuple[str, str], int] = {}
+        # (tool, session key) -> (session id, its surface, its tool version) as in the store.
+        self._sessions: dict[tuple[str, str], tuple[int, str | None, str | None]] = {}
         self.problems = RateLimited(log)
 
     # -- public API ---------------------------------------------------------------------
@@ -74,6 +82,7 @@ class Sessionizer:
         wall = time.time() if now is None else now
         with self._transaction() as conn:
             paused = pauses.windows(conn)
+            kept: list[Observation] = []
             for ob in observations:
                 if isinstance(ob, Usage | Activity) and ob.at > wall + FUTURE_SLACK:
                     self.problems.warning(
@@ -92,7 +101,18 @@ class Sessionizer:
                     # The engineer paused collection: nothing of that time is recorded.
                     self.store.count("paused_dropped", ob.tool, 1, conn)
                     continue
-                self._apply_one(conn, ob)
+                kept.append(ob)
+            # Replies' dedup keys in one statement for the batch, not one per reply.
+            fresh = sessions.mark_usage_seen(
+                conn,
+                [
+                    (ob.tool, ob.dedup_key, ob.at)
+                    for ob in kept
+                    if isinstance(ob, Usage) and ob.dedup_key is not None
+                ],
+            )
+            for ob in kept:
+                self._apply_one(conn, ob, fresh)
             positions_table.save(conn, positions)
             for name, reason, n in counters:
                 self.store.count(name, reason, n, conn)
@@ -121,9 +141,13 @@ class Sessionizer:
                 seg.flush(conn)
 
     # -- observations -------------------------------------------------------------------
-    def _apply_one(self, conn: sqlite3.Connection, ob: Observation) -> None:
+    def _apply_one(
+        self, conn: sqlite3.Connection, ob: Observation, fresh: set[tuple[str, str]]
+    ) -> None:
+        """One observation; `fresh`: the replies' (tool, dedup key) not counted before, each
+        taken out as its first reply is counted."""
         if isinstance(ob, Usage):
-            self._usage(conn, ob)
+            self._usage(conn, ob, fresh)
         elif isinstance(ob, Activity):
             sid = self._session(
                 conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
@@ -136,18 +160,19 @@ class Sessionizer:
         elif isinstance(ob, ProcessLink):
             self._link(conn, ob)
 
-    def _usage(self, conn: sqlite3.Connection, ob: Usage) -> None:
+    def _usage(self, conn: sqlite3.Connection, ob: Usage, fresh: set[tuple[str, str]]) -> None:
         if ob.call_id is not None and not sessions.claim_call(
             conn, ob.tool, ob.call_id, ob.signal, ob.at
         ):
             # The same billed call, already counted from another signal (docs/architecture.md).
             self.store.count("usage_reconciled", f"{ob.tool}/{ob.signal}", 1, conn)
             return
-        if ob.dedup_key is not None and not sessions.mark_usage_seen(
-            conn, ob.tool, ob.dedup_key, ob.at
-        ):
-            self.store.count("usage_duplicate", ob.tool, 1, conn)
-            return
+        if ob.dedup_key is not None:
+            try:
+                fresh.remove((ob.tool, ob.dedup_key))
+            except KeyError:
+                self.store.count("usage_duplicate", ob.tool, 1, conn)
+                return
         sid = self._session(
             conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
         )
@@ -228,17 +253,21 @@ class Sessionizer:
         version: str | None,
     ) -> int:
         cached = self._sessions.get((tool, key))
-        if cached is not None and not (surface or version):
-            return cached
+        if cached is not None and not _relabels(cached[1], cached[2], surface, version):
+            return cached[0]
         row = sessions.find_session(conn, tool, key)
         if row is not None:
-            if (surface and not row.surface) or (version and row.tool_version != version):
+            have_surface, have_version = row.surface, row.tool_version
+            if _relabels(have_surface, have_version, surface, version):
                 sessions.label_session(conn, row.id, surface, version)
+                have_surface = surface if have_surface is None else have_surface  # COALESCE
+                have_version = have_version if version is None else version
             sid = row.id
         else:
             sid = sessions.insert_session(conn, tool, key, tool_session_id, surface, version)
+            have_surface, have_version = surface, version
             self._open[sid] = None  # a new session has no segment yet
-        self._sessions[(tool, key)] = sid
+        self._sessions[(tool, key)] = (sid, have_surface, have_version)
         return sid
 
     def _open_segment(self, conn: sqlite3.Connection, sid: int) -> OpenSegment | None:

@@ -8,8 +8,10 @@ adapter cannot handle is counted and skipped, never stops the pass or the agent.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,10 +27,10 @@ from aitally.collectors.files.adapters.base import (
     SqliteAdapter,
 )
 from aitally.collectors.files.lines import (
+    LINE,
     MAX_LINE,
     RESUME,
     SKIP,
-    TOO_LONG,
     complete_lines,
     open_regular,
 )
@@ -128,6 +130,15 @@ def parse_json(raw: bytes, out: Outcome) -> tuple[bool, Any]:
     return False, None
 
 
+@functools.lru_cache(maxsize=64)
+def marker_search(markers: tuple[bytes, ...]) -> Callable[[bytes], object]:
+    """A test of whether a line contains any of the markers: one regular expression, about
+    3x faster than testing each marker in turn on transcript lines (bench/README.md)."""
+    if not markers:
+        return lambda raw: None
+    return re.compile(b"|".join(re.escape(m) for m in markers)).search
+
+
 class Reader(Generic[A]):
     """Reads the files of one kind of adapter; the class attributes tell the tailer how to
     treat those files."""
@@ -154,7 +165,7 @@ class LineReader(Reader[LineAdapter]):
 
     def read(self, ctx: ReadContext, adapter: LineAdapter) -> None:
         pos, st = ctx.position, ctx.position.state
-        markers = adapter.markers
+        marked, decode = marker_search(adapter.markers), adapter.decode
         obs: list[Observation] = []
         lines = 0
         start = pos.offset
@@ -162,21 +173,25 @@ class LineReader(Reader[LineAdapter]):
         with open_regular(ctx.path) as fh:
             for event, raw, end in complete_lines(fh, pos.offset, st.skipping, ctx.max_line):
                 dirty = True
-                if event == SKIP:
+                if event == LINE:  # the common case first
+                    if marked(raw):
+                        lines += 1
+                        obj = decode(raw)
+                        ok = True
+                        if obj is None:
+                            ok, obj = parse_json(raw, ctx.out)
+                        if ok and not isinstance(obj, dict):
+                            st.drifted()
+                        elif ok:
+                            obs += ctx.guard(adapter.line, obj, ctx.rel, st)
+                elif event == SKIP:
                     if not st.skipping:
                         ctx.out.skip("line_too_long")
                     st.skipping = True
                 elif event == RESUME:
                     st.skipping = False
-                elif event == TOO_LONG:
+                else:  # TOO_LONG
                     ctx.out.skip("line_too_long")
-                elif any(m in raw for m in markers):
-                    lines += 1
-                    ok, obj = parse_json(raw, ctx.out)
-                    if ok and not isinstance(obj, dict):
-                        st.drifted()
-                    elif ok:
-                        obs += ctx.guard(adapter.line, obj, ctx.rel, st)
                 pos.offset = end
                 if lines >= BATCH_LINES or end - start >= BATCH_BYTES:
                     ctx.commit(obs, end, ctx.mtime if end >= ctx.size else None)

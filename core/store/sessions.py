@@ -6,7 +6,9 @@ observations lands together with its read positions or not at all.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -52,13 +54,20 @@ def claim_call(conn: sqlite3.Connection, tool: str, call_id: str, signal: str, a
     return row is not None
 
 
-def mark_usage_seen(conn: sqlite3.Connection, tool: str, dedup_key: str, at: float) -> bool:
-    """Records a reply's dedup key; False when it was counted before (a re-read or a copy)."""
-    cur = conn.execute(
-        "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at) VALUES (?, ?, ?)",
-        (tool, dedup_key, at),
-    )
-    return cur.rowcount > 0
+def mark_usage_seen(
+    conn: sqlite3.Connection, replies: Sequence[tuple[str, str, float]]
+) -> set[tuple[str, str]]:
+    """Records replies' (tool, dedup key, at) in one statement; returns the (tool, key) pairs
+    not counted before (a re-read or a copy is not returned; a key twice in `replies` once)."""
+    if not replies:
+        return set()
+    rows = conn.execute(
+        "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at)"
+        " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+        " json_extract(value, '$[2]') FROM json_each(?) WHERE true RETURNING tool, dedup_key",
+        (json.dumps(replies),),
+    ).fetchall()
+    return {(str(r[0]), str(r[1])) for r in rows}
 
 
 def find_session(conn: sqlite3.Connection, tool: str, key: str) -> SessionRow | None:

@@ -55,6 +55,15 @@ class LineAdapter(Adapter):
     # without them are never decoded).
     markers: tuple[bytes, ...] = ()
 
+    def decode(self, raw: bytes) -> dict[str, Any] | None:
+        """The fields `line` reads, decoded faster than a whole line; None: decode it whole.
+
+        An adapter whose lines are mostly bytes it never reads (tool output, file contents)
+        overrides this to skip them; whatever it cannot decode (not JSON, not the expected
+        shape) it returns None for, and the reader decodes and counts it as usual.
+        """
+        return None
+
     @abstractmethod
     def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
         """One line, parsed to a JSON object."""
@@ -123,6 +132,8 @@ def ts(value: Any) -> float | None:
 
 def num(value: Any) -> int | None:
     """A non-negative token count, or None when absent or not a number."""
+    if type(value) is int:  # the common case first (bool is a subclass, never this type)
+        return value if value >= 0 else None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return int(value) if value >= 0 else None
@@ -131,7 +142,8 @@ def num(value: Any) -> int | None:
 def dig(obj: Any, *keys: str) -> Any:
     """obj[k1][k2]... or None when any level is missing or not a mapping."""
     for k in keys:
-        if not isinstance(obj, Mapping):
+        # dict first: a plain type check, where the Mapping ABC's costs a call per level.
+        if not isinstance(obj, (dict, Mapping)):
             return None
         obj = obj.get(k)
     return obj

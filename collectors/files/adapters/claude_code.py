@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import msgspec
+from msgspec import UNSET, Struct, UnsetType
+
 from aitally.collectors.files.adapters.base import FileState, LineAdapter, dig, num, text, ts
 from aitally.collectors.files.lines import open_regular
 from aitally.core.observation import (
@@ -33,6 +36,40 @@ SURFACES = {
 # first line carried streaming placeholder counts (the larger figure is the final one).
 RECENT = 32
 REGISTRY_MAX_BYTES = 64 * 1024
+
+
+class _Block(Struct):
+    """A content block: its type only (a tool result's text, a reply's text are skipped)."""
+
+    type: Any = UNSET
+
+
+class _Message(Struct):
+    """The message fields `ClaudeCode.line` reads."""
+
+    content: str | list[_Block] | UnsetType | None = UNSET
+    model: Any = UNSET
+    id: Any = UNSET
+    usage: Any = UNSET
+
+
+class _Line(Struct):
+    """The transcript line fields `ClaudeCode.line` reads; every other field is skipped
+    unread, which is what makes a 40 KB tool result cheap (bench/README.md has the figures)."""
+
+    type: Any = UNSET
+    timestamp: Any = UNSET
+    sessionId: Any = UNSET  # camelCase: the transcript's own keys
+    version: Any = UNSET
+    entrypoint: Any = UNSET
+    isMeta: Any = UNSET
+    isSidechain: Any = UNSET
+    isCompactSummary: Any = UNSET
+    requestId: Any = UNSET
+    message: _Message | UnsetType | None = UNSET
+
+
+_decoder = msgspec.json.Decoder(_Line)
 
 
 def _tokens(usage: Mapping[str, Any]) -> list[int | None]:
@@ -71,6 +108,19 @@ class ClaudeCode(LineAdapter):
     # snapshots and summaries are skipped on these bytes alone.
     markers = (b'"user"', b'"usage"')
     dirs = ("projects",)
+
+    def decode(self, raw: bytes) -> dict[str, Any] | None:
+        """The read fields only, as `json.loads` would give them (absent ones absent); None for
+        a line of another shape (the reader then decodes it whole and counts what is wrong)."""
+        try:
+            if not raw.isascii():
+                # msgspec does not check UTF-8 in the fields it skips; json.loads refuses
+                # such a line, and the reader counts it (invalid_utf8).
+                raw.decode()
+            picked = msgspec.to_builtins(_decoder.decode(raw))
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            return None
+        return picked if isinstance(picked, dict) else None
 
     def matches(self, rel: PurePosixPath) -> bool:
         parts = rel.parts
