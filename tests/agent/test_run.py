@@ -95,7 +95,8 @@ def test_session_lifecycle_and_clean_stop(agent_env: None, fake_tool: Callable) 
     agent = start_agent()
     try:
         tool = fake_tool("claude")
-        found: list[dict] = wait_for(lambda: sessions_for(tool.pid))  # type: ignore[assignment]
+        # The first scan follows the collectors' start: allow for a loaded machine.
+        found: list[dict] = wait_for(lambda: sessions_for(tool.pid), 30)  # type: ignore[assignment]
         (s,) = found
         assert s["tool"] == "claude-code" and s["open"] and s["ended_at"] is None
         assert "process" in s["signals"]
