@@ -71,7 +71,7 @@ class PgCluster:
                 "--no-instructions",
             ]
         )
-        opts = (
+        self.opts = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
@@ -81,7 +81,7 @@ class PgCluster:
                 "-D",
                 str(self.data),
                 "-o",
-                opts,
+                self.opts,
                 "-l",
                 str(self.dir / "log"),
                 "-w",
@@ -91,6 +91,26 @@ class PgCluster:
             ]
         )
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def restart(self) -> None:
+        """Restarts the server (fast: open sessions are ended), as a failover would."""
+        self._run(
+            [
+                self.pg_ctl,
+                "-D",
+                str(self.data),
+                "-o",
+                self.opts,
+                "-l",
+                str(self.dir / "log"),
+                "-m",
+                "fast",
+                "-w",
+                "-t",
+                "60",
+                "restart",
+            ]
+        )
 
     def _run(self, cmd: list[str]) -> None:
         done = subprocess.run(_as_user(cmd), capture_output=True, text=True, timeout=120)
