@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import platform
 from collections.abc import Callable, Iterable
-from importlib.metadata import PackageNotFoundError, version
 
 from prometheus_client import (
     CollectorRegistry,
@@ -23,6 +22,7 @@ from prometheus_client import (
 )
 from prometheus_client.exposition import choose_encoder
 
+from aitally.core.cli_args import installed_version
 from aitally.ingest.schema import Record
 
 # Seconds; batch handling on loopback runs from ~1 ms (duplicates) to ~1 s (large, contended).
@@ -33,14 +33,6 @@ REFUSED_STATUSES = ("400", "413", "415", "429", "503")
 # A rejected record names a top-level field of the record, "record" (not an object) or
 # "record_id" (sent by another device) (ingest/wire.py, ingest/api_batches.py).
 REJECT_FIELDS = ("record", *Record.model_fields)
-
-
-def package_version() -> str:
-    """The installed aitally version, "unknown" when run from an uninstalled tree."""
-    try:
-        return version("aitally")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 class Metrics:
@@ -75,7 +67,7 @@ class Metrics:
             "aitally_ingest_inflight_batches", "batches being processed now", registry=r
         )
         Info("aitally_ingest_build", "the running aitally-ingest", registry=r).info(
-            {"version": package_version(), "python": platform.python_version()}
+            {"version": installed_version() or "unknown", "python": platform.python_version()}
         )
         ProcessCollector(registry=r)  # process_cpu_seconds_total, resident memory, open fds
         PlatformCollector(registry=r)  # python_info

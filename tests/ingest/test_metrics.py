@@ -8,7 +8,8 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from aitally.ingest.metrics import Metrics, package_version
+from aitally.core.cli_args import installed_version
+from aitally.ingest.metrics import Metrics
 from tests.ingest.conftest import Server
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -62,7 +63,7 @@ def test_series_exist_before_first_use(tmp_path: Path) -> None:
     build = [
         (dict(labels), v) for (n, labels), v in got.items() if n == "aitally_ingest_build_info"
     ]
-    assert build == [({"python": platform.python_version(), "version": package_version()}, 1.0)]
+    assert build == [({"python": platform.python_version(), "version": installed_version()}, 1.0)]
     assert got[("process_resident_memory_bytes", ())] > 0
     assert ("process_cpu_seconds_total", ()) in got
     # Conventions: counters end in _total, durations are in seconds, no *_created noise.
