@@ -144,6 +144,8 @@ class Storage(PeopleStore, ABC):
     def migrate(self) -> int:
         """Applies pending migrations; returns the schema version now in force."""
         scripts = render(self.dialect)
+        if self._schema_version() == len(scripts):
+            return len(scripts)  # up to date: no write lock (a CLI report never waits on inserts)
         with self.transaction() as cur:
             self._lock_migrations(cur)
             cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -159,6 +161,16 @@ class Storage(PeopleStore, ABC):
                     cur.execute(stmt)
                 cur.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
         return len(scripts)
+
+    def _schema_version(self) -> int | None:
+        """The schema version, read without a write lock; None when it cannot be read (no
+        schema yet, or any error, which the locked path of migrate then meets and reports)."""
+        try:
+            with self.reading() as cur:
+                cur.execute("SELECT MAX(version) FROM schema_version")
+                return int(cur.fetchone()[0] or 0)
+        except Exception:
+            return None
 
     def ping(self) -> None:
         """Raises StorageError unless the database answers."""

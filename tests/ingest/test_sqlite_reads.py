@@ -4,6 +4,7 @@ while another connection holds the write lock (ingest/storage_sqlite.py, `_begin
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from aitally.ingest import levels, reports
 from aitally.ingest.auth import token_hash
 from aitally.ingest.storage import open_storage
 from tests.ingest.builders import batch, record
-from tests.ingest.conftest import Server
+from tests.ingest.conftest import Server, ingest_cmd
 
 T = TypeVar("T")
 # The storage's busy timeout is 30 s: a read that waited for the lock would take that long.
@@ -37,6 +38,11 @@ def write_lock_held(db: Path) -> Iterator[None]:
         conn.execute("ROLLBACK")
     finally:
         conn.close()
+
+
+def cli_report(db: Path) -> list[str]:
+    """`aitally-ingest report usage` on this database."""
+    return ingest_cmd("report", "usage", "--db", f"sqlite:///{db}", "--min-group-size", "1")
 
 
 def prompt(call: Callable[[], T]) -> T:
@@ -67,6 +73,9 @@ def test_storage_reads_beside_a_writer(tmp_path: Path) -> None:
             prompt(lambda: reports.adoption(storage, "week", None, None, 1))
             prompt(lambda: levels.levels(storage, "volume", None, None, 1, (10.0, 4.0, 1.0)))
             assert prompt(lambda: storage.audit_log()) != []
+            # The command line's report opens the database (migrated: a read) and reads.
+            cli = prompt(lambda: subprocess.run(cli_report(db), capture_output=True, timeout=60))
+            assert cli.returncode == 0, cli.stderr
     finally:
         storage.close()
 
