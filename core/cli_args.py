@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 
@@ -23,3 +24,16 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
     return value
+
+
+def installed_version() -> str | None:
+    """The installed aitally version, None when run from a tree that is not installed."""
+    try:
+        return version("aitally")
+    except PackageNotFoundError:
+        return None
+
+
+def version_line(prog: str) -> str:
+    """What `PROG --version` prints."""
+    return f"{prog} {installed_version() or '(not installed)'}"

@@ -89,10 +89,10 @@ async def post_batch(request: Request, device: DeviceAuth) -> JSONResponse:
     ctx: Context = request.app.state.ctx
     wait = ctx.buckets.take(device.device_id)
     if wait > 0:
-        ctx.metrics.inc("aitally_ingest_batches_refused_total", status="429")
+        ctx.metrics.batches_refused.labels(status="429").inc()
         return problem(429, "device over its batch rate", {"Retry-After": retry_after(wait)})
     if not ctx.inflight.enter():
-        ctx.metrics.inc("aitally_ingest_batches_refused_total", status="503")
+        ctx.metrics.batches_refused.labels(status="503").inc()
         return problem(503, "server overloaded; retry later", {"Retry-After": "2"})
     try:
         return await _take_batch(ctx, request, device)
@@ -118,7 +118,7 @@ async def _take_batch(ctx: Context, request: Request, device: Enrollment) -> JSO
 
 
 def _refuse(ctx: Context, device: str, status: int, message: str) -> JSONResponse:
-    ctx.metrics.inc("aitally_ingest_batches_refused_total", status=str(status))
+    ctx.metrics.batches_refused.labels(status=str(status)).inc()
     log.warning(
         "batch from %s refused (%s): %s",
         device,
@@ -162,12 +162,12 @@ def _process(ctx: Context, who: Enrollment, raw: bytes, gzipped: bool) -> dict[s
     ]
     batch.rejected.sort(key=lambda refused: int(refused["index"]))
     m = ctx.metrics
-    m.inc("aitally_ingest_records_total", stored.accepted, result="accepted")
-    m.inc("aitally_ingest_records_total", stored.duplicate, result="duplicate")
-    m.inc("aitally_ingest_records_total", len(batch.rejected), result="rejected")
+    m.records.labels(result="accepted").inc(stored.accepted)
+    m.records.labels(result="duplicate").inc(stored.duplicate)
+    m.records.labels(result="rejected").inc(len(batch.rejected))
     for refused in batch.rejected:
         # The top-level field only: model names would make the label set unbounded.
-        m.inc("aitally_ingest_rejects_total", field=refused.pop("field").split(".")[0])
+        m.rejects.labels(field=refused.pop("field").split(".")[0]).inc()
     if batch.rejected:
         first = batch.rejected[0]["reason"]
         log.warning(

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aitally.ingest import api_admin, api_batches, api_people, api_reports
@@ -94,8 +95,8 @@ class Observe:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", "unmatched")
             m = self.ctx.metrics
-            m.inc("aitally_ingest_requests_total", route=route, status=str(status))
-            m.observe("aitally_ingest_request_seconds", elapsed, route=route)
+            m.requests.labels(route=route, status=str(status)).inc()
+            m.request_seconds.labels(route=route).observe(elapsed)
             state = scope.get("state") or {}
             log.info(
                 "%s %s %s",
@@ -168,17 +169,19 @@ def create_app(ctx: Context) -> FastAPI:
         return JSONResponse({"status": "ok", "db": ctx.storage.dialect})
 
     @app.get("/metrics", response_class=PlainTextResponse)
-    async def metrics() -> Response:
-        """Prometheus text format: requests, records, rejects, latency."""
-        ctx.metrics.gauge("aitally_ingest_inflight_batches", ctx.inflight.current)
-        return PlainTextResponse(
-            ctx.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
-        )
+    async def metrics(request: Request) -> Response:
+        """Prometheus text format (OpenMetrics if asked): requests, records, rejects, latency,
+        build info and the process."""
+        body, content_type = ctx.metrics.render(request.headers.get("accept"))
+        return Response(body, media_type=content_type)
 
     for route in app.routes:  # the 422 FastAPI documents by default is answered as 400
         responses = getattr(route, "responses", None)
         if isinstance(responses, dict):
             responses.setdefault(400, {"model": problems(400)[400]["model"]})
+    # The routers' own routes: FastAPI may list an included router as one entry.
+    sources = (app, *ROUTERS)
+    ctx.metrics.add_routes(r.path for src in sources for r in src.routes if isinstance(r, Route))
     app.add_middleware(Observe, ctx=ctx)
     app.add_middleware(SecurityHeaders, docs=ctx.settings.docs)
     return app

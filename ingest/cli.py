@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from aitally.core.cli_args import Parser, positive_int
+from aitally.core.cli_args import Parser, positive_int, version_line
 from aitally.ingest import levels, reports
 from aitally.ingest.api_people import purge
 from aitally.ingest.context import (
@@ -231,6 +231,7 @@ def _report(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = Parser(prog="aitally-ingest", description="The central aitally ingest service.")
+    parser.add_argument("--version", action="version", version=version_line("aitally-ingest"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     db_help = f"sqlite:///path/ingest.db or postgresql://user@host/db (default: ${ENV_DB})"
     key_help = "file of <id>:<secret> lines, current first, mode 0600 (default: $" + ENV_KEYS + ")"

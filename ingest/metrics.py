@@ -1,89 +1,95 @@
-"""Counters and latency histograms, rendered in the Prometheus text exposition format."""
+"""The service's Prometheus metrics through prometheus_client, in a registry of its own.
+
+Names follow the Prometheus conventions: counters end in `_total`, the latency histogram is in
+seconds, build information is an `_info` series of 1. Every series whose label values are known
+is created at start, so a `rate()` over it has data from the first scrape on.
+"""
 
 from __future__ import annotations
 
-import bisect
-import threading
-from collections import defaultdict
+import platform
+from collections.abc import Callable, Iterable
 
-Labels = tuple[tuple[str, str], ...]
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+    PlatformCollector,
+    ProcessCollector,
+    disable_created_metrics,
+)
+from prometheus_client.exposition import choose_encoder
+
+from aitally.core.cli_args import installed_version
+from aitally.ingest.schema import Record
 
 # Seconds; batch handling on loopback runs from ~1 ms (duplicates) to ~1 s (large, contended).
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-
-HELP = {
-    "aitally_ingest_requests_total": "HTTP requests by route and status",
-    "aitally_ingest_records_total": "records received, by result (accepted, duplicate, rejected)",
-    "aitally_ingest_rejects_total": "rejected records by the field that failed validation",
-    "aitally_ingest_batches_refused_total": "whole batches refused, by HTTP status",
-    "aitally_ingest_request_seconds": "request latency by route",
-    "aitally_ingest_inflight_batches": "batches being processed now",
-}
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _fmt(labels: Labels, extra: tuple[str, str] | None = None) -> str:
-    pairs = [*labels, extra] if extra else list(labels)
-    if not pairs:
-        return ""
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in pairs) + "}"
+RESULTS = ("accepted", "duplicate", "rejected")
+# Whole batches are refused with these (ingest/body.py, ingest/wire.py, ingest/api_batches.py).
+REFUSED_STATUSES = ("400", "413", "415", "429", "503")
+# A rejected record names a top-level field of the record, "record" (not an object) or
+# "record_id" (sent by another device) (ingest/wire.py, ingest/api_batches.py).
+REJECT_FIELDS = ("record", *Record.model_fields)
 
 
 class Metrics:
-    """Thread-safe counters, gauges and histograms of this process."""
+    """The counters, gauges and histograms of this process, and its exposition."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._counters: dict[str, dict[Labels, float]] = defaultdict(dict)
-        self._hist: dict[str, dict[Labels, list[float]]] = defaultdict(dict)
-        self._gauges: dict[str, float] = {}
+        # The *_created series (one timestamp per series) double the output for nothing a
+        # dashboard uses; this process serves no other registry.
+        disable_created_metrics()  # type: ignore[no-untyped-call]
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "aitally_ingest_requests", "HTTP requests by route and status", ["route", "status"],
+            registry=r,
+        )  # fmt: skip
+        self.request_seconds = Histogram(
+            "aitally_ingest_request_duration_seconds", "HTTP request latency by route",
+            ["route"], buckets=BUCKETS, registry=r,
+        )  # fmt: skip
+        self.records = Counter(
+            "aitally_ingest_records", "records received, by result", ["result"], registry=r
+        )
+        self.rejects = Counter(
+            "aitally_ingest_rejects", "rejected records by the field that failed validation",
+            ["field"], registry=r,
+        )  # fmt: skip
+        self.batches_refused = Counter(
+            "aitally_ingest_batches_refused", "whole batches refused, by HTTP status", ["status"],
+            registry=r,
+        )  # fmt: skip
+        self.inflight = Gauge(
+            "aitally_ingest_inflight_batches", "batches being processed now", registry=r
+        )
+        Info("aitally_ingest_build", "the running aitally-ingest", registry=r).info(
+            {"version": installed_version() or "unknown", "python": platform.python_version()}
+        )
+        ProcessCollector(registry=r)  # process_cpu_seconds_total, resident memory, open fds
+        PlatformCollector(registry=r)  # python_info
+        for result in RESULTS:
+            self.records.labels(result=result)
+        for status in REFUSED_STATUSES:
+            self.batches_refused.labels(status=status)
+        for field in REJECT_FIELDS:
+            self.rejects.labels(field=field)
 
-    def inc(self, name: str, n: float = 1.0, **labels: str) -> None:
-        """Adds n to the counter series with these labels."""
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            series = self._counters[name]
-            series[key] = series.get(key, 0.0) + n
+    def add_routes(self, routes: Iterable[str]) -> None:
+        """Creates the request series of every route (latency, and the count of 200s)."""
+        for route in routes:
+            self.requests.labels(route=route, status="200")
+            self.request_seconds.labels(route=route)
 
-    def observe(self, name: str, seconds: float, **labels: str) -> None:
-        """Records one duration in the histogram series with these labels."""
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            # Per series: one count per bucket, then +Inf count and sum.
-            h = self._hist[name].setdefault(key, [0.0] * (len(BUCKETS) + 2))
-            h[bisect.bisect_left(BUCKETS, seconds)] += 1
-            h[-1] += seconds
+    def track_inflight(self, current: Callable[[], float]) -> None:
+        """The in-flight gauge reads current() at each scrape."""
+        self.inflight.set_function(current)
 
-    def gauge(self, name: str, value: float) -> None:
-        """Sets a gauge to value."""
-        with self._lock:
-            self._gauges[name] = value
-
-    def value(self, name: str, **labels: str) -> float:
-        """The counter series' current value (0 if never incremented)."""
-        with self._lock:
-            return self._counters[name].get(tuple(sorted(labels.items())), 0.0)
-
-    def render(self) -> str:
-        """Every series in the Prometheus text exposition format."""
-        lines: list[str] = []
-        with self._lock:
-            for name, series in sorted(self._counters.items()):
-                lines += [f"# HELP {name} {HELP.get(name, name)}", f"# TYPE {name} counter"]
-                lines += [f"{name}{_fmt(k)} {v:g}" for k, v in sorted(series.items())]
-            for name, value in sorted(self._gauges.items()):
-                lines += [f"# HELP {name} {HELP.get(name, name)}", f"# TYPE {name} gauge"]
-                lines.append(f"{name} {value:g}")
-            for name, hseries in sorted(self._hist.items()):
-                lines += [f"# HELP {name} {HELP.get(name, name)}", f"# TYPE {name} histogram"]
-                for k, h in sorted(hseries.items()):
-                    cumulative = 0.0
-                    for bound, n in zip([*map(str, BUCKETS), "+Inf"], h[:-1], strict=True):
-                        cumulative += n
-                        lines.append(f"{name}_bucket{_fmt(k, ('le', bound))} {cumulative:g}")
-                    lines.append(f"{name}_sum{_fmt(k)} {h[-1]:g}")
-                    lines.append(f"{name}_count{_fmt(k)} {cumulative:g}")
-        return "\n".join(lines) + "\n"
+    def render(self, accept: str | None = None) -> tuple[bytes, str]:
+        """Every series and its content type: the Prometheus text format, or OpenMetrics when
+        the scraper's Accept header asks for it."""
+        encode, content_type = choose_encoder(accept or "")
+        return encode(self.registry), content_type

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import queue
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from aitally.ingest.identity import Attribution, Enrollment
@@ -103,27 +102,28 @@ def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
 
 
 class Storage(PeopleStore, ABC):
-    """One database, shared by request threads through a small connection pool."""
+    """One database, shared by request threads through a connection pool of the backend's."""
 
     dialect: str
 
-    def __init__(self, pool_size: int) -> None:
-        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
-        self._slots = queue.Queue[None](maxsize=pool_size)
-        for _ in range(pool_size):
-            self._slots.put(None)
-
     # --- what each backend supplies -------------------------------------------------
     @abstractmethod
-    def _connect(self) -> Any: ...
+    def _connection(self) -> AbstractContextManager[Any]:
+        """A pooled connection for one transaction: committed when the block ends, rolled
+        back when it raises; StorageBusy when every connection stays in use for 30 s."""
 
     @abstractmethod
-    def _begin(self, conn: Any) -> Any:
-        """Starts a write transaction, returns a cursor whose execute takes '?' params."""
+    def _begin(self, conn: Any, write: bool) -> Any:
+        """Starts a transaction (write: one that will write), returns a cursor whose execute
+        takes '?' params."""
 
     @abstractmethod
     def _insert_returning(self, cur: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> list[str]:
         """Runs an INSERT .. RETURNING record_id for every row; the ids actually inserted."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Closes the pooled connections."""
 
     def _lock_migrations(self, cur: Any) -> None:
         """Serializes concurrent migrators (replicas starting together)."""
@@ -131,42 +131,21 @@ class Storage(PeopleStore, ABC):
     # --- plumbing --------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Any]:
-        """A cursor inside one transaction on a pooled connection; commits on success."""
-        try:
-            self._slots.get(timeout=30.0)
-        except queue.Empty:
-            raise StorageBusy("all database connections busy for 30 s") from None
-        try:
-            try:
-                conn = self._idle.get_nowait()
-            except queue.Empty:
-                conn = self._connect()
-            try:
-                cur = self._begin(conn)
-                yield cur
-                conn.commit()
-            except BaseException:
-                try:
-                    conn.rollback()
-                except Exception:
-                    conn.close()  # a broken connection is not returned to the pool
-                    raise
-                raise
-            self._idle.put(conn)
-        finally:
-            self._slots.put(None)
+        """A cursor inside one write transaction on a pooled connection; commits on success."""
+        with self._connection() as conn:
+            yield self._begin(conn, write=True)
 
-    def close(self) -> None:
-        """Closes the idle pooled connections."""
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
+    @contextmanager
+    def reading(self) -> Iterator[Any]:
+        """A cursor inside one read-only transaction: on SQLite it never waits for a writer."""
+        with self._connection() as conn:
+            yield self._begin(conn, write=False)
 
     def migrate(self) -> int:
         """Applies pending migrations; returns the schema version now in force."""
         scripts = render(self.dialect)
+        if self._schema_version() == len(scripts):
+            return len(scripts)  # up to date: no write lock (a CLI report never waits on inserts)
         with self.transaction() as cur:
             self._lock_migrations(cur)
             cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -183,9 +162,19 @@ class Storage(PeopleStore, ABC):
                 cur.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
         return len(scripts)
 
+    def _schema_version(self) -> int | None:
+        """The schema version, read without a write lock; None when it cannot be read (no
+        schema yet, or any error, which the locked path of migrate then meets and reports)."""
+        try:
+            with self.reading() as cur:
+                cur.execute("SELECT MAX(version) FROM schema_version")
+                return int(cur.fetchone()[0] or 0)
+        except Exception:
+            return None
+
     def ping(self) -> None:
         """Raises StorageError unless the database answers."""
-        with self.transaction() as cur:
+        with self.reading() as cur:
             cur.execute("SELECT 1")
             cur.fetchone()
 
@@ -215,7 +204,7 @@ class Storage(PeopleStore, ABC):
 
     def device_for_token(self, token_hash: str) -> Enrollment | None:
         """The enrollment of the active device a token hash belongs to, else None."""
-        with self.transaction() as cur:
+        with self.reading() as cur:
             cur.execute(
                 "SELECT device_id, person, level, org_unit, device_name FROM devices "
                 "WHERE token_hash = ? AND revoked_at IS NULL",
@@ -239,7 +228,7 @@ class Storage(PeopleStore, ABC):
 
     def devices(self) -> list[Device]:
         """Every enrolled device, revoked ones too, oldest enrollment first."""
-        with self.transaction() as cur:
+        with self.reading() as cur:
             cur.execute(
                 "SELECT d.device_id, d.label, d.agent_version, d.os, d.enrolled_at, "
                 "d.last_seen_at, d.revoked_at, d.proof, h.batches, h.accepted, h.duplicate, "
@@ -335,7 +324,7 @@ class Storage(PeopleStore, ABC):
     # --- report queries ---------------------------------------------------------------
     def activity(self, since_day: str, until_day: str) -> list[Activity]:
         """Sums per person, day, tool and org unit over the days given (pauses excluded)."""
-        with self.transaction() as cur:
+        with self.reading() as cur:
             cur.execute(
                 "SELECT person, day, tool, org_unit, SUM(active_seconds), SUM(sessions), "
                 f"SUM(turns), {_SUM_TOK} FROM records "
@@ -351,7 +340,7 @@ class Storage(PeopleStore, ABC):
 
     def model_tokens(self, since_day: str, until_day: str) -> list[ModelTokens]:
         """Token sums per person, day, tool and model over the days given (pauses excluded)."""
-        with self.transaction() as cur:
+        with self.reading() as cur:
             cur.execute(
                 f"SELECT r.person, r.day, r.tool, m.model, "
                 f"{_SUM_TOK.replace('SUM(', 'SUM(m.')} "

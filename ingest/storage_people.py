@@ -18,6 +18,10 @@ class PeopleStore:
         """A cursor inside one transaction (aitally.ingest.storage.Storage)."""
         raise NotImplementedError
 
+    def reading(self) -> AbstractContextManager[Any]:  # pragma: no cover - overridden
+        """A cursor inside one read-only transaction (aitally.ingest.storage.Storage)."""
+        raise NotImplementedError
+
     @staticmethod
     def _taken(cur: Any, record_ids: Sequence[str], mine: frozenset[str]) -> list[str]:
         """Of record ids already stored, those stored under an owner not in mine."""
@@ -32,7 +36,7 @@ class PeopleStore:
 
     def find_person(self, candidates: Sequence[str]) -> str | None:
         """The first candidate (current key first) some enrollment already belongs to."""
-        with self.transaction() as cur:
+        with self.reading() as cur:
             for person in candidates:
                 cur.execute("SELECT 1 FROM devices WHERE person = ? LIMIT 1", (person,))
                 if cur.fetchone() is not None:
@@ -52,7 +56,7 @@ class PeopleStore:
 
     def active_enrollments(self, person: str) -> int:
         """How many unrevoked devices one person has enrolled."""
-        with self.transaction() as cur:
+        with self.reading() as cur:
             cur.execute(
                 "SELECT COUNT(*) FROM devices WHERE person = ? AND revoked_at IS NULL", (person,)
             )
@@ -100,7 +104,7 @@ class PeopleStore:
 
     def audit_log(self, since: float = 0.0, limit: int = 1000) -> list[AuditEntry]:
         """Audit lines from `since` on, oldest first."""
-        with self.transaction() as cur:
+        with self.reading() as cur:
             cur.execute(
                 "SELECT at, actor, action, detail FROM audit WHERE at >= ? ORDER BY at LIMIT ?",
                 (since, limit),

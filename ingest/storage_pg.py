@@ -1,15 +1,21 @@
-"""PostgreSQL storage backend (psycopg 3): shared by several stateless ingest replicas."""
+"""PostgreSQL storage backend (psycopg 3 through psycopg_pool): shared by ingest replicas."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from aitally.ingest.storage import Storage, StorageError
+from aitally.ingest.storage import Storage, StorageBusy, StorageError
 
 _MIGRATION_LOCK = 0x61697461  # any constant; all replicas agree on it
+# A request waits this long for a free connection, then is answered 503.
+BUSY_WAIT = 30.0
+# Seconds a connection lives at most (the pool adds up to 5 % jitter).
+MAX_LIFETIME = 600.0
 
 
 class _Cursor:
@@ -55,19 +61,54 @@ class PostgresStorage(Storage):
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, pool_size: int = 16) -> None:
-        super().__init__(pool_size)
+    def __init__(self, url: str, pool_size: int = 16, max_lifetime: float = MAX_LIFETIME) -> None:
         self.url = url
+        self._probe()
+        # check: a connection is tried (an empty query) when taken from the pool, and one that
+        # the server dropped (restart, failover) is replaced before the request uses it.
+        # max_lifetime: connections are renewed, so after a failover behind one DNS name or
+        # pooler address none stay on the old primary for long.
+        self._pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=pool_size,
+            kwargs={"connect_timeout": 10},
+            check=ConnectionPool.check_connection,
+            max_lifetime=max_lifetime,
+            timeout=BUSY_WAIT,
+            name="aitally-ingest",
+            open=True,
+        )
 
-    def _connect(self) -> Any:
+    def _probe(self) -> None:
+        """Raises StorageError naming what libpq said unless the database takes a connection
+        (the pool itself would only time out)."""
         try:
-            return psycopg.connect(self.url, connect_timeout=10)
+            psycopg.connect(self.url, connect_timeout=10).close()
         except psycopg.Error as exc:
             # The message names host and database, never the password.
             detail = " ".join(str(exc).split())  # libpq's message spans lines
             raise StorageError(f"cannot connect to PostgreSQL: {detail}") from None
 
-    def _begin(self, conn: Any) -> Any:
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        try:
+            conn = self._pool.getconn()
+        except PoolTimeout:
+            raise StorageBusy(f"no PostgreSQL connection free within {BUSY_WAIT:g} s") from None
+        try:
+            # As ConnectionPool.connection(): `with conn` commits when the block ends and rolls
+            # back when it raises; putconn drops a connection left broken.
+            with conn:
+                yield conn
+        finally:
+            self._pool.putconn(conn)
+
+    def close(self) -> None:
+        """Closes the pool and its connections."""
+        self._pool.close()
+
+    def _begin(self, conn: Any, write: bool) -> Any:
         return _Cursor(conn.cursor())  # psycopg opens the transaction on first execute
 
     def _lock_migrations(self, cur: Any) -> None:

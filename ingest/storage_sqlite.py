@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import queue
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from aitally.ingest.storage import Storage, StorageError
+from aitally.ingest.storage import Storage, StorageBusy, StorageError
 
 
 class SqliteStorage(Storage):
@@ -18,8 +20,11 @@ class SqliteStorage(Storage):
     def __init__(self, path: str, pool_size: int = 8) -> None:
         # SQLite runs one writer at a time; a few connections let readers (reports,
         # token checks) proceed beside it in WAL mode.
-        super().__init__(pool_size)
         self.path = Path(path)
+        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self._slots = queue.Queue[None](maxsize=pool_size)
+        for _ in range(pool_size):
+            self._slots.put(None)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -39,11 +44,45 @@ class SqliteStorage(Storage):
         conn.execute("PRAGMA busy_timeout = 30000")
         return conn
 
-    def _begin(self, conn: Any) -> Any:
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._slots.get(timeout=30.0)
+        except queue.Empty:
+            raise StorageBusy("all database connections busy for 30 s") from None
+        try:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                conn = self._connect()
+            try:
+                yield conn
+                conn.commit()
+            except BaseException:
+                try:
+                    conn.rollback()
+                except Exception:
+                    conn.close()  # a broken connection is not returned to the pool
+                    raise
+                raise
+            self._idle.put(conn)
+        finally:
+            self._slots.put(None)
+
+    def close(self) -> None:
+        """Closes the idle pooled connections."""
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+    def _begin(self, conn: Any, write: bool) -> Any:
         cur = conn.cursor()
-        # IMMEDIATE takes the write lock up front, so two writers never deadlock
-        # upgrading read locks.
-        cur.execute("BEGIN IMMEDIATE")
+        # A writer takes the write lock up front (IMMEDIATE), so two writers never deadlock
+        # upgrading read locks. A reader's DEFERRED transaction takes no lock at all in WAL
+        # mode: it reads the last commit and never queues behind an insert.
+        cur.execute("BEGIN IMMEDIATE" if write else "BEGIN DEFERRED")
         return cur
 
     def _insert_returning(self, cur: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> list[str]:

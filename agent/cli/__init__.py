@@ -17,7 +17,7 @@ from aitally.agent.cli import (
     cmd_view,
     help_text,
 )
-from aitally.core.cli_args import Parser
+from aitally.core.cli_args import Parser, version_line
 from aitally.core.errors import UserFacingError
 
 # The order in which `aitally --help` lists the commands.
@@ -31,21 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Measure AI-tool usage on this machine, "
         "content-free, and show exactly what leaves it.",
     )
-    parser.add_argument("--version", action="version", version=_version())
+    parser.add_argument("--version", action="version", version=version_line("aitally"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in COMMAND_MODULES:
         module.register(sub)
     help_text.apply(parser)
     return parser
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return f"aitally {version('aitally')}"
-    except PackageNotFoundError:
-        return "aitally (not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

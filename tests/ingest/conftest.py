@@ -71,26 +71,37 @@ class PgCluster:
                 "--no-instructions",
             ]
         )
-        opts = (
+        self.opts = (
             f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        self._run(
-            [
-                pg_ctl,
-                "-D",
-                str(self.data),
-                "-o",
-                opts,
-                "-l",
-                str(self.dir / "log"),
-                "-w",
-                "-t",
-                "60",
-                "start",
-            ]
-        )
+        self._run(self._ctl("start"))
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _ctl(self, action: str, *extra: str) -> list[str]:
+        """pg_ctl ACTION on this cluster, waiting up to 60 s for it."""
+        data, log = str(self.data), str(self.dir / "log")
+        return [
+            self.pg_ctl,
+            "-D",
+            data,
+            "-o",
+            self.opts,
+            "-l",
+            log,
+            *extra,
+            "-w",
+            "-t",
+            "60",
+            action,
+        ]
+
+    def restart(self) -> None:
+        """Restarts the server (fast: open sessions are ended), as a failover would."""
+        done = subprocess.run(
+            _as_user(self._ctl("restart", "-m", "fast")), capture_output=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr.decode()[-500:]
 
     def _run(self, cmd: list[str]) -> None:
         done = subprocess.run(_as_user(cmd), capture_output=True, text=True, timeout=120)

@@ -16,6 +16,7 @@ import pytest
 
 from tests.ingest.builders import batch, record
 from tests.ingest.conftest import ADMIN_TOKEN, Server, ingest_cmd
+from tests.ingest.test_metrics import samples
 
 
 def test_enroll_and_revoke(shared_server: Server) -> None:
@@ -184,15 +185,15 @@ def test_health_and_metrics(shared_server: Server) -> None:
     assert s.http.get(s.url + "/healthz").json()["status"] == "ok"
     _, token = s.enroll()
     s.post(token, batch([record(), record(turns=-1)]))
-    text = s.http.get(s.url + "/metrics").text
-    assert "# TYPE aitally_ingest_requests_total counter" in text
-    assert 'aitally_ingest_requests_total{route="/v1/batches",status="200"}' in text
-    assert 'aitally_ingest_records_total{result="rejected"}' in text
-    assert 'aitally_ingest_rejects_total{field="turns"}' in text
-    assert 'aitally_ingest_request_seconds_bucket{route="/v1/batches",le="+Inf"}' in text
-    for line in text.splitlines():  # every sample line is `name{labels} number`
-        if not line.startswith("#"):
-            float(line.rsplit(" ", 1)[1])
+    r = s.http.get(s.url + "/metrics")
+    assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
+    got = samples(r.text)
+    assert "# TYPE aitally_ingest_requests_total counter" in r.text
+    assert got[("aitally_ingest_requests_total", (("route", "/v1/batches"), ("status", "200")))]
+    assert got[("aitally_ingest_records_total", (("result", "rejected"),))] >= 1
+    assert got[("aitally_ingest_rejects_total", (("field", "turns"),))] >= 1
+    inf = (("le", "+Inf"), ("route", "/v1/batches"))
+    assert got[("aitally_ingest_request_duration_seconds_bucket", inf)] >= 1
 
 
 def test_structured_logs(shared_server: Server) -> None:
