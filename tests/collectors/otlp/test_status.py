@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,22 +14,15 @@ from aitally.agent.cli import main
 from aitally.collectors.otlp import receiver as rx
 from aitally.collectors.otlp.status import OtlpReceiverStatus, read_status
 from aitally.core import config
-from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store
 from tests.collectors.otlp.helpers import post, protobuf_logs, recorded_logs
 
 
 @pytest.fixture
-def running(isolated_env: Path) -> Iterator[rx.OtlpCollector]:
-    """A receiver on a free port with the agent's store, enabled in the configuration."""
+def running(receiver: rx.OtlpCollector) -> rx.OtlpCollector:
+    """The receiver, enabled in the configuration `aitally status` reads."""
     Path(os.environ["AITALLY_CONFIG"]).write_text("[otlp_receiver]\nenabled = true\nport = 0\n")
-    isolated_env.mkdir(parents=True, exist_ok=True)
-    store = Store(isolated_env / "aitally.db")
-    collector = rx.OtlpCollector(store, Sessionizer(store), 0, isolated_env)
-    collector.start()
-    yield collector
-    collector.stop()
-    store.close()
+    return receiver
 
 
 def test_status_off_by_default(isolated_env: Path) -> None:
