@@ -53,6 +53,7 @@ class Doctor:
         if cfg is not None:
             checks.extend([self.endpoint(cfg), self.token(cfg), self.tool_roots(cfg)])
             checks.append(self.browser_history(cfg))
+            checks.append(self.otlp_receiver(cfg))
         checks.append(self.inotify())
         return checks
 
@@ -256,6 +257,65 @@ class Doctor:
         if not found:
             return Check("browser history", OK, "no browser profile found")
         return Check("browser history", OK, ", ".join(p.label for p in found))
+
+    def otlp_receiver(self, cfg: Config) -> Check:
+        """Whether the OTLP receiver is off, or listening where the tools are pointed: a GET
+        on its port must be answered by the receiver (collectors/otlp/receiver.py names itself
+        `aitally-otlp`), not by another program that holds the port."""
+        import http.client
+
+        from aitally.collectors.otlp.receiver import HOST, SERVER_NAME
+
+        name = "otlp receiver"
+        if not cfg.get("otlp_receiver", "enabled"):
+            return Check(name, OK, f"off ({cfg.origins['otlp_receiver']['enabled']})")
+        port = self._otlp_port(int(cfg.get("otlp_receiver", "port")))
+        if port is None:
+            return Check(
+                name,
+                FAIL,
+                "port 0 (any free port) and the agent has not started it yet",
+                "start the agent (aitally install), then `aitally status` shows the port",
+            )
+        conn = http.client.HTTPConnection(HOST, port, timeout=2)
+        try:
+            conn.request("GET", "/")
+            server = conn.getresponse().getheader("Server") or ""
+        except OSError:
+            return Check(
+                name,
+                FAIL,
+                f"not reachable on {HOST}:{port}",
+                "start the agent (aitally install); if it runs, its log says why the port "
+                "failed: set [otlp_receiver] port to a free one and point the tools at it",
+            )
+        finally:
+            conn.close()
+        if not server.startswith(SERVER_NAME):
+            return Check(
+                name,
+                FAIL,
+                f"{HOST}:{port} is answered by another program ({server or 'unnamed'})",
+                "set [otlp_receiver] port to a free one, restart the agent, and point the "
+                "tools' OTEL_EXPORTER_OTLP_ENDPOINT at it",
+            )
+        return Check(name, OK, f"listening on {HOST}:{port}")
+
+    def _otlp_port(self, configured: int) -> int | None:
+        """The configured port, or for port 0 the one the agent last bound (from the store)."""
+        if configured:
+            return configured
+        path = paths.store_file()
+        if not path.exists():
+            return None
+        from aitally.collectors.otlp.status import read_saved_port
+        from aitally.core.store import Store
+
+        store = Store(path)
+        try:
+            return read_saved_port(store)
+        finally:
+            store.close()
 
     def inotify(self) -> Check:
         if not sys.platform.startswith("linux"):

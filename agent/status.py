@@ -2,8 +2,8 @@
 
 The agent runs in its own process, so status is read from the store it keeps: its own fields
 (last scan, live processes, queue, counters) plus one typed status per part, the file
-collectors' (`FileCollectorStatus`), the browser collector's (`BrowserStatus`) and the
-uploader's (`UploaderStatus`).
+collectors' (`FileCollectorStatus`), the browser collector's (`BrowserStatus`), the OTLP
+receiver's (`OtlpReceiverStatus`) and the uploader's (`UploaderStatus`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from aitally.collectors.browser.status import BrowserStatus
 from aitally.collectors.browser.status import read_status as read_browser_status
 from aitally.collectors.files.status import FileCollectorStatus
 from aitally.collectors.files.status import read_status as read_file_status
+from aitally.collectors.otlp.status import OtlpReceiverStatus
+from aitally.collectors.otlp.status import read_status as read_otlp_status
 from aitally.core import paths
 from aitally.core.config import Config
 from aitally.core.instance_lock import holder_pid, is_held
@@ -41,6 +43,7 @@ class AgentStatus:
     files: FileCollectorStatus | None = None
     upload: UploaderStatus | None = None
     browser: BrowserStatus | None = None
+    otlp: OtlpReceiverStatus | None = None
     parts: dict[str, dict[str, Any]] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -51,6 +54,8 @@ class AgentStatus:
             parts["upload"] = self.upload.as_json()
         if self.browser is not None:
             parts["browser"] = self.browser.as_json()
+        if self.otlp is not None:
+            parts["otlp_receiver"] = self.otlp.as_json()
         object.__setattr__(self, "parts", parts)
 
     def as_json(self) -> dict[str, Any]:
@@ -59,7 +64,8 @@ class AgentStatus:
 
     def part_lines(self) -> list[tuple[str, str]]:
         """(label, value) lines the parts add to the text view."""
-        return self.upload.summary_lines() if self.upload is not None else []
+        lines = [("otlp", self.otlp.summary_line())] if self.otlp is not None else []
+        return lines + (self.upload.summary_lines() if self.upload is not None else [])
 
 
 def read_status(cfg: Config) -> AgentStatus:
@@ -112,6 +118,7 @@ def read_status(cfg: Config) -> AgentStatus:
             read_file_status(store),
             read_upload_status(cfg, store),
             read_browser_status(store),
+            read_otlp_status(cfg, store),
         )
     finally:
         store.close()

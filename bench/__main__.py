@@ -12,13 +12,14 @@ from pathlib import Path
 
 import psutil
 
-# In the order of the data path: signals, local reading, upload, central ingest.
+# In the order of the data path: signals, local reading, telemetry, upload, central ingest.
 BENCHES = [
     "bench_scan",
     "bench_footprint",
     "bench_backfill",
     "bench_tail",
     "bench_browser",
+    "bench_otlp",
     "bench_upload",
     "bench_ingest",
     "bench_view",
@@ -122,6 +123,22 @@ HEADLINES = [
         "ms",
         "baseline_incremental_select_ms",
         "bare SELECT",
+    ),
+    (
+        "OTLP receiver, protobuf",
+        "bench_otlp",
+        "protobuf_records_per_s",
+        "records/s",
+        "json_records_per_s",
+        "JSON",
+    ),
+    (
+        "agent CPU, 4 OTLP events/s",
+        "bench_otlp",
+        "busy_cpu_percent_of_core",
+        "% of a core",
+        "idle_cpu_percent_of_core",
+        "agent idle",
     ),
     (
         "upload drain",

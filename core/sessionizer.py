@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from aitally.core.logs import RateLimited
@@ -77,8 +77,11 @@ class Sessionizer:
         *,
         positions: Sequence[FilePosition] = (),
         counters: Iterable[Counter] = (),
+        state: Mapping[str, str] | None = None,
         now: float | None = None,
     ) -> None:
+        """Applies one batch in one transaction: observations, file positions, counters and
+        `state` (kv rows, e.g. the OTLP receiver's last batch time) land together or not at all."""
         wall = time.time() if now is None else now
         with self._transaction() as conn:
             paused = pauses.windows(conn)
@@ -116,6 +119,8 @@ class Sessionizer:
             positions_table.save(conn, positions)
             for name, reason, n in counters:
                 self.store.count(name, reason, n, conn)
+            for key, value in (state or {}).items():
+                self.store.kv_set(key, value, conn)
             if now is not None:
                 self._close_idle(conn, now)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from aitally.core.config import Config
@@ -75,6 +75,8 @@ th.sortable[aria-sort=descending]::after { content: " \\25BC"; }
 .banner { border: 1px solid var(--warn); color: var(--warn); border-radius: 8px;
   padding: 8px 12px; margin: 8px 0; }
 .ok { color: var(--ok); } .warn { color: var(--warn); }
+.badge { border: 1px solid var(--accent); color: var(--accent); border-radius: 6px;
+  padding: 0 5px; margin-left: 6px; font-size: 11px; }
 pre { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px;
   overflow: auto; max-height: 480px; font-size: 12px; }
 input, select, button { font: inherit; color: inherit; background: var(--card);
@@ -218,6 +220,19 @@ def table(
         "<tr>" + "".join(f"<td{cls(i)}>{c}</td>" for i, c in enumerate(r)) + "</tr>" for r in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# The signal the tools' own telemetry is recorded under (collectors/otlp/allowlist.py).
+TELEMETRY_SIGNAL = "otlp"
+TELEMETRY_BADGE = (
+    "<span class=badge title=\"figures include the tool's own telemetry (OTLP), "
+    'calls its local files do not record">telemetry</span>'
+)
+
+
+def telemetry_badge(signals: Iterable[str]) -> str:
+    """The "telemetry" badge when `signals` include the tools' own telemetry, else ""."""
+    return TELEMETRY_BADGE if TELEMETRY_SIGNAL in signals else ""
 
 
 def card(label: str, big: str, sub: str = "") -> str:

@@ -7,7 +7,16 @@ from typing import Any
 
 from aitally.agent import reports
 from aitally.agent.dashboard.charts import stacked_days, stacked_rows
-from aitally.agent.dashboard.layout import Context, card, h, local_time, page, table
+from aitally.agent.dashboard.layout import (
+    TELEMETRY_SIGNAL,
+    Context,
+    card,
+    h,
+    local_time,
+    page,
+    table,
+    telemetry_badge,
+)
 from aitally.agent.table import human_seconds, human_tokens
 from aitally.core.timerange import parse_bound
 from aitally.core.wire import TOKEN_KINDS
@@ -62,13 +71,15 @@ def _period_card(period: dict[str, Any]) -> str:
     )
 
 
-def _tool_rows(period: dict[str, Any]) -> list[list[str]]:
+def _tool_rows(period: dict[str, Any], telemetry: set[str]) -> list[list[str]]:
+    """The period's rows per tool; a tool in `telemetry` gets the "telemetry" badge."""
     rows = []
     for r in period["rows"]:
         t = r["tokens"]
         rows.append(
             [
-                h(r["tool"]),
+                h(r["tool"])
+                + telemetry_badge([TELEMETRY_SIGNAL] if r["tool"] in telemetry else []),
                 str(r["sessions"]),
                 h(human_seconds(r["active_seconds"])),
                 str(r["turns"]),
@@ -77,6 +88,13 @@ def _tool_rows(period: dict[str, Any]) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def _telemetry_tools(ctx: Context, starts: dict[str, float]) -> set[str]:
+    """The tools with figures from their own telemetry this month (`otlp` in signals)."""
+    assert ctx.store is not None
+    rows = reports.sessions(ctx.store.conn, since=starts["this month"])
+    return {s["tool"] for s in rows if TELEMETRY_SIGNAL in s["signals"]}
 
 
 def _surfaces(ctx: Context, days: int) -> str:
@@ -120,7 +138,7 @@ def overview(ctx: Context) -> str:
         body.append(
             table(
                 ["tool", "sessions", "active", "turns", *KIND_LABELS, "top model"],
-                _tool_rows(month),
+                _tool_rows(month, _telemetry_tools(ctx, reports.period_starts(ctx.now))),
                 numeric=range(1, 9),
                 empty="nothing recorded this month",
             )
@@ -156,6 +174,12 @@ def parse_iso(text: str) -> float:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+def _signals_cell(signals: list[str]) -> str:
+    """The segment's signals; telemetry (`otlp`) is shown as the "telemetry" badge."""
+    named = ", ".join(x for x in signals if x != TELEMETRY_SIGNAL)
+    return f"<td>{h(named)}{telemetry_badge(signals)}</td>"
+
+
 def _session_row(s: dict[str, Any]) -> str:
     tok = s["tokens"] or {}
     parts = [tok.get("cache_read"), tok.get("cache_write")]
@@ -176,7 +200,7 @@ def _session_row(s: dict[str, Any]) -> str:
         num(tok.get("reasoning"), human_tokens(tok.get("reasoning"))),
         f"<td>{h(', '.join(s['models']) or '-')}</td>",
         f"<td>{h(s['project'] or '-')}</td>",
-        f"<td>{h(', '.join(s['signals']))}</td>",
+        _signals_cell(s["signals"]),
     ]
     return f'<tr data-tool="{h(s["tool"])}">{"".join(cells)}</tr>'
 
@@ -209,7 +233,9 @@ def sessions(ctx: Context) -> str:
         f"<span class=muted><span id=shown>{len(rows)}</span> of {len(rows)} segments</span>"
         f'<a href="{h(export)}">Download CSV</a> <a href="{h(json_export)}">JSON</a></form>',
         "<p class=muted>One row per segment: a session is cut where it sat idle longer than "
-        "the idle timeout. Click a column to sort. Project names are shown only here.</p>",
+        "the idle timeout. Click a column to sort. Project names are shown only here. "
+        f"{telemetry_badge([TELEMETRY_SIGNAL])} marks figures that include the tool's own "
+        "telemetry (filter on it to list them).</p>",
     ]
     if rows:
         body.append(

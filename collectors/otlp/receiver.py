@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from aitally.collectors.otlp import allowlist, decode, token
+from aitally.collectors.otlp.status import KV_LAST_BATCH, KV_STATUS
 from aitally.core.config import Config
 from aitally.core.observation import Observation
 from aitally.core.sessionizer import Sessionizer
@@ -37,7 +38,8 @@ LOCK_WAIT = 2.0
 STORE_WAIT = 3.0
 RETRY_AFTER = 2
 PATHS = {f"/v1/{s}": s for s in decode.SIGNALS}
-KV_STATUS = "otlp_receiver"
+# The Server header of every answer; `aitally doctor` (agent/doctor.py) looks for it.
+SERVER_NAME = "aitally-otlp"
 
 
 class _TooLarge(Exception):
@@ -62,12 +64,20 @@ class Receiver:
         self.server.receiver = self  # type: ignore[attr-defined]
         self.port: int = self.server.server_address[1]
 
-    def commit(self, observations: Iterable[Observation], counters: Iterable[Counter]) -> int:
-        """Commits one request's observations and counters: 200, or 429/503 when busy."""
+    def commit(
+        self,
+        observations: Iterable[Observation],
+        counters: Iterable[Counter],
+        *,
+        batch: bool = False,
+    ) -> int:
+        """Commits one request's observations and counters, and for an accepted `batch` its
+        time (collectors/otlp/status.py reads it): 200, or 429/503 when busy."""
         if not self.lock.acquire(timeout=LOCK_WAIT):
             return 429
+        state = {KV_LAST_BATCH: repr(time.time())} if batch else None
         try:
-            self.sink.apply(list(observations), counters=list(counters))
+            self.sink.apply(list(observations), counters=list(counters), state=state)
         except sqlite3.OperationalError:
             return 503  # locked or busy beyond STORE_WAIT: the exporter retries
         finally:
@@ -89,7 +99,7 @@ class Receiver:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server_version = "aitally-otlp"
+    server_version = SERVER_NAME
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -146,7 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         counters: list[Counter] = [("otlp_received", signal, reduced.records)]
         counters += [("otlp_dropped", why, n) for why, n in reduced.dropped.items()]
-        status = r.commit(reduced.observations, counters)
+        status = r.commit(reduced.observations, counters, batch=True)
         if status == 200:
             self._answer(200, None)
         else:

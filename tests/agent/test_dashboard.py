@@ -246,3 +246,53 @@ def test_browser_gets_a_private_file_never_the_secret(tmp_path: Path) -> None:
     finally:
         assert stop(d) == 0
     assert not redirect.exists()
+
+
+def test_figures_from_telemetry_are_marked(tmp_path: Path) -> None:
+    """A call that reached the real loopback receiver only as telemetry puts `otlp` in its
+    session's signals (`sessions --json`), and the dashboard marks that session and tool."""
+    import json
+
+    from aitally.collectors.otlp.receiver import OtlpCollector
+    from aitally.core.sessionizer import Sessionizer
+    from aitally.core.store import Store
+    from tests.collectors.otlp.helpers import post, protobuf_logs
+
+    build_store()
+    store = Store(paths.store_file())
+    collector = OtlpCollector(store, Sessionizer(store), 0, paths.data_dir())
+    collector.start()
+    try:
+        r = collector.receiver
+        assert r is not None
+        body = protobuf_logs("req_dash1", session="cc-open")
+        status = post(
+            r.port, "/v1/logs", body, token=r.token, content_type="application/x-protobuf"
+        )
+        assert status[0] == 200
+    finally:
+        collector.stop()
+        store.close()
+
+    out = subprocess.run(
+        aitally_cmd("sessions", "--json"), capture_output=True, text=True, check=True
+    ).stdout
+    rows = json.loads(out)["sessions"]
+    with_otlp = {s["tool_session_id"] for s in rows if "otlp" in s["signals"]}
+    assert with_otlp == {"cc-open"}
+
+    d = start_dashboard()
+    try:
+        sessions = d.text(d.base + "sessions")
+        overview = d.text(d.base)
+    finally:
+        assert stop(d) == 0
+    rows_html = [row for row in sessions.split("<tr ") if row.startswith("data-tool=")]
+    marked = [row for row in rows_html if "class=badge" in row]
+    assert len(rows_html) == 16 and len(marked) == 1
+    assert marked[0].startswith('data-tool="claude-code"')
+    assert ">telemetry</span>" in marked[0] and "otlp" not in marked[0]
+    month = overview.split("This month per tool")[1]
+    tool_rows = {row.split("<")[0]: row for row in month.split("<tr><td>")[1:]}
+    assert "class=badge" in tool_rows["claude-code"]
+    assert "class=badge" not in tool_rows["codex"]

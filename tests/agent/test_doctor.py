@@ -165,3 +165,50 @@ def test_browser_history_names_the_profiles_read(home: Path, tmp_path: Path) -> 
     assert check.status == OK and check.detail == "chromium: Default"
     _config("[browser]\nenabled = false\n")
     assert "not read" in _doctor(tmp_path)["browser history"].detail
+
+
+def test_otlp_receiver_off_listening_taken_and_unreachable(home: Path, tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    from aitally.collectors.otlp.receiver import OtlpCollector
+    from aitally.core.sessionizer import Sessionizer
+    from aitally.core.store import Store
+
+    check = _doctor(tmp_path)["otlp receiver"]
+    assert check.status == OK and check.detail.startswith("off (")
+
+    port = free_port()
+    _config(f"[otlp_receiver]\nenabled = true\nport = {port}\n")
+    check = _doctor(tmp_path)["otlp receiver"]
+    assert check.status == FAIL and check.detail == f"not reachable on 127.0.0.1:{port}"
+    assert "aitally install" in check.fix and "[otlp_receiver] port" in check.fix
+
+    # Another program holds the port: it answers, but it is not the receiver.
+    other = http.server.HTTPServer(("127.0.0.1", port), http.server.BaseHTTPRequestHandler)
+    thread = threading.Thread(target=other.serve_forever, daemon=True)
+    thread.start()
+    try:
+        check = _doctor(tmp_path)["otlp receiver"]
+    finally:
+        other.shutdown()
+        other.server_close()
+    assert check.status == FAIL and "another program" in check.detail
+    assert "[otlp_receiver] port" in check.fix
+
+    # The real receiver on a port the agent chose (port 0): doctor finds it in the store.
+    _config("[otlp_receiver]\nenabled = true\nport = 0\n")
+    assert _doctor(tmp_path)["otlp receiver"].status == FAIL  # never started: no port yet
+    paths.data_dir().mkdir(parents=True, exist_ok=True)
+    store = Store(paths.store_file())
+    collector = OtlpCollector(store, Sessionizer(store), 0, paths.data_dir())
+    collector.start()
+    try:
+        assert collector.receiver is not None
+        check = _doctor(tmp_path)["otlp receiver"]
+        assert check == Check(
+            "otlp receiver", OK, f"listening on 127.0.0.1:{collector.receiver.port}"
+        )
+    finally:
+        collector.stop()
+        store.close()

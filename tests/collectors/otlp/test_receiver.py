@@ -8,7 +8,6 @@ import os
 import socket
 import stat
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,16 +27,6 @@ from tests.collectors.otlp.helpers import (
 )
 
 PROTO = "application/x-protobuf"
-
-
-@pytest.fixture
-def receiver(isolated_env: Path) -> Iterator[rx.OtlpCollector]:
-    store = Store(isolated_env / "aitally.db")
-    collector = rx.OtlpCollector(store, Sessionizer(store), 0, isolated_env)
-    collector.start()
-    yield collector
-    collector.stop()
-    store.close()
 
 
 def _port(c: rx.OtlpCollector) -> int:
