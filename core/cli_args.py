@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
@@ -37,3 +39,28 @@ def installed_version() -> str | None:
 def version_line(prog: str) -> str:
     """What `PROG --version` prints."""
     return f"{prog} {installed_version() or '(not installed)'}"
+
+
+def run_command(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+    errors: tuple[type[Exception], ...],
+) -> int:
+    """Parses `argv` and runs the chosen subcommand's `func`, the same way for both programs.
+
+    No subcommand prints the help (status 2); one of `errors` (a problem the person can fix)
+    is one line on stderr and status 2; a closed pipe (`| head`) is 0; Ctrl-C is 130.
+    """
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except errors as exc:
+        print(f"{parser.prog}: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130

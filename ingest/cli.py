@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from aitally.core.cli_args import Parser, positive_int, version_line
+from aitally.core.cli_args import Parser, positive_int, run_command, version_line
 from aitally.ingest import levels, reports
 from aitally.ingest.api_people import purge
 from aitally.ingest.context import (
@@ -325,18 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one subcommand; 2 with a one-line message on a usage or database error."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        return int(args.func(args) or 0)
-    except (StorageError, reports.ReportError, KeyConfigError) as exc:
-        print(f"aitally-ingest: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return run_command(build_parser(), argv, (StorageError, reports.ReportError, KeyConfigError))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ Library code never imports this package: it sits on top of every other part.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from aitally.agent.cli import (
@@ -17,7 +16,7 @@ from aitally.agent.cli import (
     cmd_view,
     help_text,
 )
-from aitally.core.cli_args import Parser, version_line
+from aitally.core.cli_args import Parser, run_command, version_line
 from aitally.core.errors import UserFacingError
 
 # The order in which `aitally --help` lists the commands.
@@ -41,17 +40,4 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one command; exit status 2 for bad usage or configuration (one line on stderr)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        return int(args.func(args) or 0)
-    except UserFacingError as exc:
-        print(f"aitally: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:
-        return 0
-    except KeyboardInterrupt:
-        return 130
+    return run_command(build_parser(), argv, (UserFacingError,))
