@@ -34,6 +34,28 @@ Signal = Literal["process", "transcript", "log", "state-db", "otlp", "history"]
 """The kinds of evidence a record was built from (`history`: a browser's visit history)."""
 SIGNALS: Final[tuple[Signal, ...]] = get_args(Signal)
 
+OutcomeKind = Literal[
+    "edits_proposed",
+    "edits_accepted",
+    "edits_rejected",
+    "edits_modified",
+    "lines_added",
+    "lines_removed",
+    "commands_run",
+    "commands_failed",
+    "commits",
+    "commits_with_ai",
+    "lines_suggested",
+    "lines_accepted",
+]
+"""Content-free counts of what a use produced (docs/wire-protocol.md, docs/measuring.md), each
+a non-negative integer or absent where the tool records nothing of the kind: code edits the
+tool proposed and how the person answered them (`edits_modified`: accepted after the person
+changed them), lines the tool added and removed, shell commands run and failed, commits made in
+the session and those carrying an AI trailer, and (Cursor) lines suggested and accepted. A
+record's `outcomes` object has these keys only; always in this order."""
+OUTCOME_KINDS: Final[tuple[OutcomeKind, ...]] = get_args(OutcomeKind)
+
 PrivacyLevel = Literal["identified", "pseudonymous", "anonymous", "aggregate"]
 """Privacy levels from least to most strict (docs/privacy.md)."""
 PRIVACY_LEVELS: Final[tuple[PrivacyLevel, ...]] = get_args(PrivacyLevel)
