@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint imports typecheck unit bench dist clean venv
+.PHONY: run test lint imports typecheck unit bench dist packages clean venv
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,18 @@ test: lint imports typecheck unit
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# Wheel, sdist, .deb, .rpm, the macOS and Windows package recipes, completions and man pages
+# (generated from the parsers first), SHA256SUMS; docs/packaging.md. Optional:
+#   make dist ENDPOINT=https://aitally.example ENROLL_SECRET_FILE=secret.txt SIGN_KEY=<fpr>
+CLI_DOCS  := dist/cli
+DIST_ARGS := $(if $(ENDPOINT),--endpoint '$(ENDPOINT)') \
+	$(if $(ENROLL_SECRET_FILE),--enroll-secret-file '$(ENROLL_SECRET_FILE)') \
+	$(if $(SIGN_KEY),--sign-key '$(SIGN_KEY)')
 dist: $(STAMP)
-	$(BIN)/python -m aitally.installer.dist
+	$(BIN)/python -m aitally.cli_docs $(CLI_DOCS)
+	$(BIN)/python -m aitally.installer.dist --cli-docs $(CLI_DOCS) $(DIST_ARGS)
+
+packages: dist
 
 clean:
 	rm -rf $(VENV) .typeview build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -6,7 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from aitally.agent.table import human_seconds, human_tokens, render, sparkline, style
+from aitally.agent.table import human_seconds, human_tokens, render, sparkline
+from aitally.core.terminal import style
 
 # sessions, active, turns, then tokens by kind; cache read and write are summed so the
 # table stays inside 80 columns with a tool and a model column.

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from collections.abc import Sequence
-from typing import TextIO
 
-
-def use_colour(stream: TextIO = sys.stdout) -> bool:
-    # https://no-color.org: any non-empty NO_COLOR disables colour.
-    if os.environ.get("NO_COLOR"):
-        return False
-    return hasattr(stream, "isatty") and stream.isatty() and os.environ.get("TERM") != "dumb"
-
-
-def style(text: str, code: str, colour: bool) -> str:
-    return f"\x1b[{code}m{text}\x1b[0m" if colour else text
+from aitally.core.terminal import style
 
 
 def human_tokens(n: int | None) -> str:

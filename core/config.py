@@ -175,6 +175,16 @@ def env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
 ManagedReader = Callable[[], list[tuple[str, dict[str, Any]]]]
 
 
+def _read_secret(path: Path) -> dict[str, Any] | None:
+    """The baked enroll secret as a policy layer; None when absent or not ours to read."""
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        # Absent (no fleet package), or this user is outside the group that may read it.
+        return None
+    return {"upload": {"enroll_secret": text}} if text else None
+
+
 def platform_managed_layers() -> list[tuple[str, dict[str, Any]]]:
     """The managed TOML file, plus the OS's native policy store where it has one."""
     layers: list[tuple[str, dict[str, Any]]] = []
@@ -182,6 +192,9 @@ def platform_managed_layers() -> list[tuple[str, dict[str, Any]]]:
     data = _read_toml(path)
     if data is not None:
         layers.append((f"managed policy {path}", data))
+    secret = _read_secret(paths.managed_enroll_secret_file())
+    if secret:
+        layers.append((f"managed enroll secret {paths.managed_enroll_secret_file()}", secret))
     if sys.platform in ("darwin", "win32"):
         from aitally.core import native_policy  # imported only on that OS
 

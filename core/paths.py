@@ -45,6 +45,15 @@ def managed_policy_file(platform: str = sys.platform) -> Path:
     return Path("/etc/aitally/managed.toml")
 
 
+def managed_enroll_secret_file(platform: str = sys.platform) -> Path:
+    """The enroll secret a fleet package bakes in, beside the managed policy file.
+
+    Root-owned and readable only by root and the `aitally` group (docs/packaging.md), so the
+    secret is never world-readable; an agent whose user is outside the group does not see it.
+    """
+    return managed_policy_file(platform).with_name("enroll-secret")
+
+
 def store_file() -> Path:
     return data_dir() / "aitally.db"
 

@@ -15,7 +15,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from aitally.core import cli_help
 from aitally.core.cli_args import Parser, positive_int, run_command, version_line
+from aitally.core.terminal import style, use_colour
 from aitally.ingest import levels, reports
 from aitally.ingest.api_people import purge
 from aitally.ingest.context import (
@@ -136,7 +138,8 @@ def _devices(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"devices": [dataclasses.asdict(d) for d in devices]}, indent=2))
         return 0
-    print(f"{'device_id':36}  {'label':20}  {'state':8}  last seen")
+    header = f"{'device_id':36}  {'label':20}  {'state':8}  last seen"
+    print(style(header, "1", use_colour()))
     for d in devices:
         seen = d.last_seen_at
         when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(seen)) if seen else "never"
@@ -226,6 +229,18 @@ def _report(args: argparse.Namespace) -> int:
     else:
         print(json.dumps(doc, indent=2))
     return 0
+
+
+# The example each subcommand's `--help` ends with (core.cli_help puts it there).
+INGEST_EXAMPLES = {
+    "serve": "aitally-ingest serve --db sqlite:///var/lib/aitally/ingest.db --port 8080",
+    "migrate": "aitally-ingest migrate --db postgresql://aitally@db/aitally",
+    "devices": "aitally-ingest devices list --json",
+    "report": "aitally-ingest report usage --granularity month --since 2026-01-01 --format csv",
+    "erase": "aitally-ingest erase --login jdoe --pseudonym-key-file /etc/aitally/keys",
+    "audit": "aitally-ingest audit --since 1767225600",
+    "purge": "aitally-ingest purge --months 13",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -320,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge_cmd.add_argument("--months", type=positive_int, default=13)
     purge_cmd.add_argument("--db", help=db_help)
     purge_cmd.set_defaults(func=_purge)
+    cli_help.apply(parser, INGEST_EXAMPLES)
     return parser
 
 

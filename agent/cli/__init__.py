@@ -16,6 +16,7 @@ from aitally.agent.cli import (
     cmd_view,
     help_text,
 )
+from aitally.core import cli_help
 from aitally.core.cli_args import Parser, run_command, version_line
 from aitally.core.errors import UserFacingError
 
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in COMMAND_MODULES:
         module.register(sub)
-    help_text.apply(parser)
+    cli_help.apply(parser, help_text.EXAMPLES)
     return parser
 
 

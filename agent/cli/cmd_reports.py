@@ -9,10 +9,11 @@ from contextlib import closing
 from typing import Any
 
 from aitally.agent import reports
-from aitally.agent.table import human_seconds, human_tokens, render, use_colour
+from aitally.agent.table import human_seconds, human_tokens, render
 from aitally.core import paths
 from aitally.core.cli_args import positive_int
 from aitally.core.store import open_existing
+from aitally.core.terminal import use_colour
 from aitally.core.timerange import parse_bound
 
 

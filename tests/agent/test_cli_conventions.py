@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from aitally.agent.cli import build_parser, help_text
+from aitally.agent.cli import build_parser
 from aitally.agent.cli.cmd_agent import NOT_RUNNING
+from aitally.core import cli_help
 from tests.conftest import aitally_cmd
 from tests.enroll_server import GOOD_SECRET
 
@@ -25,7 +26,7 @@ def cli(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_subcommand_has_a_description_and_an_example() -> None:
-    commands = help_text._commands(build_parser())
+    commands = cli_help.subcommands(build_parser())
     assert len(commands) >= 17
     for name, sub, _ in commands:
         if sub._subparsers is not None and name in ("config", "policy"):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aitally.installer import debian, dist
+from aitally.installer import dist, linux_packages
 from aitally.installer.service import UNIT
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,8 +27,8 @@ OWNED = [
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        not debian.available() or shutil.which("dpkg") is None or os.geteuid() != 0,
-        reason="needs root, dpkg and /usr/bin/python3",
+        not linux_packages.available() or shutil.which("dpkg") is None or os.geteuid() != 0,
+        reason="needs root, dpkg, nfpm and /usr/bin/python3",
     ),
 ]
 
@@ -43,7 +43,8 @@ def deb(tmp_path: Path) -> Iterator[Path]:
     if _installed() or any(p.exists() or p.is_symlink() for p in OWNED):
         pytest.skip("aitally is already installed system-wide here; not touching it")
     wheel, _ = dist.build_python(REPO, tmp_path / "dist")
-    yield debian.build_deb(wheel, tmp_path / "dist", dist.version(REPO))
+    (deb,) = linux_packages.build(wheel, tmp_path / "dist", dist.version(REPO), formats=("deb",))
+    yield deb
     # Whatever happened, the machine is left as it was found.
     subprocess.run(["dpkg", "--purge", "aitally"], capture_output=True)
 
