@@ -1,4 +1,5 @@
-"""`aitally stats` as a child process: 80 columns, colour on a tty only, never with NO_COLOR."""
+"""`aitally stats` as a child process: 80 columns, colour on a tty only (or with FORCE_COLOR),
+never with NO_COLOR."""
 
 from __future__ import annotations
 
@@ -25,7 +26,11 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "TERM")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "TERM")
+    }
     env.update(extra)
     return env
 
@@ -94,6 +99,19 @@ def test_colour_on_a_terminal_and_never_with_no_color() -> None:
     assert "\x1b[" not in plain
     _fits(plain)
     assert ANSI.sub("", coloured) == plain
+
+
+def test_force_color_colours_a_pipe_unless_no_color_is_set() -> None:
+    """force-color.org: a non-empty FORCE_COLOR colours output that is not a terminal;
+    no-color.org: a non-empty NO_COLOR wins over it; an empty FORCE_COLOR changes nothing."""
+    build_store()
+    forced = _piped(COLUMNS="80", FORCE_COLOR="1")
+    assert forced.returncode == 0, forced.stderr
+    assert "\x1b[" in forced.stdout
+    assert ANSI.sub("", forced.stdout) == _piped(COLUMNS="80").stdout
+    assert "\x1b[" not in _piped(COLUMNS="80", FORCE_COLOR="1", NO_COLOR="1").stdout
+    assert "\x1b[" not in _piped(COLUMNS="80", FORCE_COLOR="").stdout
+    assert "\x1b[" not in _on_tty(FORCE_COLOR="1", NO_COLOR="1")
 
 
 @pytest.mark.parametrize("by", ["day", "tool", "model", "project"])
