@@ -7,6 +7,7 @@ machine makes the `.msi` (docs/packaging.md). The MSI installs the agent per mac
 
 from __future__ import annotations
 
+import re
 import uuid
 from xml.sax.saxutils import quoteattr
 
@@ -19,7 +20,8 @@ EXE = r"[INSTALLFOLDER]venv\Scripts\aitally.exe"
 
 def msi_version(version: str) -> str:
     """MSI ProductVersion: three numeric fields (major < 256, minor < 256, build < 65536)."""
-    fields = [int("".join(ch for ch in part if ch.isdigit()) or 0) for part in version.split(".")]
+    # Each field's leading digits: a pre-release tag (1.2.3rc1) does not fit the format.
+    fields = [int(m.group()) if (m := re.match(r"\d+", p)) else 0 for p in version.split(".")]
     fields = [*fields, 0, 0, 0][:3]
     if fields[0] > 255 or fields[1] > 255 or fields[2] > 65535:
         raise ValueError(f"{version!r} does not fit an MSI ProductVersion")
