@@ -156,3 +156,32 @@ def test_ingest_service_variables_are_not_agent_settings(tmp_path: Path) -> None
     user.write_text("")
     cfg = load(user, {"AITALLY_INGEST_DB": "sqlite:///x", "AITALLY_AGENT_SCAN_INTERVAL": "3"})
     assert cfg.get("agent", "scan_interval") == 3.0
+
+
+def test_a_baked_enroll_secret_is_a_managed_layer_only_where_readable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fleet package's /etc/aitally/enroll-secret (root:aitally 0640) reaches the agent of a
+    user in the group as the managed upload.enroll_secret; unreadable or absent, it is skipped."""
+    secret = tmp_path / "enroll-secret"
+    missing = tmp_path / "managed.toml"
+    monkeypatch.setattr(config.paths, "managed_policy_file", lambda: missing)
+    monkeypatch.setattr(config.paths, "managed_enroll_secret_file", lambda: secret)
+    assert config.platform_managed_layers() == []
+    secret.write_text("S3CRET\n")
+    (tmp_path / "user.toml").write_text("")
+    cfg = load(tmp_path / "user.toml", managed=config.platform_managed_layers())
+    assert cfg.get("upload", "enroll_secret") == "S3CRET"
+    assert cfg.is_managed("upload", "enroll_secret")
+    secret.write_text("\n")
+    assert config.platform_managed_layers() == []
+    secret.write_bytes(b"\xff\xfe")
+    assert config.platform_managed_layers() == []
+
+
+def test_the_secret_sits_beside_the_managed_policy() -> None:
+    for platform in ("linux", "darwin", "win32"):
+        policy = config.paths.managed_policy_file(platform)
+        assert config.paths.managed_enroll_secret_file(platform) == policy.with_name(
+            "enroll-secret"
+        )
