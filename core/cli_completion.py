@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from collections.abc import Callable
 
 from aitally.core.cli_help import Option, options, positional_choices, subcommands
 
@@ -32,101 +33,84 @@ def _children(parser: argparse.ArgumentParser, path: str) -> list[str]:
 
 
 def _words(values: list[str] | tuple[str, ...]) -> str:
-    return shlex.quote(" ".join(values))
+    """Shell words, each quoted (choices and flags are plain, but a parser may say otherwise)."""
+    return " ".join(shlex.quote(v) for v in values)
 
 
 def _func(prog: str) -> str:
     return "_" + prog.replace("-", "_")
 
 
-def _value_cases(parser: argparse.ArgumentParser, quote: str) -> list[tuple[str, Option]]:
-    """(case pattern `path|flag`, option) for every option that takes a value."""
-    cases = []
+def _case_blocks(
+    parser: argparse.ArgumentParser, words: str, first: int, last: str,
+    value_action: Callable[[Option], str],
+) -> list[str]:  # fmt: skip
+    """The body bash and zsh share (both read `case` and arrays alike): find the command path
+    in `words[first..last)`, answer an option's value, else set `subs` and `opts`."""
+    names = "|".join(f'"{name}"' for name, _, _ in subcommands(parser)) or '""'
+    lines = [
+        "# The command path: the leading words that name (nested) subcommands.",
+        f"for ((i = {first}; i < {last}; i++)); do",
+        f'    next="${{cmdpath:+$cmdpath }}${{{words}[i]}}"',
+        f'    case "$next" in ({names}) cmdpath="$next" ;; esac',
+        "done",
+        'case "$cmdpath|$prev" in',
+    ]
     for path, sub in _paths(parser):
         for opt in options(sub):
             if opt.takes_value:
-                cases += [(f"{quote}{path}|{flag}{quote}", opt) for flag in opt.flags]
-    return cases
+                lines += [f'    ("{path}|{f}") {value_action(opt)}; return ;;' for f in opt.flags]
+    lines += ["esac", 'case "$cmdpath" in']
+    for path, sub in _paths(parser):
+        subs = _children(parser, path) + list(positional_choices(sub))
+        flags = [f for opt in options(sub) for f in opt.flags]
+        lines.append(f'    ("{path}") subs=({_words(subs)}); opts=({_words(flags)}) ;;')
+    return [*lines, "esac"]
+
+
+def _bash_value(opt: Option) -> str:
+    # A free-form value (a date, a URL) gets no suggestions rather than command names.
+    if opt.choices:
+        return f'COMPREPLY=($(compgen -W {shlex.quote(" ".join(opt.choices))} -- "$cur"))'
+    return 'COMPREPLY=($(compgen -f -- "$cur"))' if opt.is_path else "COMPREPLY=()"
 
 
 def bash(parser: argparse.ArgumentParser) -> str:
     """A bash completion script: source it, or install it as bash-completion's `PROG` file."""
     prog, func = parser.prog, _func(parser.prog)
-    names = "|".join(f'"{name}"' for name, _, _ in subcommands(parser)) or '""'
+    body = [
+        'local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"',
+        'local cmdpath="" i next',
+        "local -a subs=() opts=()",
+        *_case_blocks(parser, "COMP_WORDS", 1, "COMP_CWORD", _bash_value),
+        'if [[ "$cur" == -* ]]; then',
+        '    COMPREPLY=($(compgen -W "${opts[*]}" -- "$cur"))',
+        "else",
+        '    COMPREPLY=($(compgen -W "${subs[*]}" -- "$cur"))',
+        "fi",
+    ]
     lines = [HEADER.format(shell="bash", prog=prog), f"{func}() {{"]
-    lines += [
-        '    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"',
-        '    local cmdpath="" i next subs="" opts=""',
-        "    # The command path: the leading words that name (nested) subcommands.",
-        "    for ((i = 1; i < COMP_CWORD; i++)); do",
-        '        next="${cmdpath:+$cmdpath }${COMP_WORDS[i]}"',
-        f'        case "$next" in {names}) cmdpath="$next" ;; esac',
-        "    done",
-        '    case "$cmdpath|$prev" in',
-    ]
-    for pattern, opt in _value_cases(parser, '"'):
-        # A free-form value (a date, a URL) gets no suggestions rather than command names.
-        action = (
-            f'COMPREPLY=($(compgen -W {_words(opt.choices)} -- "$cur"))'
-            if opt.choices
-            else 'COMPREPLY=($(compgen -f -- "$cur"))'
-            if opt.is_path
-            else "COMPREPLY=()"
-        )
-        lines.append(f"        {pattern}) {action}; return ;;")
-    lines += ["    esac", '    case "$cmdpath" in']
-    for path, sub in _paths(parser):
-        subs = _children(parser, path) + list(positional_choices(sub))
-        flags = [f for opt in options(sub) for f in opt.flags]
-        lines.append(f'        "{path}") subs={_words(subs)}; opts={_words(flags)} ;;')
-    lines += [
-        "    esac",
-        '    if [[ "$cur" == -* ]]; then',
-        '        COMPREPLY=($(compgen -W "$opts" -- "$cur"))',
-        "    else",
-        '        COMPREPLY=($(compgen -W "$subs" -- "$cur"))',
-        "    fi",
-        "}",
-        f"complete -F {func} {prog}",
-        "",
-    ]
+    lines += [f"    {line}" for line in body]
+    lines += ["}", f"complete -F {func} {prog}", ""]
     return "\n".join(lines)
+
+
+def _zsh_value(opt: Option) -> str:
+    if opt.choices:
+        return f"compadd -- {_words(opt.choices)}"
+    return "_files" if opt.is_path else "_message value"
 
 
 def zsh(parser: argparse.ArgumentParser) -> str:
     """A zsh completion function: install it as `_PROG` in a directory of `$fpath`."""
     prog = parser.prog
-    names = "|".join(f'"{name}"' for name, _, _ in subcommands(parser)) or '""'
-    lines = [f"#compdef {prog}", HEADER.format(shell="zsh", prog=prog)]
-    lines += [
+    lines = [
+        f"#compdef {prog}",
+        HEADER.format(shell="zsh", prog=prog),
         # `path` is zsh's own array tied to $PATH, hence `cmdpath`.
         'local cmdpath="" next i cur="${words[CURRENT]}" prev="${words[CURRENT-1]}"',
         "local -a subs opts",
-        "for ((i = 2; i < CURRENT; i++)); do",
-        '    next="${cmdpath:+$cmdpath }${words[i]}"',
-        f'    case "$next" in ({names}) cmdpath="$next" ;; esac',
-        "done",
-        'case "$cmdpath|$prev" in',
-    ]
-    for pattern, opt in _value_cases(parser, '"'):
-        action = (
-            f"compadd -- {' '.join(shlex.quote(c) for c in opt.choices)}"
-            if opt.choices
-            else "_files"
-            if opt.is_path
-            else "_message value"
-        )
-        lines.append(f"    ({pattern}) {action}; return ;;")
-    lines += ["esac", 'case "$cmdpath" in']
-    for path, sub in _paths(parser):
-        subs = _children(parser, path) + list(positional_choices(sub))
-        flags = [f for opt in options(sub) for f in opt.flags]
-        lines.append(
-            f'    ("{path}") subs=({" ".join(map(shlex.quote, subs))}); '
-            f"opts=({' '.join(map(shlex.quote, flags))}) ;;"
-        )
-    lines += [
-        "esac",
+        *_case_blocks(parser, "words", 2, "CURRENT", _zsh_value),
         'if [[ "$cur" == -* ]]; then compadd -- "${opts[@]}"; else compadd -- "${subs[@]}"; fi',
         "",
     ]

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aitally.core import config
+from aitally.core import config, paths
 from aitally.core.errors import ConfigError
 from tests.conftest import aitally_cmd
 
@@ -165,8 +165,8 @@ def test_a_baked_enroll_secret_is_a_managed_layer_only_where_readable(
     user in the group as the managed upload.enroll_secret; unreadable or absent, it is skipped."""
     secret = tmp_path / "enroll-secret"
     missing = tmp_path / "managed.toml"
-    monkeypatch.setattr(config.paths, "managed_policy_file", lambda: missing)
-    monkeypatch.setattr(config.paths, "managed_enroll_secret_file", lambda: secret)
+    monkeypatch.setattr(paths, "managed_policy_file", lambda: missing)
+    monkeypatch.setattr(paths, "managed_enroll_secret_file", lambda: secret)
     assert config.platform_managed_layers() == []
     secret.write_text("S3CRET\n")
     (tmp_path / "user.toml").write_text("")
@@ -181,7 +181,7 @@ def test_a_baked_enroll_secret_is_a_managed_layer_only_where_readable(
 
 def test_the_secret_sits_beside_the_managed_policy() -> None:
     for platform in ("linux", "darwin", "win32"):
-        policy = config.paths.managed_policy_file(platform)
-        assert config.paths.managed_enroll_secret_file(platform) == policy.with_name(
+        policy = paths.managed_policy_file(platform)
+        assert paths.managed_enroll_secret_file(platform) == policy.with_name(
             "enroll-secret"
         )

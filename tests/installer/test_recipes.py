@@ -68,8 +68,8 @@ def test_wix_source_is_schema_shaped() -> None:
     assert package is not None and package.get("Version") == "1.2.3"
     assert package.get("UpgradeCode") == windows_msi.UPGRADE_CODE
     # every scheduled action is defined, and runs the packaged agent
-    actions = {a.get("Id"): a for a in root.iter(f"{{{windows_msi.WIX_NS}}}CustomAction")}
-    scheduled = [c.get("Action") for c in root.iter(f"{{{windows_msi.WIX_NS}}}Custom")]
+    actions = {a.get("Id", ""): a for a in root.iter(f"{{{windows_msi.WIX_NS}}}CustomAction")}
+    scheduled = [c.get("Action", "") for c in root.iter(f"{{{windows_msi.WIX_NS}}}Custom")]
     assert sorted(scheduled) == sorted(actions) == ["RegisterAgent", "UnregisterAgent"]
     assert actions["RegisterAgent"].get("ExeCommand", "").endswith('aitally.exe" install --system')
     # the components referenced by the feature exist
