@@ -90,13 +90,25 @@ def main(argv: Sequence[str] | None = None, project: Path | None = None) -> list
             secret = args.enroll_secret_file.read_text().strip()
         except OSError as exc:
             sys.exit(f"dist: cannot read --enroll-secret-file: {exc.strerror}")
+        if not secret:
+            sys.exit(f"dist: --enroll-secret-file {args.enroll_secret_file} is empty")
+    try:
+        built = _build_all(project, out, args, Baked(args.endpoint, secret))
+    except RuntimeError as exc:  # nfpm or gpg refused: one line naming it
+        sys.exit(f"dist: {exc}")
+    for path in built:
+        print(path)
+    return built
+
+
+def _build_all(project: Path, out: Path, args: argparse.Namespace, baked: Baked) -> list[Path]:
+    """Every artifact, then SHA256SUMS over them, then their signatures."""
     wheel, sdist = build_python(project, out)
     built = [wheel, sdist]
     if linux_packages.available():
         built += linux_packages.build(
-            wheel, out, version(project), cli_docs=args.cli_docs,
-            baked=Baked(args.endpoint, secret),
-        )  # fmt: skip
+            wheel, out, version(project), cli_docs=args.cli_docs, baked=baked
+        )
     else:
         print("dist: nfpm or /usr/bin/python3 missing; no .deb or .rpm built", file=sys.stderr)
     built += write_recipes(out, version(project), wheel.name)
@@ -107,8 +119,6 @@ def main(argv: Sequence[str] | None = None, project: Path | None = None) -> list
     sums = signing.write_sums(built, out)
     if args.sign_key:
         built += signing.sign([*built, sums], args.sign_key, args.gnupghome)
-    for path in [*built, sums]:
-        print(path)
     return [*built, sums]
 
 

@@ -182,6 +182,4 @@ def test_a_baked_enroll_secret_is_a_managed_layer_only_where_readable(
 def test_the_secret_sits_beside_the_managed_policy() -> None:
     for platform in ("linux", "darwin", "win32"):
         policy = paths.managed_policy_file(platform)
-        assert paths.managed_enroll_secret_file(platform) == policy.with_name(
-            "enroll-secret"
-        )
+        assert paths.managed_enroll_secret_file(platform) == policy.with_name("enroll-secret")

@@ -1,10 +1,15 @@
-"""`make dist`'s wheel and sdist carry every package of the checkout and its data files."""
+"""`make dist`'s wheel and sdist carry every package of the checkout and its data files; its
+input errors are one line."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
+
+import pytest
 
 from aitally.installer import dist
 
@@ -26,3 +31,24 @@ def test_wheel_and_sdist_carry_every_package(tmp_path: Path) -> None:
     assert not any(n.startswith(("tests/", "bench/")) for n in names)
     with tarfile.open(sdist) as tar:
         assert any(n.endswith("/pyproject.toml") for n in tar.getnames())
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [(None, "cannot read --enroll-secret-file: No such file"), ("\n", "is empty")],
+)
+def test_a_bad_secret_file_is_one_line_before_any_build(
+    tmp_path: Path, content: str | None, expected: str
+) -> None:
+    secret = tmp_path / "secret.txt"
+    if content is not None:
+        secret.write_text(content)
+    done = subprocess.run(
+        [sys.executable, "-m", "aitally.installer.dist", "--out", str(tmp_path / "out"),
+         "--enroll-secret-file", str(secret)],
+        cwd=REPO, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("dist: ") and expected in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
