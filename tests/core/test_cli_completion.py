@@ -1,5 +1,5 @@
 """Completions generated from the parsers, driven by the real shells: bash through COMP_WORDS
-and `complete -F`, fish through `complete -C`, zsh checked by its own parser."""
+and `complete -F`, fish through `complete -C`, zsh through `words`/`CURRENT` and its parser."""
 
 from __future__ import annotations
 
@@ -98,6 +98,38 @@ def test_fish_completes_commands_options_and_values(tmp_path: Path) -> None:
     assert complete("aitally config ") == ["show"]
     assert "--check" in complete("aitally status --")
     assert "--check" not in complete("aitally stats --")
+
+
+# zsh runs the generated function body with `words`/`CURRENT` as its completion system sets
+# them; compadd (a builtin only inside a completion widget) is replaced by a function that
+# matches candidates against PREFIX as compadd does, and prints them.
+ZSH_DRIVE = """
+compadd() { [[ $1 == -- ]] && shift; local w; for w in "$@"; do
+    [[ $w == ${PREFIX}* ]] && print -r -- $w; done; return 0 }
+_files() { print -r -- FILES; }
+_message() { :; }
+words=("${@:2}"); CURRENT=$#words; PREFIX=${words[CURRENT]}
+source "$1"
+"""
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed (apt: zsh)")
+def test_zsh_completes_commands_options_and_values(tmp_path: Path) -> None:
+    script = _script(tmp_path, agent_parser(), "zsh")
+
+    def complete(*words: str) -> list[str]:
+        done = subprocess.run(
+            ["zsh", "-f", "-c", ZSH_DRIVE, "drive", str(script), *words],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return sorted(done.stdout.split())
+
+    assert complete("aitally", "sta") == ["stats", "status"]
+    assert complete("aitally", "stats", "--by", "m") == ["model"]
+    assert complete("aitally", "config", "") == ["show"]
+    assert complete("aitally", "enroll", "--token-file", "") == ["FILES"]
+    assert "--check" in complete("aitally", "status", "--")
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed (apt: zsh)")
