@@ -17,6 +17,7 @@ from pathlib import Path
 
 from aitally.core import cli_help
 from aitally.core.cli_args import Parser, positive_int, run_command, version_line
+from aitally.core.cli_output import add_json, emit
 from aitally.core.terminal import style, use_colour
 from aitally.ingest import levels, reports
 from aitally.ingest.api_people import purge
@@ -121,7 +122,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _migrate(args: argparse.Namespace) -> int:
     storage = _open(args)  # open_storage migrates
-    print(f"aitally-ingest: {storage.dialect} database at schema version {storage.migrate()}")
+    version = storage.migrate()
+    emit(
+        args,
+        {"dialect": storage.dialect, "schema_version": version},
+        f"aitally-ingest: {storage.dialect} database at schema version {version}",
+    )
     return 0
 
 
@@ -132,7 +138,7 @@ def _devices(args: argparse.Namespace) -> int:
             raise StorageError("devices revoke needs a DEVICE_ID (see `devices list`)")
         if not storage.revoke(args.device_id, time.time()):
             raise StorageError(f"no active device {args.device_id!r}")
-        print(f"revoked {args.device_id}")
+        emit(args, {"revoked": args.device_id}, f"revoked {args.device_id}")
         return 0
     devices = storage.devices()
     if args.json:
@@ -170,7 +176,11 @@ def _erase(args: argparse.Namespace) -> int:
     n = storage.erase(persons_of(keys, login=args.login, pseudonym=args.pseudonym), time.time())
     target = args.pseudonym or keys.pseudonym("user", args.login)
     storage.audit(time.time(), _cli_actor(), "erase", {"person": target, "records": n})
-    print(f"erased {n} records of {target}; their devices are revoked")
+    emit(
+        args,
+        {"person": target, "records": n, "devices_revoked": True},
+        f"erased {n} records of {target}; their devices are revoked",
+    )
     return 0
 
 
@@ -192,7 +202,11 @@ def _audit(args: argparse.Namespace) -> int:
 
 def _purge(args: argparse.Namespace) -> int:
     n = purge(_open(args), args.months, _cli_actor())
-    print(f"deleted {n} records older than {args.months} months")
+    emit(
+        args,
+        {"records": n, "months": args.months},
+        f"deleted {n} records older than {args.months} months",
+    )
     return 0
 
 
@@ -297,13 +311,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="create or upgrade the database schema")
     migrate.add_argument("--db", help=db_help)
+    add_json(migrate)
     migrate.set_defaults(func=_migrate)
 
     devices = sub.add_parser("devices", help="list or revoke enrolled devices")
     devices.add_argument("action", choices=["list", "revoke"])
     devices.add_argument("device_id", nargs="?")
     devices.add_argument("--db", help=db_help)
-    devices.add_argument("--json", action="store_true")
+    add_json(devices)
     devices.set_defaults(func=_devices)
 
     report = sub.add_parser("report", help="adoption, usage or levels report")
@@ -324,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("--pseudonym", help="hmac:<key id>:<hex>")
     erase.add_argument("--db", help=db_help)
     erase.add_argument("--pseudonym-key-file", type=Path, help=key_help)
+    add_json(erase)
     erase.set_defaults(func=_erase)
 
     audit = sub.add_parser("audit", help="print the audit log (JSON lines)")
@@ -334,6 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge_cmd = sub.add_parser("purge", help="delete records older than the retention")
     purge_cmd.add_argument("--months", type=positive_int, default=13)
     purge_cmd.add_argument("--db", help=db_help)
+    add_json(purge_cmd)
     purge_cmd.set_defaults(func=_purge)
     cli_help.apply(parser, INGEST_EXAMPLES)
     return parser

@@ -10,8 +10,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from aitally.agent.cli.output import add_json, emit
 from aitally.core import config, paths
+from aitally.core.cli_output import add_json, emit
 from aitally.installer.service import InstallError, Target, registrar
 
 SUPPRESS = argparse.SUPPRESS

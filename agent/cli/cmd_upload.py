@@ -9,9 +9,9 @@ import sys
 import threading
 from types import FrameType
 
-from aitally.agent.cli.output import add_json, emit
 from aitally.agent.table import render
 from aitally.core import config, paths
+from aitally.core.cli_output import add_json, emit
 from aitally.core.errors import UsageError
 from aitally.core.instance_lock import is_held
 from aitally.core.store import Store, outbox

@@ -13,9 +13,9 @@ from typing import Any, TextIO
 
 from aitally.agent import reports
 from aitally.agent.cli.cmd_reports import bounds
-from aitally.agent.cli.output import add_json, emit
 from aitally.agent.table import human_seconds
 from aitally.core import config, paths
+from aitally.core.cli_output import add_json, emit
 from aitally.core.errors import UsageError
 from aitally.core.store import Store, open_existing, pauses
 

@@ -1,4 +1,4 @@
-"""One way for commands to answer: a line for people, or with `--json` one JSON object."""
+"""How commands of both programs answer: a line for people, or with `--json` one JSON object."""
 
 from __future__ import annotations
 
