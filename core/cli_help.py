@@ -36,8 +36,9 @@ def is_group(parser: argparse.ArgumentParser) -> bool:
 
 def apply(parser: argparse.ArgumentParser, examples: Mapping[str, str]) -> None:
     """Sets each subcommand's description (its one-line help, unless it has its own) and,
-    from `examples` (full command name -> one runnable line), its example epilog."""
-    for name, sub, one_line in subcommands(parser):
+    from `examples` (full command name, "" for the program itself -> one runnable line), the
+    example its `--help` ends with."""
+    for name, sub, one_line in [("", parser, ""), *subcommands(parser)]:
         if not sub.description and one_line:
             sub.description = one_line[0].upper() + one_line[1:] + "."
         example = examples.get(name)

@@ -66,15 +66,16 @@ def render(parser: argparse.ArgumentParser, version: str, section: int = 1) -> s
         escape(parser.description or ""),
         f"Each command's own options are listed below and by \\fB{escape(prog)} COMMAND "
         "\\-\\-help\\fR.",
+        *_example(parser),
         ".SH OPTIONS",
         *_options(parser),
         ".SH COMMANDS",
     ]
     for name, sub, _ in subcommands(parser):
         lines += [f'.SS "{escape(prog)} {escape(name)}"', escape(sub.description or "")]
-        if is_group(sub):
-            continue
-        lines += _options(sub) + _example(sub)
+        if not is_group(sub):  # a group's options are only --help; its actions follow
+            lines += _options(sub)
+        lines += _example(sub)
     lines.append(".SH ENVIRONMENT")
     for var, meaning in ENVIRONMENT:
         lines += [".TP", f"\\fB{var}\\fR", escape(meaning)]

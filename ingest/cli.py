@@ -247,6 +247,7 @@ def _report(args: argparse.Namespace) -> int:
 
 # The example each subcommand's `--help` ends with (core.cli_help puts it there).
 INGEST_EXAMPLES = {
+    "": "aitally-ingest serve --db sqlite:///var/lib/aitally/ingest.db",
     "serve": "aitally-ingest serve --db sqlite:///var/lib/aitally/ingest.db --port 8080",
     "migrate": "aitally-ingest migrate --db postgresql://aitally@db/aitally",
     "devices": "aitally-ingest devices list --json",

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
-# One runnable example per command (nested commands by their full name).
+# One runnable example per command (nested commands by their full name; "": `aitally` itself).
 EXAMPLES = {
+    "": "aitally stats",
     "run": "aitally run --once",
     "demo": "aitally demo",
     "status": "aitally status --check || echo 'agent not running'",
+    "config": "aitally config show",
     "config show": "aitally config show --json",
     "sessions": "aitally sessions --tool claude-code --since 7d",
     "stats": "aitally stats --by model --since 30d",
@@ -17,9 +19,10 @@ EXAMPLES = {
     "export": "aitally export --format csv --since 2026-01-01 -o usage.csv",
     "pause": "aitally pause 2h",
     "resume": "aitally resume",
-    "install": "aitally install --endpoint https://aitally.example --enroll-secret S",
+    "install": "aitally install --endpoint https://aitally.example --enroll-secret-file s.txt",
     "uninstall": "aitally uninstall --purge",
-    "enroll": "aitally enroll --endpoint https://aitally.example --enroll-secret S",
+    "enroll": "aitally enroll --endpoint https://aitally.example --enroll-secret-file s.txt",
     "doctor": "aitally doctor --json",
+    "policy": "aitally policy template --format toml",
     "policy template": "aitally policy template --format admx --output ./admx",
 }

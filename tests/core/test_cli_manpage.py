@@ -48,7 +48,7 @@ def test_man_shows_every_command_option_and_example(
     shown = " ".join(done.stdout.split())  # man justifies text: compare words, not spacing
     assert f"{parser.prog.upper()}(1)" in shown and f"{parser.prog} 9.8.7" in shown
     assert "NO_COLOR" in shown and "FORCE_COLOR" in shown
-    for name, sub, _ in cli_help.subcommands(parser):
+    for name, sub, _ in [("", parser, ""), *cli_help.subcommands(parser)]:
         assert f"{parser.prog} {name}" in shown, name
         for opt in cli_help.options(sub):
             assert opt.flags[-1] in shown, (name, opt.flags)
