@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import platform
 import shutil
 import subprocess
 import sys
@@ -43,8 +44,6 @@ def architecture() -> str:
         )
         return done.stdout.strip()
     machine = {"x86_64": "amd64", "aarch64": "arm64"}
-    import platform
-
     return machine.get(platform.machine(), platform.machine())
 
 
