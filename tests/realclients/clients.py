@@ -106,7 +106,10 @@ class Codex(Client):
             "check_for_update_on_startup = false\n\n"
             '[model_providers.standin]\nname = "standin"\n'
             f'base_url = "{url}/v1"\nwire_api = "responses"\nenv_key = "STANDIN_API_KEY"\n\n'
-            f'[projects."{workdir}"]\ntrust_level = "trusted"\n'
+            f'[projects."{workdir}"]\ntrust_level = "trusted"\n\n'
+            # Marks the TUI's "try the newer model" nudge as seen; unanswered, it eats the first
+            # prompt typed and switches the model.
+            f'[notice.model_migrations]\n"{self.model}" = "gpt-6-sol"\n'
         )
         return {"STANDIN_API_KEY": STANDIN_KEY}
 
@@ -119,9 +122,10 @@ class Codex(Client):
         self, binary: Path, resume: str | None, fork: bool, ask: bool = False
     ) -> list[str]:
         sub = (["fork"] if fork else ["resume"]) if resume else []
-        # untrusted: patches and commands not known to be safe wait for approval.
+        # A read-only sandbox with approval on request: every patch waits for approval, and so
+        # does every command the stand-in asks to run outside the sandbox (tool_calls.py).
         opts = (
-            ["-a", "untrusted", "-s", "danger-full-access"]
+            ["-a", "on-request", "-s", "read-only"]
             if ask
             else ["--dangerously-bypass-approvals-and-sandbox"]
         )

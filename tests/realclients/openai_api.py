@@ -14,6 +14,7 @@ from typing import Any
 
 from tests.realclients.reply import Reply, Turn
 from tests.realclients.sse import chunks, sse_event
+from tests.realclients.structured import value_for_schema
 from tests.realclients.tool_calls import ToolSpec
 from tests.realclients.usage import Usage
 
@@ -199,3 +200,9 @@ def stream_reply(reply: Reply) -> Iterator[bytes]:
         )
     yield ev("response.output_item.done", output_index=0, item=item)
     yield ev("response.completed", response=done)
+
+
+def structured_text(body: dict[str, Any]) -> str:
+    """The JSON text answering a request with `text.format` of type `json_schema`."""
+    schema = ((body.get("text") or {}).get("format") or {}).get("schema") or {}
+    return json.dumps(value_for_schema(schema))

@@ -140,6 +140,7 @@ def _outcomes_verified(outcomes: dict[str, int], effects: dict[str, Any]) -> boo
         and effects["commits"] == outcomes["commits"]
         and effects["commit_has_ai_trailer"] == (outcomes["commits_with_ai"] == 1)
         and effects["shell_calls"] == outcomes["commands_run"]
+        and effects["edit_calls"] == outcomes["edits_proposed"]
     )
 
 
@@ -246,6 +247,8 @@ def _write_fixture(
     if scenario.outcomes is not None and effects is not None:
         shell_tools = CANDIDATES["shell"]
         effects["shell_calls"] = sum(1 for e in log if e["action"] in shell_tools)
+        edit_tools = {*CANDIDATES["edit"], *CANDIDATES["write"]}
+        effects["edit_calls"] = sum(1 for e in log if e["action"] in edit_tools)
         truth["outcomes"] = scenario.outcomes
         truth["outcome_effects"] = effects
         truth["outcomes_verified"] = _outcomes_verified(scenario.outcomes, effects)

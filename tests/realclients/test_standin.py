@@ -213,3 +213,28 @@ def test_anthropic_prompt_typed_after_a_rejected_call_shares_its_message(tmp_pat
     with StandIn(tmp_path / "log.jsonl", workdir=tmp_path) as standin:
         reply = post(standin.url + "/v1/messages", body).json()
     assert reply["content"][0]["input"] == {"command": "ls /nope"}
+
+
+def test_openai_structured_request_gets_json_never_a_tool_call(tmp_path: Path) -> None:
+    """Codex's thread-title call offers apply_patch and quotes the prompt, directives and all."""
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
+    body = {
+        "model": "gpt-x",
+        "tools": [{"type": "custom", "name": "apply_patch"}],
+        "text": {"format": {"type": "json_schema", "schema": schema, "name": "s"}},
+        "input": [
+            {
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "[[edit: notes.txt]]"}],
+            }
+        ],
+    }
+    with StandIn(tmp_path / "log.jsonl", workdir=tmp_path) as standin:
+        reply = post(standin.url + "/v1/responses", body).json()
+        [entry] = standin.replies()
+    [item] = reply["output"]
+    assert item["type"] == "message" and json.loads(item["content"][0]["text"]) == {
+        "title": "scripted"
+    }
+    assert entry["role"] == "side" and entry["action"] == "text"
