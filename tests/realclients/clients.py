@@ -26,8 +26,8 @@ class Client:
     keep: tuple[str, ...]
     quit_command: str = "/exit"
     compact_command: str = "/compact"
-    # Seconds to wait after the TUI first settles before typing (Copilot CLI keeps loading, and
-    # eats keys, after its first screen).
+    # Seconds to wait after the TUI first settles before typing (Copilot CLI keeps loading MCP
+    # servers after its first screen).
     startup_s: float = 1.0
 
     def prepare(self, home: Path, workdir: Path, url: str) -> dict[str, str]:
@@ -185,6 +185,11 @@ class CopilotCli(Client):
     """Copilot CLI in offline bring-your-own-key mode against the Anthropic stand-in."""
 
     def prepare(self, home: Path, workdir: Path, url: str) -> dict[str, str]:
+        # Without the folder trusted, the TUI opens with a trust dialog that takes the first
+        # prompt typed.
+        copilot = home / ".copilot"
+        copilot.mkdir(parents=True, exist_ok=True)
+        (copilot / "config.json").write_text(json.dumps({"trustedFolders": [str(workdir)]}))
         return {
             "COPILOT_OFFLINE": "true",
             "COPILOT_PROVIDER_BASE_URL": url,
@@ -247,7 +252,7 @@ CLIENTS: dict[str, Client] = {
             "copilot",
             "claude-sonnet-4.5",
             (".copilot/session-state/**/*.jsonl", ".copilot/session-state/**/*.yaml"),
-            startup_s=8.0,
+            startup_s=4.0,
         ),
     )
 }
