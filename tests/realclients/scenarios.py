@@ -59,7 +59,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "subagent",
         (Step("one", ("AITALLY-MARKER-sub-03 delegate [[task: check]]",)),),
-        tools=("claude-code",),
+        tools=("claude-code", "copilot-cli"),
     ),
     Scenario(
         "resumed",
