@@ -28,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scratch", type=Path, default=DEFAULT_SCRATCH)
     parser.add_argument("--fixtures", type=Path, default=FIXTURES)
     args = parser.parse_args(argv)
+    known = {s.name for tool in args.tools for s in scenarios_for(tool)}
+    unknown = sorted(set(args.scenarios or []) - known)
+    if unknown:
+        parser.error(
+            f"no scenario {', '.join(unknown)} for these tools; choose from {sorted(known)}"
+        )
     status = 0
     for tool in args.tools:
         client = CLIENTS[tool]
