@@ -12,7 +12,7 @@ from typing import Literal
 import psutil
 
 from aitally.collectors.catalog import Catalog
-from aitally.core.observation import Observation, ProcessGone, ProcessSeen, Role
+from aitally.core.observation import Observation, ProcessGone, ProcessLink, ProcessSeen, Role
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ class Tracked:
     owner: int | None = None  # None: this process is a root (session or daemon)
     cpu: float = 0.0
     last_mono: float = field(default_factory=time.monotonic)
+    # The tool session id its open files named at the last scan (see `_links`).
+    linked: str | None = None
 
 
 def _current_user() -> tuple[int | None, str | None]:
@@ -80,6 +82,10 @@ class ProcessScanner:
                 exe = ""
             cpu = self._cpu(proc)
         found = self.catalog.match(cmdline, exe)
+        if found is not None and found.role == "daemon":
+            # A daemon a session starts (Codex's app-server) outlives it: its own root, never
+            # folded into the session's activity.
+            return Tracked(proc, found.tool, found.surface, "daemon", ctime, cpu=cpu)
         if parent is not None and parent.role != "daemon":
             # Shells, MCP servers, relaunched children, a native binary under its node
             # launcher: all are the owner's, and their CPU is the owner's activity.
@@ -124,6 +130,7 @@ class ProcessScanner:
                 if verdict != "young":
                     self.known[pid] = verdict
         self._report(now, mono, out)
+        self._links(now, out)
         return out
 
     def _forget(self, pid: int, now: float, out: list[Observation]) -> None:
@@ -160,6 +167,33 @@ class ProcessScanner:
                 )
             )
             t.last_mono = mono
+
+    def _links(self, now: float, out: list[Observation]) -> None:
+        """Links each session process to the tool session whose files it (or a folded helper)
+        holds open, when the catalog says how to read the id off the path; emitted on change
+        only, so a Codex TUI's `/new` moves it to the new session."""
+        named: dict[int, str] = {}
+        for pid, t in self.known.items():
+            if t is None or t.role == "daemon":
+                continue
+            pattern = self.catalog.session_files.get(t.tool)
+            root = pid if t.owner is None else t.owner
+            if pattern is None or root in named:
+                continue
+            try:
+                paths = [f.path.replace("\\", "/") for f in t.proc.open_files()]
+            except (psutil.Error, OSError):
+                continue
+            for path in paths:
+                m = pattern.search(path)
+                if m:
+                    named[root] = m.group(1)
+                    break
+        for root, sid in named.items():
+            tracked = self.known.get(root)
+            if tracked is not None and tracked.owner is None and tracked.linked != sid:
+                tracked.linked = sid
+                out.append(ProcessLink(tracked.tool, root, sid, now))
 
     def daemons(self) -> list[tuple[str, int]]:
         return [

@@ -108,12 +108,18 @@ def insert_session(
 
 
 def adopt_surface(conn: sqlite3.Connection, source: int, target: int) -> None:
-    """Gives `target` the surface of `source` where it has none (a process joining a session)."""
+    """Gives `target` the surface of `source` (a process joining a session): what was observed
+    of the process wins over what the tool's files claim (Codex writes `vscode` in a terminal)."""
     conn.execute(
-        "UPDATE sessions SET surface = COALESCE(surface, (SELECT surface FROM"
-        " sessions WHERE id = ?)) WHERE id = ?",
+        "UPDATE sessions SET surface = COALESCE((SELECT surface FROM"
+        " sessions WHERE id = ?), surface) WHERE id = ?",
         (source, target),
     )
+
+
+def set_surface(conn: sqlite3.Connection, session_id: int, surface: str) -> None:
+    """Labels a session with the surface its process was observed on."""
+    conn.execute("UPDATE sessions SET surface = ? WHERE id = ?", (surface, session_id))
 
 
 def delete_if_empty(conn: sqlite3.Connection, session_id: int) -> None:
@@ -186,6 +192,13 @@ def process_session(conn: sqlite3.Connection, pid: int, tool: str) -> tuple[int,
         (pid, tool),
     ).fetchone()
     return None if row is None else (int(row[0]), str(row[1]))
+
+
+def move_live_process(conn: sqlite3.Connection, pid: int, tool: str, target: int) -> None:
+    """Re-points one live process of `tool` to session `target`."""
+    conn.execute(
+        "UPDATE live_processes SET session_id = ? WHERE pid = ? AND tool = ?", (target, pid, tool)
+    )
 
 
 def move_live_processes(conn: sqlite3.Connection, source: int, target: int) -> None:
