@@ -221,10 +221,10 @@ def test_gemini_launcher_and_its_relaunch_are_one_session(procs: Procs) -> None:
     code = (
         "import os,subprocess,sys,time\n"
         "if not os.environ.get('RELAUNCHED'):\n"
-        "    subprocess.Popen([{node!r}, '-Xmax-old-space-size=8192', __file__],"
-        " env={{**os.environ, 'RELAUNCHED': '1'}})\n"
+        f"    subprocess.Popen([{str(node)!r}, '-Xmax-old-space-size=8192', __file__],"
+        " env={**os.environ, 'RELAUNCHED': '1'})\n"
         "time.sleep(60)\n"
-    ).format(node=str(node))
+    )
     _script(local, code)
     parent = procs.start([str(node), str(local)])
     glob = _script(procs.root / "usr" / "local" / "bin" / "gemini", "import time; time.sleep(60)")
