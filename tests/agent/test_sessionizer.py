@@ -209,9 +209,7 @@ def test_the_observed_process_surface_wins_over_the_files_claim(
     assert by_id["T2"]["surface"] == "cli" and by_id["T2"]["pids"] == [8]
 
 
-def test_a_process_moving_to_a_new_session_ends_the_old_one(
-    store: Store, sz: Sessionizer
-) -> None:
+def test_a_process_moving_to_a_new_session_ends_the_old_one(store: Store, sz: Sessionizer) -> None:
     sz.apply([ProcessSeen("codex", 7, T0, T0 + 1), ProcessLink("codex", 7, "A", T0 + 1)])
     sz.apply([Usage("codex", "A", T0 + 2, "m", Tokens(1, 1), "k1")])
     sz.apply([ProcessLink("codex", 7, "B", T0 + 10)])  # the TUI's /new
