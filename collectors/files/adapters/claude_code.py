@@ -106,7 +106,8 @@ class ClaudeCode(LineAdapter):
     tool = TOOL
     # Only person/tool-result lines and replies with usage are decoded; attachments,
     # snapshots and summaries are skipped on these bytes alone.
-    markers = (b'"user"', b'"usage"')
+    # queue-operation lines are read for their time alone: the start of the file's own history.
+    markers = (b'"user"', b'"usage"', b'"queue-operation"')
     dirs = ("projects",)
 
     def decode(self, raw: bytes) -> dict[str, Any] | None:
@@ -140,11 +141,20 @@ class ClaudeCode(LineAdapter):
 
     def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
         kind = obj.get("type")
-        if kind not in ("user", "assistant"):
+        if kind not in ("user", "assistant", "queue-operation"):
             return []
         at = ts(obj.get("timestamp"))
         if at is None:
             st.drifted()
+            return []
+        start = st.data.setdefault("start", at)
+        if kind == "queue-operation":
+            return []
+        if at < start:
+            # `--fork-session` copies the parent's history (same message and request ids,
+            # same times, the new session id) after the fork's first line: those prompts
+            # were typed, and those replies billed, in the parent, which counts them whatever
+            # order the two files are read in.
             return []
         session = self._session(obj, rel)
         version = text(obj.get("version"), 40)
