@@ -186,6 +186,7 @@ def _handler_for(standin: StandIn) -> type[BaseHTTPRequestHandler]:
                     "stream": stream,
                     "role": "agent" if turn.tools else "side",
                     "action": reply.call.name if reply.call else "text",
+                    "tools": sorted(t.name for t in turn.tools),
                     "usage": module.usage_fields(reply.usage),
                     "wire": reply.usage.as_dict(),
                     "headers": hints,
