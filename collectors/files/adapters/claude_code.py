@@ -36,6 +36,16 @@ SURFACES = {
 # first line carried streaming placeholder counts (the larger figure is the final one).
 RECENT = 32
 REGISTRY_MAX_BYTES = 64 * 1024
+# A slash command and its output are written as user lines that start with these tags; only
+# the start is compared, nothing of the line is kept.
+COMMAND_TAGS = (
+    "<command-name>",
+    "<command-message>",
+    "<command-args>",
+    "<local-command-stdout>",
+    "<local-command-stderr>",
+    "<local-command-caveat>",
+)
 
 
 class _Block(Struct):
@@ -201,7 +211,7 @@ class ClaudeCode(LineAdapter):
             return "tool"
         content = dig(obj, "message", "content")
         if isinstance(content, str):
-            return "prompt"
+            return "tool" if content.lstrip().startswith(COMMAND_TAGS) else "prompt"
         if isinstance(content, list):
             types = {b.get("type") for b in content if isinstance(b, Mapping)}
             if "tool_result" in types:

@@ -29,6 +29,15 @@ def _session(rel: PurePosixPath, st: FileState) -> str:
     return str(st.data.get("sid") or rel.stem)
 
 
+def _tool_result(msg: Mapping[str, Any]) -> bool:
+    """Whether a `type: "user"` record holds a tool's result (its parts' keys alone are read:
+    a `functionResponse` part), which the client writes as the user's turn but nobody typed."""
+    parts = msg.get("content")
+    return isinstance(parts, list) and any(
+        isinstance(p, Mapping) and "functionResponse" in p for p in parts
+    )
+
+
 def message(msg: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
     """One message record; a record re-appended with new figures adds only the difference."""
     at = ts(msg.get("timestamp"))
@@ -44,7 +53,7 @@ def message(msg: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[O
             return []
         prompts.append(mid)
         del prompts[:-RECENT]
-        return [Activity(TOOL, sid, at, "prompt")]
+        return [Activity(TOOL, sid, at, "tool" if _tool_result(msg) else "prompt")]
     tokens = msg.get("tokens")
     if kind != "gemini" or not isinstance(tokens, Mapping):
         return [Activity(TOOL, sid, at, "reply")] if kind == "gemini" else []

@@ -315,3 +315,31 @@ def test_activity_only_tools_count_changes_without_reading(
     (s,) = reports.sessions(tailer.store.conn)
     assert s["tool"] == tool and s["tokens"] is None and s["active_seconds"] == 0
     assert rel.split("/")[-1] not in json.dumps(s)
+
+
+def test_claude_code_slash_commands_and_summaries_are_not_turns(
+    tailer: Tailer, tmp_path: Path
+) -> None:
+    def user(content: object, **extra: object) -> dict[str, Any]:
+        line = {
+            "type": "user",
+            "timestamp": ISO,
+            "sessionId": "S1",
+            "message": {"content": content},
+        }
+        return {**line, **extra}
+
+    feed(
+        tailer,
+        tmp_path,
+        "projects/p/S1.jsonl",
+        "claude-code",
+        jl(
+            user(f"<command-name>/model</command-name>\n<command-args>{SECRET}</command-args>"),
+            user(f"<local-command-stdout>{SECRET}</local-command-stdout>"),
+            user(f"  <command-message>{SECRET}</command-message>"),
+            user(f"summary {SECRET}", isCompactSummary=True),
+            user(f"{SECRET} the one prompt typed"),
+        ),
+    )
+    assert sessions(tailer)["S1"]["turns"] == 1
