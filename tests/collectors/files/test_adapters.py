@@ -343,3 +343,42 @@ def test_claude_code_slash_commands_and_summaries_are_not_turns(
         ),
     )
     assert sessions(tailer)["S1"]["turns"] == 1
+
+
+def test_copilot_cli_calls_show_live_and_a_resumed_shutdown_adds_only_the_rest(
+    tailer: Tailer, tmp_path: Path
+) -> None:
+    rel = "session-state/C2/events.jsonl"
+
+    def call(n: int, inp: int) -> dict[str, Any]:
+        usage = {"model": "m", "inputTokens": inp, "outputTokens": 5, "apiCallId": f"msg_{n}"}
+        return {
+            "type": "session.usage_record",
+            "id": f"r{n}",
+            "timestamp": ISO,
+            "data": {"usage": {**usage, "cacheReadTokens": 0, "cacheWriteTokens": 0}},
+        }
+
+    def shutdown(n: int, inp: int, out: int) -> dict[str, Any]:
+        usage = {
+            "inputTokens": inp,
+            "outputTokens": out,
+            "cacheReadTokens": 0,
+            "cacheWriteTokens": 0,
+        }
+        return {
+            "type": "session.shutdown",
+            "id": f"s{n}",
+            "timestamp": ISO,
+            "data": {"modelMetrics": {"m": {"usage": usage}}},
+        }
+
+    feed(tailer, tmp_path, rel, "copilot-cli", jl(call(1, 100)))
+    assert sessions(tailer)["C2"]["tokens"]["input"] == 100  # live, before any shutdown
+    path = tmp_path / rel
+    with path.open("a") as fh:
+        # the first shutdown, a resume whose call has no record, a cumulative second shutdown
+        fh.write(jl(shutdown(1, 100, 5), shutdown(2, 130, 12)))
+    feed(tailer, tmp_path, rel, "copilot-cli", None)
+    assert sessions(tailer)["C2"]["tokens"]["input"] == 130
+    assert sessions(tailer)["C2"]["tokens"]["output"] == 12
