@@ -68,8 +68,11 @@ class ProcessWatcher:
                     procs[child.pid] = child
             except psutil.Error:
                 continue
-        for proc in psutil.process_iter(["cmdline"]):
+        for proc in psutil.process_iter(["cmdline", "name"]):
             cmd = proc.info.get("cmdline") or []
+            # The tmux server's own argv names the client it started: it is not the client's.
+            if str(proc.info.get("name") or "").startswith("tmux"):
+                continue
             if any(self.install_dir in part for part in cmd):
                 procs.setdefault(proc.pid, proc)
         return list(procs.values())
