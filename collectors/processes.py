@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -18,6 +19,10 @@ log = logging.getLogger(__name__)
 
 # fork() to exec() takes microseconds to milliseconds; two seconds leaves a wide margin.
 YOUNG_SECONDS = 2.0
+
+# A tool's own way to tell which of its sessions a live process works on, for tools whose
+# process holds no file naming it (Gemini CLI): its session id, or None while unknown.
+Linker = Callable[[psutil.Process], str | None]
 
 
 @dataclass(slots=True)
@@ -48,8 +53,16 @@ def _current_user() -> tuple[int | None, str | None]:
 class ProcessScanner:
     """Classifies each (pid, create time) once; later scans only check what still lives."""
 
-    def __init__(self, catalog: Catalog, *, recheck_every: float = 600.0) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        recheck_every: float = 600.0,
+        linkers: Mapping[str, Linker] | None = None,
+    ) -> None:
         self.catalog = catalog
+        # Asked each scan until they answer; the catalog's `session_file` patterns every scan.
+        self.linkers = dict(linkers or {})
         self.uid, self.username = _current_user()
         # pid -> Tracked, or None for processes that are not ours or not a tool.
         self.known: dict[int, Tracked | None] = {}
@@ -189,6 +202,17 @@ class ProcessScanner:
                 if m:
                     named[root] = m.group(1)
                     break
+        for pid, t in self.known.items():
+            linker = None if t is None else self.linkers.get(t.tool)
+            if t is None or linker is None or t.owner is not None or t.role == "daemon":
+                continue
+            if t.linked is None and pid not in named:
+                try:
+                    found = linker(t.proc)
+                except (psutil.Error, OSError):
+                    found = None
+                if found is not None:
+                    named[pid] = found
         for root, sid in named.items():
             tracked = self.known.get(root)
             if tracked is not None and tracked.owner is None and tracked.linked != sid:

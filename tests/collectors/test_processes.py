@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -16,6 +18,7 @@ import pytest
 
 from aitally.agent import reports
 from aitally.collectors.catalog import Catalog
+from aitally.collectors.files.adapters import gemini_process
 from aitally.collectors.processes import ProcessScanner
 from aitally.core.observation import ProcessGone, ProcessLink, ProcessSeen
 from aitally.core.sessionizer import Sessionizer
@@ -329,3 +332,35 @@ def test_codex_helper_daemons_are_never_sessions_and_its_tui_links_to_its_rollou
     assert [(s["tool_session_id"], s["pids"], s["open"]) for s in mine_rows] == [
         (thread, [tui.pid], False)
     ]
+
+
+def test_gemini_process_links_to_the_chat_of_its_project_written_since_it_started(
+    procs: Procs, tmp_path: Path
+) -> None:
+    home, project = tmp_path / "home", tmp_path / "src" / "demo"
+    project.mkdir(parents=True)
+    gemini = home / ".gemini"
+    chats = gemini / "tmp" / "demo" / "chats"
+    chats.mkdir(parents=True)
+    (gemini / "projects.json").write_text(json.dumps({"projects": {str(project): "demo"}}))
+
+    def chat(name: str, sid: str, folder: Path) -> None:
+        digest = hashlib.sha256(folder.as_posix().encode()).hexdigest()
+        header = {"sessionId": sid, "projectHash": digest, "kind": "main"}
+        (chats / name).write_text(json.dumps(header) + "\n")
+
+    chat("session-old-11111111.jsonl", "old", project)
+    os.utime(chats / "session-old-11111111.jsonl", (1, 1))  # long before the process
+    script = _script(
+        procs.root / "proj" / "node_modules" / ".bin" / "gemini", "import time\ntime.sleep(60)\n"
+    )
+    env = {**os.environ, "HOME": str(home)}
+    env.pop("GEMINI_CLI_HOME", None)
+    proc = procs.start([str(_node(procs)), str(script)], cwd=project, env=env)
+    scanner = ProcessScanner(Catalog.load(), linkers={"gemini-cli": gemini_process.session_of})
+    first = scanner.scan()
+    assert not [o for o in first if isinstance(o, ProcessLink) and o.pid == proc.pid]
+    chat("session-other-22222222.jsonl", "other-project", tmp_path / "elsewhere")
+    chat("session-new-33333333.jsonl", "mine", project)
+    links = [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid == proc.pid]
+    assert [(o.tool, o.tool_session_id) for o in links] == [("gemini-cli", "mine")]
