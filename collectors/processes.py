@@ -6,23 +6,21 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 import psutil
 
+from aitally.collectors import process_links
 from aitally.collectors.catalog import Catalog
+from aitally.collectors.process_links import Linker
 from aitally.core.observation import Observation, ProcessGone, ProcessLink, ProcessSeen, Role
 
 log = logging.getLogger(__name__)
 
 # fork() to exec() takes microseconds to milliseconds; two seconds leaves a wide margin.
 YOUNG_SECONDS = 2.0
-
-# A tool's own way to tell which of its sessions a live process works on, for tools whose
-# process holds no file naming it (Gemini CLI): its session id, or None while unknown.
-Linker = Callable[[psutil.Process], str | None]
 
 
 @dataclass(slots=True)
@@ -39,6 +37,9 @@ class Tracked:
     last_mono: float = field(default_factory=time.monotonic)
     # The tool session id its open files named at the last scan (see `_links`).
     linked: str | None = None
+    # A helper the catalog matches as a session on its own (Copilot CLI's native binary under
+    # its node launcher): it carries on as the session's root if its owner exits first.
+    standalone: bool = False
 
 
 def _current_user() -> tuple[int | None, str | None]:
@@ -103,7 +104,10 @@ class ProcessScanner:
             # Shells, MCP servers, relaunched children, a native binary under its node
             # launcher: all are the owner's, and their CPU is the owner's activity.
             root = parent.owner if parent.owner is not None else pid_of(parent)
-            return Tracked(proc, parent.tool, parent.surface, "helper", ctime, owner=root, cpu=cpu)
+            standalone = found is not None and found.tool == parent.tool and found.role == "session"
+            return Tracked(
+                proc, parent.tool, parent.surface, "helper", ctime, root, cpu, standalone=standalone
+            )
         if found is None or found.role == "helper":
             return None
         return Tracked(proc, found.tool, found.surface, found.role, ctime, cpu=cpu)
@@ -150,6 +154,21 @@ class ProcessScanner:
         tracked = self.known.pop(pid, None)
         if tracked is not None and tracked.owner is None:
             out.append(ProcessGone(tracked.tool, pid, tracked.create_time, now))
+            self._promote(pid)
+
+    def _promote(self, gone: int) -> None:
+        """A launcher exited before the client it started (a terminal closed under it): the
+        first helper that is the tool on its own becomes the root, its siblings its helpers."""
+        heirs = sorted(p for p, t in self.known.items() if t is not None and t.owner == gone)
+        heir = next((p for p in heirs if (t := self.known[p]) is not None and t.standalone), None)
+        if heir is None:
+            return  # shells, MCP servers: never a session of their own
+        for p in heirs:
+            t = self.known[p]
+            if t is not None:
+                t.owner = None if p == heir else heir
+                if p == heir:
+                    t.role, t.linked = "session", None
 
     def _report(self, now: float, mono: float, out: list[Observation]) -> None:
         burnt: dict[int, float] = {}
@@ -182,40 +201,14 @@ class ProcessScanner:
             t.last_mono = mono
 
     def _links(self, now: float, out: list[Observation]) -> None:
-        """Links each session process to the tool session whose files it (or a folded helper)
-        holds open, when the catalog says how to read the id off the path; emitted on change
-        only, so a Codex TUI's `/new` moves it to the new session."""
-        named: dict[int, str] = {}
-        for pid, t in self.known.items():
-            if t is None or t.role == "daemon":
-                continue
-            pattern = self.catalog.session_files.get(t.tool)
-            root = pid if t.owner is None else t.owner
-            if pattern is None or root in named:
-                continue
-            try:
-                paths = [f.path.replace("\\", "/") for f in t.proc.open_files()]
-            except (psutil.Error, OSError):
-                continue
-            for path in paths:
-                m = pattern.search(path)
-                if m:
-                    named[root] = m.group(1)
-                    break
-        for pid, t in self.known.items():
-            linker = None if t is None else self.linkers.get(t.tool)
-            if t is None or linker is None or t.owner is not None or t.role == "daemon":
-                continue
-            if t.linked is None and pid not in named:
-                try:
-                    found = linker(t.proc)
-                except (psutil.Error, OSError):
-                    found = None
-                if found is not None:
-                    named[pid] = found
+        """Links each session root to the tool session it works on (`process_links`); emitted
+        on change only, so a Codex TUI's `/new` moves it to the new session."""
+        roots = {pid: t for pid, t in self.known.items() if t is not None and t.owner is None}
+        helpers = [t for t in self.known.values() if t is not None and t.owner is not None]
+        named = process_links.sessions_of(roots, helpers, self.catalog.session_files, self.linkers)
         for root, sid in named.items():
-            tracked = self.known.get(root)
-            if tracked is not None and tracked.owner is None and tracked.linked != sid:
+            tracked = roots[root]
+            if tracked.linked != sid:
                 tracked.linked = sid
                 out.append(ProcessLink(tracked.tool, root, sid, now))
 

@@ -25,6 +25,8 @@ from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store
 
 SLEEP = shutil.which("sleep") or "/bin/sleep"
+# Past process_links.SLACK, so that a file last written before a process started is not its.
+SLACK_PAST_FIRST = 2.5
 
 
 class Procs:
@@ -364,3 +366,82 @@ def test_gemini_process_links_to_the_chat_of_its_project_written_since_it_starte
     chat("session-new-33333333.jsonl", "mine", project)
     links = [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid == proc.pid]
     assert [(o.tool, o.tool_session_id) for o in links] == [("gemini-cli", "mine")]
+
+
+def test_codex_tui_links_to_the_rollout_its_daemon_writes_never_to_an_old_one(
+    procs: Procs, tmp_path: Path
+) -> None:
+    # 0.171's TUI has its `app-server --managed-daemon` write the rollout; the daemon keeps the
+    # thread open after the TUI exits.
+    folder = tmp_path / ".codex" / "sessions" / "2026" / "12" / "02"
+    folder.mkdir(parents=True)
+    first, second = "01a2387f-0000-7503-b680-0cfc831e41c1", "01a2387f-1111-7503-b680-0cfc831e41c1"
+
+    def rollout(thread: str) -> Path:
+        return folder / f"rollout-2026-12-02T20-43-49-{thread}.jsonl"
+
+    daemon_code = (
+        "import sys,time\n"
+        "held = {}\n"
+        "while True:\n"
+        "    for line in open(sys.argv[1]).read().split():\n"
+        "        if line not in held: held[line] = open(line, 'a')\n"
+        "    time.sleep(0.1)\n"
+    )
+    wanted = tmp_path / "threads.txt"
+    wanted.write_text(str(rollout(first)))
+    codex = procs.root / "bin" / "codex"
+    codex.symlink_to(sys.executable)
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop("CODEX_HOME", None)
+    daemon = procs.start(
+        [str(codex), "-c", daemon_code, str(wanted), "app-server", "--managed-daemon"], env=env
+    )
+    tui = procs.start([str(codex), "-c", "import time; time.sleep(60)"], env=env)
+    time.sleep(0.5)
+    scanner = ProcessScanner(Catalog.load())
+    links = [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid == tui.pid]
+    assert [o.tool_session_id for o in links] == [first]
+    assert daemon.pid in {p for _, p in scanner.daemons()}
+    tui.kill()
+    tui.wait()
+    scanner.scan()
+    # A later TUI: the daemon still holds the first thread (not written since), then opens a
+    # second one, which the new TUI writes.
+    time.sleep(SLACK_PAST_FIRST)
+    later = procs.start([str(codex), "-c", "import time; time.sleep(60)"], env=env)
+    ours = {later.pid}
+    assert not [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid in ours]
+    wanted.write_text(f"{rollout(first)}\n{rollout(second)}")
+    time.sleep(0.5)
+    links = [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid in ours]
+    assert [o.tool_session_id for o in links] == [second]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl names a Linux process")
+def test_copilot_carries_on_as_a_session_when_its_launcher_dies_first(
+    procs: Procs, tmp_path: Path
+) -> None:
+    sid = "9d603964-2222-4b91-8d49-7b8e70f29f7d"
+    session_dir = tmp_path / "home" / ".copilot" / "session-state" / sid
+    exe = _copilot_native(procs, session_dir)
+    launcher_code = (
+        f"import subprocess,time\nsubprocess.Popen([{str(exe)!r}, '-c', {COPILOT_CODE!r},"
+        f" {str(session_dir)!r}])\ntime.sleep(60)\n"
+    )
+    script = _script(procs.root / "proj" / "node_modules" / ".bin" / "copilot", launcher_code)
+    launcher = procs.start([str(_node(procs)), str(script)])
+    time.sleep(1.0)
+    (native,) = psutil.Process(launcher.pid).children()
+    procs.children.append(_Adopted(native))
+    scanner = ProcessScanner(Catalog.load())
+    first = scanner.scan()
+    assert native.pid not in {o.pid for o in first if isinstance(o, ProcessSeen)}
+    launcher.kill()  # a terminal closed under it: the client goes on
+    launcher.wait()
+    obs = scanner.scan()
+    assert any(isinstance(o, ProcessGone) and o.pid == launcher.pid for o in obs)
+    obs += scanner.scan()
+    assert any(isinstance(o, ProcessSeen) and o.pid == native.pid for o in obs)
+    links = [o for o in obs if isinstance(o, ProcessLink) and o.pid == native.pid]
+    assert [o.tool_session_id for o in links] == [sid]
