@@ -157,10 +157,13 @@ class ClaudeCode(LineAdapter):
         if at is None:
             st.drifted()
             return []
-        start = st.data.setdefault("start", at)
         if kind == "queue-operation":
+            # A one-shot (or forked) run's file opens with the prompt's enqueue: the start of
+            # the file's own history. A file that opens otherwise has no such boundary.
+            st.data.setdefault("start", at)
             return []
-        if at < start:
+        start = st.data.setdefault("start", None)
+        if start is not None and at < start:
             # `--fork-session` copies the parent's history (same message and request ids,
             # same times, the new session id) after the fork's first line: those prompts
             # were typed, and those replies billed, in the parent, which counts them whatever

@@ -382,3 +382,21 @@ def test_copilot_cli_calls_show_live_and_a_resumed_shutdown_adds_only_the_rest(
     feed(tailer, tmp_path, rel, "copilot-cli", None)
     assert sessions(tailer)["C2"]["tokens"]["input"] == 130
     assert sessions(tailer)["C2"]["tokens"]["output"] == 12
+
+
+def test_claude_code_a_reply_written_before_its_prompt_is_no_fork_copy(
+    tailer: Tailer, tmp_path: Path
+) -> None:
+    # The interactive client may write a reply's line before the prompt's, dated after it.
+    later = time.strftime("%Y-%m-%dT%H:%M:%S.500Z", time.gmtime(NOW))
+    reply = {
+        "type": "assistant",
+        "timestamp": later,
+        "sessionId": "S2",
+        "requestId": "req_1",
+        "message": {"id": "msg_1", "model": "m", "usage": {"input_tokens": 3, "output_tokens": 4}},
+    }
+    prompt = {"type": "user", "timestamp": ISO, "sessionId": "S2", "message": {"content": SECRET}}
+    feed(tailer, tmp_path, "projects/p/S2.jsonl", "claude-code", jl(reply, prompt))
+    s = sessions(tailer)["S2"]
+    assert (s["turns"], s["tokens"]["input"], s["tokens"]["output"]) == (1, 3, 4)
