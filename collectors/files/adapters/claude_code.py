@@ -165,7 +165,7 @@ class ClaudeCode(LineAdapter):
         start = st.data.setdefault("start", None)
         if start is not None and at < start:
             # `--fork-session` copies the parent's history (same message and request ids,
-            # same times, the new session id) after the fork's first line: those prompts
+            # same times, the new session id) after the fork's opening enqueue: those prompts
             # were typed, and those replies billed, in the parent, which counts them whatever
             # order the two files are read in.
             return []
