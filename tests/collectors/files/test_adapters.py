@@ -400,3 +400,17 @@ def test_claude_code_a_reply_written_before_its_prompt_is_no_fork_copy(
     feed(tailer, tmp_path, "projects/p/S2.jsonl", "claude-code", jl(reply, prompt))
     s = sessions(tailer)["S2"]
     assert (s["turns"], s["tokens"]["input"], s["tokens"]["output"]) == (1, 3, 4)
+
+
+def test_codex_surface_comes_from_the_originator_not_source(tailer: Tailer, tmp_path: Path) -> None:
+    # Codex writes source "vscode" for a terminal run; only originator codex_vscode is the IDE.
+    def meta(sid: str, originator: str) -> dict[str, Any]:
+        payload = {"id": sid, "originator": originator, "source": "vscode", "cli_version": "1"}
+        return {"timestamp": ISO, "type": "session_meta", "payload": payload}
+
+    prompt = {"timestamp": ISO, "type": "event_msg", "payload": {"type": "user_message"}}
+    for sid, originator in (("T", "codex_tui"), ("V", "codex_vscode")):
+        rel = f"sessions/2026/12/02/rollout-2026-12-02T20-43-49-{sid}.jsonl"
+        feed(tailer, tmp_path, rel, "codex", jl(meta(sid, originator), prompt))
+    found = sessions(tailer)
+    assert (found["T"]["surface"], found["V"]["surface"]) == ("cli", "ide-extension")

@@ -25,6 +25,7 @@ from aitally.collectors.files.tailer import Tailer
 from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store
 from aitally.core.wire import TOKEN_KINDS
+from tests.collectors.files.helpers import scan_for
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "realclients"
 # Each tool's data folder under the recorded home.
@@ -35,6 +36,7 @@ ROOTS = {
     "copilot-cli": ".copilot",
 }
 ORDERS = ("sorted", "reversed", "live")
+MARKER = b"AITALLY-MARKER"
 
 
 def scenarios() -> Iterator[Path]:
@@ -84,6 +86,9 @@ def read_as_aitally(
     tailer.flush()
     rows = reports.sessions(store.conn)
     store.close()
+    # The harness plants markers in every prompt, command and file the clients handled: no
+    # byte of the store (WAL and journal included) holds one.
+    assert scan_for(tmp, MARKER, only="aitally.db") == []
     return rows
 
 
