@@ -18,18 +18,20 @@ from tests.realclients.tool_calls import ToolSpec
 from tests.realclients.usage import Usage
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
+def _typed_text(blocks: list[Any]) -> str:
+    """Text the person typed in a user message: its text blocks, minus the client's own
+    `<system-reminder>` and interruption notes."""
+    texts = [
+        str(b.get("text", "")) for b in blocks if isinstance(b, dict) and b.get("type") == "text"
+    ]
     return "\n".join(
-        str(b.get("text", ""))
-        for b in content or []
-        if isinstance(b, dict) and b.get("type") == "text"
+        t for t in texts if not t.lstrip().startswith(("<system-reminder>", "[Request interrupted"))
     )
 
 
 def read_turn(body: dict[str, Any]) -> Turn:
-    """The latest prompt (last user message without tool results) and tool results since."""
+    """The latest prompt (last user message with typed text) and the tool results after it. A
+    prompt typed right after a rejected tool call shares its message with that tool result."""
     messages = body.get("messages") or []
     results = 0
     prompt = ""
@@ -37,13 +39,15 @@ def read_turn(body: dict[str, Any]) -> Turn:
         if message.get("role") != "user":
             continue
         content = message.get("content")
+        if isinstance(content, str):
+            prompt = content
+            break
         blocks = content if isinstance(content, list) else []
-        n = sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result")
-        if n:
-            results += n
-            continue
-        prompt = _text_of(content)
-        break
+        typed = _typed_text(blocks)
+        if typed:
+            prompt = typed
+            break
+        results += sum(1 for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result")
     tools = [
         ToolSpec(str(t.get("name")), t.get("input_schema") or {})
         for t in body.get("tools") or []

@@ -26,6 +26,9 @@ class Client:
     keep: tuple[str, ...]
     quit_command: str = "/exit"
     compact_command: str = "/compact"
+    # Seconds to wait after the TUI first settles before typing (Copilot CLI keeps loading, and
+    # eats keys, after its first screen).
+    startup_s: float = 1.0
 
     def prepare(self, home: Path, workdir: Path, url: str) -> dict[str, str]:
         """Writes the client's config under `home`; returns the environment it needs."""
@@ -35,8 +38,11 @@ class Client:
         """The command line of a non-interactive run (resuming or forking session `resume`)."""
         raise NotImplementedError
 
-    def interactive(self, binary: Path, resume: str | None, fork: bool) -> list[str]:
-        """The command line of an interactive (TUI) run."""
+    def interactive(
+        self, binary: Path, resume: str | None, fork: bool, ask: bool = False
+    ) -> list[str]:
+        """The command line of an interactive (TUI) run; `ask`: edits (and, where the client
+        cannot tell them apart, commands) wait for the person's approval."""
         raise NotImplementedError
 
     def session_ids(self, home: Path) -> list[str]:
@@ -70,8 +76,9 @@ class ClaudeCode(Client):
             "DISABLE_AUTOUPDATER": "1",
         }
 
-    def _common(self, resume: str | None, fork: bool) -> list[str]:
-        args = ["--model", self.model, "--allowedTools=Bash,Read,Edit,Write,Task,Agent"]
+    def _common(self, resume: str | None, fork: bool, ask: bool = False) -> list[str]:
+        allowed = "Bash,Read" if ask else "Bash,Read,Edit,Write,Task,Agent"
+        args = ["--model", self.model, f"--allowedTools={allowed}"]
         if resume:
             args += ["--resume", resume]
         return args + (["--fork-session"] if fork else [])
@@ -79,8 +86,10 @@ class ClaudeCode(Client):
     def oneshot(self, binary: Path, prompt: str, resume: str | None, fork: bool) -> list[str]:
         return [str(binary), "-p", *self._common(resume, fork), prompt]
 
-    def interactive(self, binary: Path, resume: str | None, fork: bool) -> list[str]:
-        return [str(binary), *self._common(resume, fork)]
+    def interactive(
+        self, binary: Path, resume: str | None, fork: bool, ask: bool = False
+    ) -> list[str]:
+        return [str(binary), *self._common(resume, fork, ask)]
 
     def session_ids(self, home: Path) -> list[str]:
         return [p.stem for p in _by_mtime(list((home / ".claude" / "projects").glob("*/*.jsonl")))]
@@ -106,9 +115,16 @@ class Codex(Client):
         opts = ["--skip-git-repo-check", "--dangerously-bypass-approvals-and-sandbox"]
         return [str(binary), "exec", *sub, *opts, *([resume] if resume else []), prompt]
 
-    def interactive(self, binary: Path, resume: str | None, fork: bool) -> list[str]:
+    def interactive(
+        self, binary: Path, resume: str | None, fork: bool, ask: bool = False
+    ) -> list[str]:
         sub = (["fork"] if fork else ["resume"]) if resume else []
-        opts = ["--dangerously-bypass-approvals-and-sandbox"]
+        # untrusted: patches and commands not known to be safe wait for approval.
+        opts = (
+            ["-a", "untrusted", "-s", "danger-full-access"]
+            if ask
+            else ["--dangerously-bypass-approvals-and-sandbox"]
+        )
         return [str(binary), *sub, *opts, *([resume] if resume else [])]
 
     def session_ids(self, home: Path) -> list[str]:
@@ -139,9 +155,12 @@ class GeminiCli(Client):
         resumed = ["--resume", "latest"] if resume else []
         return [str(binary), "-m", self.model, "--approval-mode", "yolo", *resumed, "-p", prompt]
 
-    def interactive(self, binary: Path, resume: str | None, fork: bool) -> list[str]:
+    def interactive(
+        self, binary: Path, resume: str | None, fork: bool, ask: bool = False
+    ) -> list[str]:
         resumed = ["--resume", "latest"] if resume else []
-        return [str(binary), "-m", self.model, "--approval-mode", "yolo", *resumed]
+        mode = "default" if ask else "yolo"
+        return [str(binary), "-m", self.model, "--approval-mode", mode, *resumed]
 
     def session_ids(self, home: Path) -> list[str]:
         chats = _by_mtime(list((home / ".gemini" / "tmp").glob("*/chats/*.json*")))
@@ -175,9 +194,11 @@ class CopilotCli(Client):
         resumed = ["--resume", resume] if resume else []
         return [str(binary), "--allow-all-tools", *resumed, "-p", prompt]
 
-    def interactive(self, binary: Path, resume: str | None, fork: bool) -> list[str]:
+    def interactive(
+        self, binary: Path, resume: str | None, fork: bool, ask: bool = False
+    ) -> list[str]:
         resumed = ["--resume", resume] if resume else []
-        return [str(binary), "--allow-all-tools", *resumed]
+        return [str(binary), *([] if ask else ["--allow-all-tools"]), *resumed]
 
     def session_ids(self, home: Path) -> list[str]:
         dirs = _by_mtime(
@@ -202,7 +223,7 @@ CLIENTS: dict[str, Client] = {
             "@openai/codex",
             "0.171.0",
             "codex",
-            "gpt-5-codex",
+            "gpt-5.5",
             (".codex/sessions/**/*.jsonl", ".codex/*.jsonl"),
         ),
         GeminiCli(
@@ -222,6 +243,7 @@ CLIENTS: dict[str, Client] = {
             "copilot",
             "claude-sonnet-4.5",
             (".copilot/session-state/**/*.jsonl", ".copilot/session-state/**/*.yaml"),
+            startup_s=8.0,
         ),
     )
 }

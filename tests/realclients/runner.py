@@ -8,7 +8,6 @@ and `processes.json`.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import time
@@ -22,23 +21,34 @@ from tests.realclients.clients import Client
 from tests.realclients.install import client_bin
 from tests.realclients.processes import ProcessWatcher
 from tests.realclients.rewrite import FIXTURE_HOME, Rewriter
-from tests.realclients.scenarios import COMPACT, Scenario, Step
-from tests.realclients.script import EDIT_FILE_TEXT
+from tests.realclients.scenarios import COMPACT, KEYS, REJECTED_FILE, Scenario, Step
+from tests.realclients.script import EDIT_APPLIED_TEXT, EDIT_FILE_TEXT
 from tests.realclients.standin import StandIn
 from tests.realclients.tmux import TmuxPane
+from tests.realclients.tool_calls import CANDIDATES
 from tests.realclients.truth import StepRecord, compute_truth
 
 ONESHOT_TIMEOUT_S = 240
 # How long daemons are watched after the client exits, before the harness ends them.
 LINGER_S = 8.0
-# The environment every client gets besides its own: nothing of the real user's.
-BASE_ENV = ("PATH", "LANG", "LC_ALL", "TZ")
+# The environment every client gets besides its own: nothing of the real user's, not even their
+# PATH (Claude Code writes the PATH into its shell snapshots): the system folders and node's.
+SYSTEM_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 
 
 def _base_env(home: Path) -> dict[str, str]:
-    env = {k: os.environ[k] for k in BASE_ENV if k in os.environ}
-    env.update(HOME=str(home), TERM="xterm-256color", USER="dev", SHELL="/bin/bash")
-    return env
+    node = shutil.which("node")
+    folders = list(SYSTEM_PATH)
+    if node and str(Path(node).parent) not in folders:
+        folders.insert(0, str(Path(node).parent))
+    return {
+        "PATH": ":".join(folders),
+        "LANG": "C.UTF-8",
+        "HOME": str(home),
+        "TERM": "xterm-256color",
+        "USER": "dev",
+        "SHELL": "/bin/bash",
+    }
 
 
 def _run_oneshot(argv: list[str], env: dict[str, str], cwd: Path, watcher: ProcessWatcher) -> None:
@@ -79,8 +89,12 @@ def _run_interactive(
 
     try:
         pane.settle(progress, quiet_s=4.0)
+        time.sleep(client.startup_s)
         for line in step.lines:
-            pane.type_line(client.compact_command if line == COMPACT else line)
+            if line.startswith(KEYS):
+                pane.keys(*line[len(KEYS) :].split())
+            else:
+                pane.type_line(client.compact_command if line == COMPACT else line)
             pane.settle(progress)
         pane.type_line(client.quit_command)
         if not pane.wait_exit():
@@ -90,6 +104,43 @@ def _run_interactive(
             pane.wait_exit(10)
     finally:
         pane.kill()
+
+
+def _git(workdir: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=workdir, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def _git_init(workdir: Path) -> None:
+    """A repository with one commit by the person (not the tool), for the outcome scenarios."""
+    _git(workdir, "init", "-q", "-b", "main")
+    _git(workdir, "config", "user.name", "Dev")
+    _git(workdir, "config", "user.email", "dev@example.invalid")
+    _git(workdir, "add", "-A")
+    _git(workdir, "commit", "-q", "-m", "initial")
+
+
+def _effects(workdir: Path) -> dict[str, Any]:
+    """What the outcome scenario left behind, to check its declared truth against."""
+    commits = int(_git(workdir, "rev-list", "--count", "HEAD").strip()) - 1
+    message = _git(workdir, "log", "-1", "--format=%B") if commits else ""
+    return {
+        "edit_applied": (workdir / "notes.txt").read_text() == EDIT_APPLIED_TEXT,
+        "rejected_file_absent": not (workdir / REJECTED_FILE).exists(),
+        "commits": commits,
+        "commit_has_ai_trailer": "co-authored-by:" in message.lower(),
+    }
+
+
+def _outcomes_verified(outcomes: dict[str, int], effects: dict[str, Any]) -> bool:
+    """Whether the run did what the declared outcomes say (the answers reached the dialogs)."""
+    return (
+        effects["edit_applied"] == (outcomes["edits_accepted"] == 1)
+        and effects["rejected_file_absent"] == (outcomes["edits_rejected"] == 1)
+        and effects["commits"] == outcomes["commits"]
+        and effects["commit_has_ai_trailer"] == (outcomes["commits_with_ai"] == 1)
+        and effects["shell_calls"] == outcomes["commands_run"]
+    )
 
 
 def _end_leftovers(watcher: ProcessWatcher) -> list[int]:
@@ -111,6 +162,8 @@ def record(client: Client, scenario: Scenario, scratch: Path, fixtures: Path) ->
     workdir = home / "src" / "demo"
     workdir.mkdir(parents=True)
     (workdir / "notes.txt").write_text(EDIT_FILE_TEXT)
+    if scenario.git:
+        _git_init(workdir)
     log_path = scratch / "logs" / client.tool / f"{scenario.name}.jsonl"
     log_path.unlink(missing_ok=True)
     binary = client_bin(scratch, client)
@@ -130,7 +183,7 @@ def record(client: Client, scenario: Scenario, scratch: Path, fixtures: Path) ->
             parent_phase = step.resume or step.fork
             parent = by_phase.get(parent_phase) if parent_phase else None
             if step.interactive:
-                argv = client.interactive(binary, parent, bool(step.fork))
+                argv = client.interactive(binary, parent, bool(step.fork), step.ask)
                 name = f"{client.tool}-{scenario.name}-{step.phase}"
                 _run_interactive(client, name, argv, env, workdir, step, watcher, standin)
             else:
@@ -146,8 +199,9 @@ def record(client: Client, scenario: Scenario, scratch: Path, fixtures: Path) ->
         time.sleep(1.0)
         watcher.stop()
         unhandled = list(standin.unhandled)
+    effects = _effects(workdir) if scenario.outcomes else None
     return _write_fixture(
-        client, scenario, home, log_path, steps, watcher, ended, unhandled, fixtures
+        client, scenario, home, log_path, steps, watcher, ended, unhandled, fixtures, effects
     )
 
 
@@ -161,6 +215,7 @@ def _write_fixture(
     ended: list[int],
     unhandled: list[str],
     fixtures: Path,
+    effects: dict[str, Any] | None,
 ) -> Path:
     dest = fixtures / client.tool / client.version / scenario.name
     shutil.rmtree(dest, ignore_errors=True)
@@ -188,6 +243,14 @@ def _write_fixture(
         **compute_truth(log, steps, text),
         "unhandled_requests": unhandled,
     }
+    if scenario.outcomes is not None and effects is not None:
+        shell_tools = CANDIDATES["shell"]
+        effects["shell_calls"] = sum(1 for e in log if e["action"] in shell_tools)
+        truth["outcomes"] = scenario.outcomes
+        truth["outcome_effects"] = effects
+        truth["outcomes_verified"] = _outcomes_verified(scenario.outcomes, effects)
+        if not truth["outcomes_verified"]:
+            print(f"    outcomes NOT as declared: {effects}")
     (dest / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
     lifecycle = watcher.records() | {"ended_by_harness": ended}
     (dest / "processes.json").write_text(

@@ -13,30 +13,40 @@ SHELL = "[[shell: echo AITALLY-MARKER-cmd-7c1]]"
 EDIT = "[[read: notes.txt]] [[edit: notes.txt]]"
 
 
+KEYS = "keys:"
+
+
 @dataclass(frozen=True)
 class Step:
     """One run of the client. `lines` are typed in order; those starting with `/` are slash
-    commands (not turns). `resume`/`fork` name an earlier step whose session this continues."""
+    commands (not turns), `keys:` lines are tmux key names sent as the person's answer to a
+    dialog (`keys:Enter` approves, `keys:Escape` rejects). `resume`/`fork` name an earlier step
+    whose session this continues; `ask`: edits wait for approval instead of being allowed."""
 
     phase: str
     lines: tuple[str, ...]
     interactive: bool = False
     resume: str | None = None
     fork: str | None = None
+    ask: bool = False
 
     @property
     def prompts(self) -> list[str]:
         """The lines that are prompts the person typed (the true turns)."""
-        return [line for line in self.lines if not line.startswith("/")]
+        return [line for line in self.lines if not line.startswith(("/", KEYS))]
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named sequence of steps, and the clients it applies to (None: all)."""
+    """A named sequence of steps, and the clients it applies to (None: all). `git`: the working
+    folder is a git repository with one commit; `outcomes`: the true outcome counts (issue 14's
+    kinds) of what the steps make the client do and the person answer."""
 
     name: str
     steps: tuple[Step, ...]
     tools: tuple[str, ...] | None = None
+    git: bool = False
+    outcomes: dict[str, int] | None = None
 
 
 COMPACT = "/compact"  # replaced by the client's own command (Gemini CLI: /compress)
@@ -90,6 +100,61 @@ SCENARIOS: tuple[Scenario, ...] = (
                 interactive=True,
             ),
         ),
+    ),
+)
+
+
+# One accepted edit (1 line added, 1 removed), one rejected new file, one failing command, one
+# commit with an AI co-author trailer. Markers are planted in the patch, commands and message.
+OUTCOMES = {
+    "edits_proposed": 2,
+    "edits_accepted": 1,
+    "edits_rejected": 1,
+    "edits_modified": 0,
+    "lines_added": 1,
+    "lines_removed": 1,
+    "commands_run": 2,
+    "commands_failed": 1,
+    "commits": 1,
+    "commits_with_ai": 1,
+}
+REJECTED_FILE = "rejected.txt"
+FAILING = "[[shell: ls /nonexistent-AITALLY-MARKER-fail]]"
+
+
+def _commit(trailer: str) -> str:
+    message = "-m 'AITALLY-MARKER-commit tidy notes'"
+    return f"[[shell: git add -A && git commit -q {message} -m '{trailer}']]"
+
+
+def _outcomes(
+    tool: str, trailer: str, shell_answer: tuple[str, ...], commit_answer: str
+) -> Scenario:
+    """The outcome scenario of one client: the dialog answers differ by client (Claude Code runs
+    Bash without asking; Codex asks for commands not known to be safe; Gemini CLI asks for all)."""
+    lines = (
+        f"AITALLY-MARKER-out-21 tidy the notes {EDIT}",
+        "keys:Enter",
+        f"AITALLY-MARKER-out-22 add a file [[write: {REJECTED_FILE}]]",
+        "keys:Escape",
+        f"AITALLY-MARKER-out-23 check {FAILING}",
+        *shell_answer,
+        f"AITALLY-MARKER-out-24 commit {_commit(trailer)}",
+        *((commit_answer,) if commit_answer else ()),
+    )
+    step = Step("tui", lines, interactive=True, ask=True)
+    return Scenario("outcomes", (step,), tools=(tool,), git=True, outcomes=OUTCOMES)
+
+
+SCENARIOS = (
+    *SCENARIOS,
+    _outcomes("claude-code", "Co-Authored-By: Claude <noreply@anthropic.com>", (), ""),
+    _outcomes("codex", "Co-authored-by: Codex <noreply@openai.com>", (), "keys:Enter"),
+    _outcomes(
+        "gemini-cli",
+        "Co-authored-by: Gemini CLI <gemini-cli@google.com>",
+        ("keys:Enter",),
+        "keys:Enter",
     ),
 )
 

@@ -20,6 +20,7 @@ DIRECTIVE = re.compile(r"\[\[(shell|read|edit|write|task):\s*([^\]]*)\]\]")
 EDIT_FILE_TEXT = "alpha\n"
 EDIT_OLD = "alpha"
 EDIT_NEW = "beta AITALLY-MARKER-edit"
+EDIT_APPLIED_TEXT = EDIT_FILE_TEXT.replace(EDIT_OLD, EDIT_NEW)
 WRITE_TEXT = "AITALLY-MARKER-write one\nline two\n"
 # What a `task` step asks its subagent to do: one shell command, then a text reply.
 SUBAGENT_PROMPT = "Scripted subagent check. [[shell: echo AITALLY-MARKER-subagent]]"

@@ -9,13 +9,18 @@ from typing import Any
 import pytest
 
 from tests.realclients.clients import CLIENTS
-from tests.realclients.scenarios import SCENARIOS
+from tests.realclients.scenarios import scenarios_for
 from tests.realclients.truth import session_of
 from tests.realclients.usage import WIRE_KINDS, add_usage
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "realclients"
 FOLDERS = sorted(p.parent for p in ROOT.glob("*/*/*/truth.json"))
-BY_NAME = {s.name: s for s in SCENARIOS}
+
+
+def scenario_of(folder: Path) -> Any:
+    """The scenario definition a folder was recorded from."""
+    tool, name = folder.parts[-3], folder.parts[-1]
+    return {s.name: s for s in scenarios_for(tool)}[name]
 
 
 def load(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -33,7 +38,7 @@ def test_folder_is_complete(folder: Path) -> None:
     tool, version, scenario = folder.parts[-3:]
     truth, log = load(folder)
     assert (truth["tool"], truth["version"], truth["scenario"]) == (tool, version, scenario)
-    assert scenario in BY_NAME and tool in CLIENTS
+    assert tool in CLIENTS and scenario_of(folder).name == scenario
     lifecycle = json.loads((folder / "processes.json").read_text())
     assert lifecycle["processes"] and lifecycle["snapshots"]
     files = [p for p in (folder / "home").rglob("*") if p.is_file()]
@@ -71,6 +76,21 @@ def test_truth_agrees_with_the_standin_log(folder: Path) -> None:
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda f: "/".join(f.parts[-3:]))
 def test_turns_are_the_prompts_the_scenario_typed(folder: Path) -> None:
     truth, _ = load(folder)
-    scenario = BY_NAME[folder.parts[-1]]
+    scenario = scenario_of(folder)
     typed = sum(len(step.prompts) for step in scenario.steps)
     assert sum(s["turns"] for s in truth["sessions"].values()) == typed
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda f: "/".join(f.parts[-3:]))
+def test_outcome_scenarios_did_what_their_truth_declares(folder: Path) -> None:
+    truth, _ = load(folder)
+    scenario = scenario_of(folder)
+    if scenario.outcomes is None:
+        assert "outcomes" not in truth
+        return
+    assert truth["outcomes"] == scenario.outcomes
+    assert truth["outcomes_verified"] is True, truth["outcome_effects"]
+    # The planted markers reached what the client wrote (so privacy tests have something to find).
+    text = "\n".join(p.read_text() for p in (folder / "home").rglob("*") if p.is_file())
+    for marker in ("AITALLY-MARKER-edit", "AITALLY-MARKER-fail", "AITALLY-MARKER-commit"):
+        assert marker in text

@@ -191,3 +191,25 @@ def test_unknown_paths_are_404_and_remembered(tmp_path: Path) -> None:
         reply = requests.post(standin.url + "/v9/other", json={}, timeout=10)
         assert reply.status_code == 404 and standin.unhandled == ["POST /v9/other"]
         assert standin.replies() == []
+
+
+def test_anthropic_prompt_typed_after_a_rejected_call_shares_its_message(tmp_path: Path) -> None:
+    """Claude Code sends the rejected call's tool result and the next prompt in one message."""
+    tools = [{"name": "Bash", "input_schema": {"properties": {"command": {"type": "string"}}}}]
+    first = {"role": "user", "content": [{"type": "text", "text": "[[write: x.txt]]"}]}
+    merged = {
+        "role": "user",
+        "content": [
+            {"type": "tool_result", "tool_use_id": "t", "content": "rejected", "is_error": True},
+            {"type": "text", "text": "<system-reminder>not typed</system-reminder>"},
+            {"type": "text", "text": "next [[shell: ls /nope]]"},
+        ],
+    }
+    body = {
+        "model": "m",
+        "tools": tools,
+        "messages": [first, {"role": "assistant", "content": []}, merged],
+    }
+    with StandIn(tmp_path / "log.jsonl", workdir=tmp_path) as standin:
+        reply = post(standin.url + "/v1/messages", body).json()
+    assert reply["content"][0]["input"] == {"command": "ls /nope"}
