@@ -76,6 +76,7 @@ class _Line(Struct):
     isSidechain: Any = UNSET
     isCompactSummary: Any = UNSET
     requestId: Any = UNSET
+    promptId: Any = UNSET
     message: _Message | UnsetType | None = UNSET
 
 
@@ -173,9 +174,15 @@ class ClaudeCode(LineAdapter):
         version = text(obj.get("version"), 40)
         surface = SURFACES.get(str(obj.get("entrypoint")))
         if kind == "user":
-            return [
-                Activity(TOOL, session, at, self._user_kind(obj), "transcript", surface, version)
-            ]
+            user_kind = self._user_kind(obj)
+            prompt_id = text(obj.get("promptId"))
+            if user_kind == "prompt" and prompt_id is not None:
+                # Lines the client adds to a prompt (`[Request interrupted by user for tool
+                # use]` after a refused tool call) carry that prompt's id: one turn.
+                if prompt_id == st.data.get("prompt"):
+                    user_kind = "tool"
+                st.data["prompt"] = prompt_id
+            return [Activity(TOOL, session, at, user_kind, "transcript", surface, version)]
         msg = obj.get("message")
         usage = dig(msg, "usage")
         model = text(dig(msg, "model"))

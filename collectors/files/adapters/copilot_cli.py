@@ -28,6 +28,7 @@ class CopilotCli(LineAdapter):
         b'"tool.execution_complete"',
         b'"session.shutdown"',
         b'"session.usage_record"',
+        b'"session.compaction_complete"',
     )
     dirs = ("session-state",)
 
@@ -47,6 +48,8 @@ class CopilotCli(LineAdapter):
             return [Activity(TOOL, sid, at, KINDS[kind])]
         if kind == "session.usage_record":
             return self._record(obj, sid, at, st)
+        if kind == "session.compaction_complete":
+            return self._compaction(obj, sid, at, st)
         if kind != "session.shutdown":
             return []
         metrics = dig(obj, "data", "modelMetrics")
@@ -81,6 +84,24 @@ class CopilotCli(LineAdapter):
         _count(st, model, figures, add=True)
         tokens = Tokens(figures[0], figures[1], figures[2], figures[3], None)
         return [Usage(TOOL, sid, at, model, tokens, f"{sid}:call:{call}")]
+
+    @staticmethod
+    def _compaction(
+        obj: Mapping[str, Any], sid: str, at: float, st: FileState
+    ) -> list[Observation]:
+        """The summary call of a compaction (`compactionTokensUsed`): no usage record and no
+        shutdown total covers it, so it is counted on its own, keyed by the event's id."""
+        u = dig(obj, "data", "compactionTokensUsed")
+        if u is None:
+            return []  # a compaction that failed or used no model
+        model = text(dig(u, "model"))
+        event = text(obj.get("id"))
+        if not isinstance(u, Mapping) or model is None or event is None:
+            st.drifted()
+            return []
+        f = _figures(u)
+        tokens = Tokens(f[0], f[1], f[2], f[3], None)
+        return [Usage(TOOL, sid, at, model, tokens, f"{sid}:compaction:{event}")]
 
 
 def _figures(u: Mapping[str, Any]) -> list[int | None]:

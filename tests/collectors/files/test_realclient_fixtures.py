@@ -112,12 +112,33 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def expected(truth: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def _side_calls(scenario: Path, truth: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """Per session, the tokens of the calls billed beside the conversation (titles, summaries,
+    history compression: the stand-in's `side` replies), by the session of their step."""
+    by_phase = {step["phase"]: step["session"] for step in truth["steps"]}
+    out: dict[str, dict[str, int]] = {}
+    for line in (scenario / "standin-log.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        sid = by_phase.get(entry.get("phase"))
+        if entry.get("role") == "side" and sid is not None:
+            side = out.setdefault(sid, _kinds({}))
+            for k, v in _kinds(entry["wire"]).items():
+                side[k] += v
+    return out
+
+
+def expected(scenario: Path, truth: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """What the client records locally of the stand-in's billed figures, per session."""
+    side = _side_calls(scenario, truth)
     out = {}
     for sid, s in truth["sessions"].items():
-        # A client that writes no reply ids (Gemini CLI) cannot tell billed from recorded.
-        recorded = _kinds(s["recorded"] or s["billed"])
+        if s["recorded"] is not None:
+            recorded = _kinds(s["recorded"])
+        else:
+            # A client that writes no reply ids (Gemini CLI): what it records is the
+            # conversation's replies, which the side calls never are.
+            gone = side.get(sid, _kinds({}))
+            recorded = {k: v - gone[k] for k, v in _kinds(s["billed"]).items()}
         models = {m: _kinds(v) for m, v in s["models"].items()}
         out[sid] = {"tokens": recorded, "turns": s["turns"], "models": models}
     return out
@@ -156,7 +177,7 @@ def check(scenario: Path, rows: list[dict[str, Any]]) -> None:
     """aitally's sessions against the scenario's truth.json, exactly."""
     truth = json.loads((scenario / "truth.json").read_text())
     got = summary(rows)
-    want = expected(truth)
+    want = expected(scenario, truth)
     assert sorted(got) == sorted(want), "one session per use"
     for sid, w in want.items():
         g = got[sid]
