@@ -6,7 +6,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -60,10 +60,13 @@ class ProcessScanner:
         *,
         recheck_every: float = 600.0,
         linkers: Mapping[str, Linker] | None = None,
+        watched: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.catalog = catalog
         # Asked each scan until they answer; the catalog's `session_file` patterns every scan.
         self.linkers = dict(linkers or {})
+        # tool -> the resolved folders the agent reads: only sessions in them are linked to.
+        self.watched = watched
         self.uid, self.username = _current_user()
         # pid -> Tracked, or None for processes that are not ours or not a tool.
         self.known: dict[int, Tracked | None] = {}
@@ -205,7 +208,9 @@ class ProcessScanner:
         on change only, so a Codex TUI's `/new` moves it to the new session."""
         roots = {pid: t for pid, t in self.known.items() if t is not None and t.owner is None}
         helpers = [t for t in self.known.values() if t is not None and t.owner is not None]
-        named = process_links.sessions_of(roots, helpers, self.catalog.session_files, self.linkers)
+        named = process_links.sessions_of(
+            roots, helpers, self.catalog.session_files, self.linkers, self.watched
+        )
         for root, sid in named.items():
             tracked = roots[root]
             if tracked.linked != sid:

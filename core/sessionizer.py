@@ -122,7 +122,7 @@ class Sessionizer:
                 [
                     (ob.tool, ob.dedup_key, ob.at)
                     for ob in kept
-                    if isinstance(ob, Usage) and ob.dedup_key is not None
+                    if isinstance(ob, Usage) and ob.dedup_key is not None and not ob.merge
                 ],
             )
             for ob in kept:
@@ -183,7 +183,14 @@ class Sessionizer:
             # The same billed call, already counted from another signal (docs/architecture.md).
             self.store.count("usage_reconciled", f"{ob.tool}/{ob.signal}", 1, conn)
             return
-        if ob.dedup_key is not None:
+        values: list[int | None] = [getattr(ob.tokens, k) for k in TOKEN_KINDS]
+        if ob.merge and ob.dedup_key is not None:
+            grown = sessions.grow_usage(conn, ob.tool, ob.dedup_key, values, ob.at)
+            if grown is None:
+                self.store.count("usage_duplicate", ob.tool, 1, conn)
+                return
+            values = grown
+        elif ob.dedup_key is not None:
             try:
                 fresh.remove((ob.tool, ob.dedup_key))
             except KeyError:
@@ -193,7 +200,6 @@ class Sessionizer:
             conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
         )
         seg = self._touch(conn, sid, ob.at, active=True, signal=ob.signal)
-        values = [getattr(ob.tokens, k) for k in TOKEN_KINDS]
         add_tokens(seg.tokens, values)
         if ob.model:
             add_tokens(seg.models.setdefault(ob.model, [None] * len(TOKEN_KINDS)), values)

@@ -70,6 +70,36 @@ def mark_usage_seen(
     return {(str(r[0]), str(r[1])) for r in rows}
 
 
+def grow_usage(
+    conn: sqlite3.Connection, tool: str, key: str, figures: Sequence[int | None], at: float
+) -> list[int | None] | None:
+    """What `figures` add over the largest counted before under (tool, key), kind by kind,
+    keeping the larger; None when they add nothing (a copy, or the smaller of two)."""
+    row = conn.execute(
+        "SELECT figures FROM usage_seen WHERE tool = ? AND dedup_key = ?", (tool, key)
+    ).fetchone()
+    have: list[int | None] = [None] * len(figures)
+    if row is not None and row[0]:
+        try:
+            kept = json.loads(row[0])
+        except ValueError:
+            kept = None
+        if isinstance(kept, list) and len(kept) == len(figures):
+            have = [v if isinstance(v, int) else None for v in kept]
+    grown = [
+        None if f is None else max(0, f - (h or 0)) for f, h in zip(figures, have, strict=True)
+    ]
+    if row is not None and not any(grown):
+        return None
+    largest = [h if f is None else max(f, h or 0) for f, h in zip(figures, have, strict=True)]
+    conn.execute(
+        "INSERT INTO usage_seen(tool, dedup_key, at, figures) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(tool, dedup_key) DO UPDATE SET figures = excluded.figures",
+        (tool, key, at, json.dumps(largest)),
+    )
+    return grown
+
+
 def find_session(conn: sqlite3.Connection, tool: str, key: str) -> SessionRow | None:
     """The session of (tool, session key), if it exists."""
     row = conn.execute(

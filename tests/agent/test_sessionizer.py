@@ -219,6 +219,26 @@ def test_a_process_moving_to_a_new_session_ends_the_old_one(store: Store, sz: Se
     assert by_id["B"]["open"] and by_id["B"]["pids"] == [7]
 
 
+@pytest.mark.parametrize("order", ["placeholder first", "complete first"])
+def test_a_reply_seen_twice_with_growing_figures_counts_its_largest(
+    store: Store, sz: Sessionizer, order: str
+) -> None:
+    # A Claude Code subagent's last reply: a placeholder in its file, complete in the parent's.
+    placeholder = Usage(
+        "claude-code", "S", T0, "m", Tokens(10, 1, 5, 2), "agent:a:10:5:2", merge=True
+    )
+    complete = Usage(
+        "claude-code", "S", T0 + 1, "m", Tokens(10, 99, 5, 2), "agent:a:10:5:2", merge=True
+    )
+    first, second = (
+        (placeholder, complete) if order == "placeholder first" else (complete, placeholder)
+    )
+    sz.apply([first])
+    sz.apply([second, second])  # and re-read
+    (s,) = segs(store)
+    assert s["tokens"] == dict(input=10, output=99, cache_read=5, cache_write=2, reasoning=None)
+
+
 def test_pause_drops_observations_in_window(store: Store, sz: Sessionizer) -> None:
     store.conn.execute("INSERT INTO pauses(started_at, ends_at) VALUES (?, ?)", (T0, T0 + 60))
     sz.apply([Activity("codex", "X", T0 + 10), Activity("codex", "Y", T0 + 70)])

@@ -445,3 +445,20 @@ def test_copilot_carries_on_as_a_session_when_its_launcher_dies_first(
     assert any(isinstance(o, ProcessSeen) and o.pid == native.pid for o in obs)
     links = [o for o in obs if isinstance(o, ProcessLink) and o.pid == native.pid]
     assert [o.tool_session_id for o in links] == [sid]
+
+
+def test_a_session_in_a_folder_the_agent_does_not_read_is_not_linked(
+    procs: Procs, tmp_path: Path
+) -> None:
+    thread = "01a2386b-2222-7fb0-b890-91c1dc1ad74a"
+    elsewhere = tmp_path / "other-home" / ".codex" / "sessions"
+    elsewhere.mkdir(parents=True)
+    path = elsewhere / f"rollout-2026-12-02T20-22-10-{thread}.jsonl"
+    code = f"import time\nf = open({str(path)!r}, 'a')\ntime.sleep(60)\n"
+    exe = procs.python_as("codex", code)
+    time.sleep(0.5)  # until it holds the rollout open
+    read = {"codex": [os.path.realpath(tmp_path / "home" / ".codex")]}
+    for watched, linked in ((read, False), (None, True)):
+        scanner = ProcessScanner(Catalog.load(), watched=watched)
+        links = [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid == exe.pid]
+        assert bool(links) is linked

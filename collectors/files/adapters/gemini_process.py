@@ -35,10 +35,10 @@ def _header(path: Path) -> tuple[str, str] | None:
     return (sid, project) if sid and project else None
 
 
-def session_of(proc: psutil.Process) -> str | None:
-    """The session id of the chat `proc` (a Gemini CLI process) writes, if one is found: the
-    most recently written chat of its project written since it started (a resumed chat
-    started earlier, so its start time is not compared)."""
+def session_of(proc: psutil.Process) -> tuple[str, str] | None:
+    """(session id, chat file) of the chat `proc` (a Gemini CLI process) writes, if one is
+    found: the most recently written chat of its project written since it started (a resumed
+    chat started earlier, so its start time is not compared)."""
     try:
         cwd = proc.cwd()
         env = proc.environ()
@@ -46,7 +46,7 @@ def session_of(proc: psutil.Process) -> str | None:
     except (psutil.Error, OSError):
         return None
     project = hashlib.sha256(cwd.encode()).hexdigest()
-    best: tuple[float, str] | None = None
+    best: tuple[float, str, str] | None = None
     for root in roots.gemini_cli(env):
         for chats in _chat_folders(root, cwd, project):
             try:
@@ -64,8 +64,8 @@ def session_of(proc: psutil.Process) -> str | None:
                     continue
                 head = _header(Path(entry.path))
                 if head is not None and head[1] == project:
-                    best = (mtime, head[0])
-    return None if best is None else best[1]
+                    best = (mtime, head[0], entry.path)
+    return None if best is None else (best[1], best[2])
 
 
 def _chat_folders(root: Path, cwd: str, project: str) -> list[Path]:
