@@ -178,7 +178,7 @@ class ProcessScanner:
         for pid, t in list(self.known.items()):
             if t is None:
                 continue
-            if not t.proc.is_running():  # pid reused by another process since last scan
+            if not _alive(t.proc):
                 self._forget(pid, now, out)
                 continue
             cpu = self._cpu(t.proc)
@@ -223,6 +223,15 @@ class ProcessScanner:
             for p, t in self.known.items()
             if t is not None and t.owner is None and t.role == "daemon"
         ]
+
+
+def _alive(proc: psutil.Process) -> bool:
+    """Running, as the same process (a reused pid is another one), and not a zombie: a client
+    that exited while nothing reaped it yet (its terminal busy or gone) has ended its use."""
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def pid_of(t: Tracked) -> int:

@@ -462,3 +462,13 @@ def test_a_session_in_a_folder_the_agent_does_not_read_is_not_linked(
         scanner = ProcessScanner(Catalog.load(), watched=watched)
         links = [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid == exe.pid]
         assert bool(links) is linked
+
+
+def test_a_client_exited_but_not_reaped_is_gone(procs: Procs) -> None:
+    # Its parent (a busy terminal) has not reaped it yet: a zombie is no use going on.
+    claude = procs.copy_of_sleep("claude", "0.3")
+    scanner = ProcessScanner(Catalog.load())
+    assert claude.pid in {o.pid for o in scanner.scan() if isinstance(o, ProcessSeen)}
+    time.sleep(0.8)
+    assert psutil.Process(claude.pid).status() == psutil.STATUS_ZOMBIE  # not waited for yet
+    assert any(isinstance(o, ProcessGone) and o.pid == claude.pid for o in scanner.scan())

@@ -86,7 +86,7 @@ class _Line(Struct):
     requestId: Any = UNSET
     promptId: Any = UNSET
     message: _Message | UnsetType | None = UNSET
-    toolUseResult: _AgentResult | str | list[Any] | UnsetType | None = UNSET
+    toolUseResult: _AgentResult | str | list[_AgentResult] | UnsetType | None = UNSET
 
 
 _decoder = msgspec.json.Decoder(_Line)
