@@ -26,8 +26,8 @@ class Client:
     keep: tuple[str, ...]
     quit_command: str = "/exit"
     compact_command: str = "/compact"
-    # Seconds to wait after the TUI first settles before typing (Copilot CLI keeps loading, and
-    # eats keys, after its first screen).
+    # Seconds to wait after the TUI first settles before typing (Copilot CLI keeps loading MCP
+    # servers after its first screen).
     startup_s: float = 1.0
 
     def prepare(self, home: Path, workdir: Path, url: str) -> dict[str, str]:
@@ -106,7 +106,10 @@ class Codex(Client):
             "check_for_update_on_startup = false\n\n"
             '[model_providers.standin]\nname = "standin"\n'
             f'base_url = "{url}/v1"\nwire_api = "responses"\nenv_key = "STANDIN_API_KEY"\n\n'
-            f'[projects."{workdir}"]\ntrust_level = "trusted"\n'
+            f'[projects."{workdir}"]\ntrust_level = "trusted"\n\n'
+            # Marks the TUI's "try the newer model" nudge as seen; unanswered, it eats the first
+            # prompt typed and switches the model.
+            f'[notice.model_migrations]\n"{self.model}" = "gpt-6-sol"\n'
         )
         return {"STANDIN_API_KEY": STANDIN_KEY}
 
@@ -119,9 +122,10 @@ class Codex(Client):
         self, binary: Path, resume: str | None, fork: bool, ask: bool = False
     ) -> list[str]:
         sub = (["fork"] if fork else ["resume"]) if resume else []
-        # untrusted: patches and commands not known to be safe wait for approval.
+        # A read-only sandbox with approval on request: every patch waits for approval, and so
+        # does every command the stand-in asks to run outside the sandbox (tool_calls.py).
         opts = (
-            ["-a", "untrusted", "-s", "danger-full-access"]
+            ["-a", "on-request", "-s", "read-only"]
             if ask
             else ["--dangerously-bypass-approvals-and-sandbox"]
         )
@@ -181,6 +185,11 @@ class CopilotCli(Client):
     """Copilot CLI in offline bring-your-own-key mode against the Anthropic stand-in."""
 
     def prepare(self, home: Path, workdir: Path, url: str) -> dict[str, str]:
+        # Without the folder trusted, the TUI opens with a trust dialog that takes the first
+        # prompt typed.
+        copilot = home / ".copilot"
+        copilot.mkdir(parents=True, exist_ok=True)
+        (copilot / "config.json").write_text(json.dumps({"trustedFolders": [str(workdir)]}))
         return {
             "COPILOT_OFFLINE": "true",
             "COPILOT_PROVIDER_BASE_URL": url,
@@ -243,7 +252,7 @@ CLIENTS: dict[str, Client] = {
             "copilot",
             "claude-sonnet-4.5",
             (".copilot/session-state/**/*.jsonl", ".copilot/session-state/**/*.yaml"),
-            startup_s=8.0,
+            startup_s=4.0,
         ),
     )
 }

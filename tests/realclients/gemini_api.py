@@ -14,6 +14,7 @@ from typing import Any
 
 from tests.realclients.reply import Reply, Turn
 from tests.realclients.sse import chunks, sse_event
+from tests.realclients.structured import value_for_schema
 from tests.realclients.tool_calls import ToolSpec
 from tests.realclients.usage import Usage
 
@@ -42,23 +43,6 @@ def read_turn(body: dict[str, Any], model: str) -> Turn:
     config = body.get("generationConfig") or {}
     wants_json = config.get("responseMimeType") == "application/json"
     return Turn(model, prompt, results, tools, wants_json)
-
-
-def json_from_schema(schema: dict[str, Any]) -> Any:
-    """A value satisfying a (simple) JSON schema: first enum value, else a scripted filler."""
-    if schema.get("enum"):
-        return schema["enum"][0]
-    kind = str(schema.get("type", "object")).lower()
-    if kind == "object":
-        props = schema.get("properties") or {}
-        return {key: json_from_schema(sub) for key, sub in props.items()}
-    if kind == "array":
-        return []
-    if kind == "boolean":
-        return False
-    if kind in ("integer", "number"):
-        return 0
-    return "scripted"
 
 
 def usage_fields(u: Usage) -> dict[str, Any]:
@@ -127,4 +111,4 @@ def structured_text(body: dict[str, Any]) -> str:
     """The JSON text answering a structured-output request."""
     config = body.get("generationConfig") or {}
     schema = config.get("responseJsonSchema") or config.get("responseSchema") or {}
-    return json.dumps(json_from_schema(schema))
+    return json.dumps(value_for_schema(schema))

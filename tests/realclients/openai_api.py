@@ -14,6 +14,7 @@ from typing import Any
 
 from tests.realclients.reply import Reply, Turn
 from tests.realclients.sse import chunks, sse_event
+from tests.realclients.structured import value_for_schema
 from tests.realclients.tool_calls import ToolSpec
 from tests.realclients.usage import Usage
 
@@ -159,43 +160,26 @@ def stream_reply(reply: Reply) -> Iterator[bytes]:
             content_index=0,
             part=item["content"][0],
         )
-    elif item["type"] == "custom_tool_call":
-        yield ev(
-            "response.output_item.added",
-            output_index=0,
-            item=dict(item, status="in_progress", input=""),
-        )
-        for piece in chunks(item["input"]):
-            yield ev(
-                "response.custom_tool_call_input.delta",
-                item_id=item_id,
-                output_index=0,
-                delta=piece,
-            )
-        yield ev(
-            "response.custom_tool_call_input.done",
-            item_id=item_id,
-            output_index=0,
-            input=item["input"],
-        )
     else:
+        # A free-form call streams its `input`, a function call its JSON `arguments`.
+        field, kind = (
+            ("input", "response.custom_tool_call_input")
+            if item["type"] == "custom_tool_call"
+            else ("arguments", "response.function_call_arguments")
+        )
         yield ev(
             "response.output_item.added",
             output_index=0,
-            item=dict(item, status="in_progress", arguments=""),
+            item=dict(item, status="in_progress", **{field: ""}),
         )
-        for piece in chunks(item["arguments"]):
-            yield ev(
-                "response.function_call_arguments.delta",
-                item_id=item_id,
-                output_index=0,
-                delta=piece,
-            )
-        yield ev(
-            "response.function_call_arguments.done",
-            item_id=item_id,
-            output_index=0,
-            arguments=item["arguments"],
-        )
+        for piece in chunks(item[field]):
+            yield ev(f"{kind}.delta", item_id=item_id, output_index=0, delta=piece)
+        yield ev(f"{kind}.done", item_id=item_id, output_index=0, **{field: item[field]})
     yield ev("response.output_item.done", output_index=0, item=item)
     yield ev("response.completed", response=done)
+
+
+def structured_text(body: dict[str, Any]) -> str:
+    """The JSON text answering a request with `text.format` of type `json_schema`."""
+    schema = ((body.get("text") or {}).get("format") or {}).get("schema") or {}
+    return json.dumps(value_for_schema(schema))

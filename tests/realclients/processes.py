@@ -68,6 +68,21 @@ class ProcessWatcher:
                     procs[child.pid] = child
             except psutil.Error:
                 continue
+        # Once seen, a process is followed by pid until it ends: a daemon reparented to init
+        # leaves the client's tree, and its argv need not name the install folder (Codex runs
+        # its app-server from ~/.codex/packages).
+        for (pid, created), rec in list(self._seen.items()):
+            if rec["exited"] is None and pid not in procs:
+                try:
+                    proc = psutil.Process(pid)
+                    if proc.create_time() == created:
+                        procs[pid] = proc
+                except psutil.Error:
+                    continue
+        for proc in list(procs.values()):
+            with contextlib.suppress(psutil.Error):
+                for child in proc.children(recursive=True):
+                    procs.setdefault(child.pid, child)
         for proc in psutil.process_iter(["cmdline", "name"]):
             cmd = proc.info.get("cmdline") or []
             # The tmux server's own argv names the client it started: it is not the client's.
@@ -83,6 +98,9 @@ class ProcessWatcher:
         for proc in self._followed():
             try:
                 with proc.oneshot():
+                    # An orphan's zombie lingers where init does not reap (containers): it ended.
+                    if proc.status() == psutil.STATUS_ZOMBIE:
+                        continue
                     key = (proc.pid, proc.create_time())
                     rec = self._seen.get(key)
                     if rec is None:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +94,12 @@ def _run_interactive(
         for line in step.lines:
             if line.startswith(KEYS):
                 pane.keys(*line[len(KEYS) :].split())
-            else:
+                pane.settle(progress)
+            elif line.startswith("/"):
                 pane.type_line(client.compact_command if line == COMPACT else line)
-            pane.settle(progress)
+                pane.settle(progress, quiet_s=6.0)  # compaction finishes after its call
+            else:
+                _type_prompt(pane, line, progress)
         pane.type_line(client.quit_command)
         if not pane.wait_exit():
             pane.keys("C-c")
@@ -104,6 +108,18 @@ def _run_interactive(
             pane.wait_exit(10)
     finally:
         pane.kill()
+
+
+def _type_prompt(pane: TmuxPane, line: str, progress: Callable[[], int]) -> None:
+    """Types a prompt; types it again once if nothing was billed (Copilot CLI drops lines
+    typed while it is still loading or finishing a compaction)."""
+    before = progress()
+    pane.type_line(line)
+    pane.settle(progress)
+    if progress() == before:
+        print("    no reply billed: typing the prompt again")
+        pane.type_line(line)
+        pane.settle(progress)
 
 
 def _git(workdir: Path, *args: str) -> str:
@@ -140,6 +156,7 @@ def _outcomes_verified(outcomes: dict[str, int], effects: dict[str, Any]) -> boo
         and effects["commits"] == outcomes["commits"]
         and effects["commit_has_ai_trailer"] == (outcomes["commits_with_ai"] == 1)
         and effects["shell_calls"] == outcomes["commands_run"]
+        and effects["edit_calls"] == outcomes["edits_proposed"]
     )
 
 
@@ -246,6 +263,8 @@ def _write_fixture(
     if scenario.outcomes is not None and effects is not None:
         shell_tools = CANDIDATES["shell"]
         effects["shell_calls"] = sum(1 for e in log if e["action"] in shell_tools)
+        edit_tools = {*CANDIDATES["edit"], *CANDIDATES["write"]}
+        effects["edit_calls"] = sum(1 for e in log if e["action"] in edit_tools)
         truth["outcomes"] = scenario.outcomes
         truth["outcome_effects"] = effects
         truth["outcomes_verified"] = _outcomes_verified(scenario.outcomes, effects)

@@ -59,7 +59,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "subagent",
         (Step("one", ("AITALLY-MARKER-sub-03 delegate [[task: check]]",)),),
-        tools=("claude-code",),
+        tools=("claude-code", "copilot-cli"),
     ),
     Scenario(
         "resumed",
@@ -131,7 +131,7 @@ def _outcomes(
     tool: str, trailer: str, shell_answer: tuple[str, ...], commit_answer: str
 ) -> Scenario:
     """The outcome scenario of one client: the dialog answers differ by client (Claude Code runs
-    Bash without asking; Codex asks for commands not known to be safe; Gemini CLI asks for all)."""
+    Bash without asking; Codex and Gemini CLI ask for every command)."""
     lines = (
         f"AITALLY-MARKER-out-21 tidy the notes {EDIT}",
         "keys:Enter",
@@ -149,7 +149,7 @@ def _outcomes(
 SCENARIOS = (
     *SCENARIOS,
     _outcomes("claude-code", "Co-Authored-By: Claude <noreply@anthropic.com>", (), ""),
-    _outcomes("codex", "Co-authored-by: Codex <noreply@openai.com>", (), "keys:Enter"),
+    _outcomes("codex", "Co-authored-by: Codex <noreply@openai.com>", ("keys:Enter",), "keys:Enter"),
     _outcomes(
         "gemini-cli",
         "Co-authored-by: Gemini CLI <gemini-cli@google.com>",

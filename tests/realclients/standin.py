@@ -95,13 +95,16 @@ class StandIn:
         """Builds the scripted reply to one request; draws its usage."""
         call = None
         action = None
-        if turn.tools:
+        # A structured-output request (a title, a router's choice) never gets a tool call, even
+        # when it offers tools and quotes a prompt with directives.
+        if turn.tools and not turn.wants_json:
             offered = lambda kind: pick_tool(kind, turn.tools) is not None  # noqa: E731
             action = next_action(turn.prompt, turn.tool_results_since, offered)
         if action is not None:
             call = build_call(action, turn.tools, self.workdir)
         if turn.wants_json:
-            text = gemini_api.structured_text(body) if api == "gemini" else "{}"
+            module = gemini_api if api == "gemini" else openai_api
+            text = module.structured_text(body)
         else:
             text = "" if call is not None else reply_text(turn.prompt)
         with self._lock:
@@ -184,7 +187,7 @@ def _handler_for(standin: StandIn) -> type[BaseHTTPRequestHandler]:
                     "model": reply.model,
                     "id": reply.id,
                     "stream": stream,
-                    "role": "agent" if turn.tools else "side",
+                    "role": "agent" if turn.tools and not turn.wants_json else "side",
                     "action": reply.call.name if reply.call else "text",
                     "tools": sorted(t.name for t in turn.tools),
                     "usage": module.usage_fields(reply.usage),

@@ -30,7 +30,7 @@ def load(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def test_there_are_fixtures_for_every_client() -> None:
-    assert {f.parts[-3] for f in FOLDERS} >= {"claude-code", "codex"}
+    assert {f.parts[-3] for f in FOLDERS} == set(CLIENTS)
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda f: "/".join(f.parts[-3:]))

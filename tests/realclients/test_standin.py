@@ -25,6 +25,13 @@ def sse(body: str) -> list[tuple[str | None, dict[str, Any]]]:
     return events
 
 
+def responses_body(prompt: str, tools: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """A Responses API request whose latest user message is `prompt`."""
+    content = [{"type": "input_text", "text": prompt}]
+    message = {"type": "message", "role": "user", "content": content}
+    return {"model": "gpt-x", "stream": True, "tools": tools, "input": [message], **extra}
+
+
 def post(url: str, body: dict[str, Any]) -> requests.Response:
     reply = requests.post(url, json=body, timeout=10)
     assert reply.status_code == 200, reply.text
@@ -86,24 +93,9 @@ def test_anthropic_answers_a_tool_result_with_text_and_side_calls_with_text(
 
 
 def test_openai_responses_stream_reports_inclusive_usage(tmp_path: Path) -> None:
-    body = {
-        "model": "gpt-x",
-        "stream": True,
-        "tools": [
-            {
-                "type": "function",
-                "name": "shell_command",
-                "parameters": {"properties": {"command": {"type": "string"}}},
-            }
-        ],
-        "input": [
-            {
-                "type": "message",
-                "role": "user",
-                "content": [{"type": "input_text", "text": "[[shell: pwd]]"}],
-            }
-        ],
-    }
+    shell = {"properties": {"command": {"type": "string"}}}
+    tools = [{"type": "function", "name": "shell_command", "parameters": shell}]
+    body = responses_body("[[shell: pwd]]", tools)
     with StandIn(tmp_path / "log.jsonl", workdir=tmp_path) as standin:
         events = sse(post(standin.url + "/v1/responses", body).text)
         [entry] = standin.replies()
@@ -121,18 +113,7 @@ def test_openai_responses_stream_reports_inclusive_usage(tmp_path: Path) -> None
 
 
 def test_openai_freeform_apply_patch_gets_a_custom_tool_call(tmp_path: Path) -> None:
-    body = {
-        "model": "gpt-x",
-        "stream": True,
-        "tools": [{"type": "custom", "name": "apply_patch"}],
-        "input": [
-            {
-                "type": "message",
-                "role": "user",
-                "content": [{"type": "input_text", "text": "[[edit: notes.txt]]"}],
-            }
-        ],
-    }
+    body = responses_body("[[edit: notes.txt]]", [{"type": "custom", "name": "apply_patch"}])
     with StandIn(tmp_path / "log.jsonl", workdir=tmp_path) as standin:
         events = sse(post(standin.url + "/v1/responses", body).text)
     item = events[-1][1]["response"]["output"][0]
@@ -213,3 +194,19 @@ def test_anthropic_prompt_typed_after_a_rejected_call_shares_its_message(tmp_pat
     with StandIn(tmp_path / "log.jsonl", workdir=tmp_path) as standin:
         reply = post(standin.url + "/v1/messages", body).json()
     assert reply["content"][0]["input"] == {"command": "ls /nope"}
+
+
+def test_openai_structured_request_gets_json_never_a_tool_call(tmp_path: Path) -> None:
+    """Codex's thread-title call offers apply_patch and quotes the prompt, directives and all."""
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"]}
+    structured = {"format": {"type": "json_schema", "schema": schema, "name": "s"}}
+    tools = [{"type": "custom", "name": "apply_patch"}]
+    body = responses_body("[[edit: notes.txt]]", tools, stream=False, text=structured)
+    with StandIn(tmp_path / "log.jsonl", workdir=tmp_path) as standin:
+        reply = post(standin.url + "/v1/responses", body).json()
+        [entry] = standin.replies()
+    [item] = reply["output"]
+    assert item["type"] == "message" and json.loads(item["content"][0]["text"]) == {
+        "title": "scripted"
+    }
+    assert entry["role"] == "side" and entry["action"] == "text"

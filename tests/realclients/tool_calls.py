@@ -93,6 +93,11 @@ def build_call(action: Action, tools: list[ToolSpec], workdir: Path) -> ToolCall
 
     put(PATH_KEYS, str(workdir / action.arg))
     if action.kind == "shell":
+        # Codex under a sandbox: ask to run outside it, so the person approves the command (a
+        # sandboxed `git commit` cannot write .git).
+        if "sandbox_permissions" in props:
+            args["sandbox_permissions"] = "require_escalated"
+            put(("justification",), "scripted step")
         for key in COMMAND_KEYS:
             if key in props:
                 is_array = props[key].get("type") == "array"
