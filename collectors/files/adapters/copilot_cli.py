@@ -45,6 +45,10 @@ class CopilotCli(LineAdapter):
             return []
         sid = rel.parts[1]
         if kind in KINDS:
+            source = dig(obj, "data", "source")
+            if kind == "user.message" and source not in (None, "", "user"):
+                # A subagent's instructions (`source: "agent-<id>"`): nobody typed them.
+                return [Activity(TOOL, sid, at, "tool")]
             return [Activity(TOOL, sid, at, KINDS[kind])]
         if kind == "session.usage_record":
             return self._record(obj, sid, at, st)

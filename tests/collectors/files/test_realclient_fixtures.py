@@ -148,25 +148,8 @@ def _name(p: Path) -> str:
     return "/".join(p.parts[-3:])
 
 
-# Recordings whose truth counts what never reached the client, so no reader of its files can
-# match it (strict: the mark fails once the recording is redone right).
-NOT_RECORDED = {
-    "copilot-cli/1.0.102/compacted": "the first prompt was typed before the TUI took input: "
-    "truth.json counts 3 prompts, events.jsonl and the stand-in saw 2",
-}
-
-
-def _marks(paths: Iterator[Path]) -> list[Any]:
-    return [
-        pytest.param(p, marks=pytest.mark.xfail(reason=NOT_RECORDED[_name(p)], strict=True))
-        if _name(p) in NOT_RECORDED
-        else p
-        for p in paths
-    ]
-
-
 @pytest.mark.parametrize("order", ORDERS)
-@pytest.mark.parametrize("scenario", _marks(scenarios()), ids=_name)
+@pytest.mark.parametrize("scenario", list(scenarios()), ids=_name)
 def test_recorded_scenario_matches_the_stand_ins_truth(
     scenario: Path, order: str, tmp_path: Path
 ) -> None:
@@ -181,7 +164,7 @@ PER_REPLY = {"codex": b'"token_usage_record"', "copilot-cli": b'"session.usage_r
 
 @pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize(
-    "scenario", _marks(p for p in scenarios() if p.parts[-3] in PER_REPLY), ids=_name
+    "scenario", [p for p in scenarios() if p.parts[-3] in PER_REPLY], ids=_name
 )
 def test_without_per_reply_records_the_totals_still_match(
     scenario: Path, order: str, tmp_path: Path
