@@ -18,7 +18,9 @@ import psutil
 from aitally.collectors.browser import collector as browser_collector
 from aitally.collectors.browser.hosts import web_tool_ids
 from aitally.collectors.catalog import Catalog
+from aitally.collectors.files import roots
 from aitally.collectors.files import watcher as file_collector
+from aitally.collectors.files.adapters import gemini_process
 from aitally.collectors.otlp import receiver as otlp_receiver
 from aitally.collectors.processes import ProcessScanner
 from aitally.core import exit_status, paths
@@ -78,7 +80,14 @@ class Agent:
         )
         catalog = Catalog.load(self.cfg.tools, self.cfg.get("collectors", "disabled_tools"))
         warn_unknown_tools(self.cfg)
-        scanner = ProcessScanner(catalog)
+        # Gemini CLI's files name no process: its chat is found by project and time.
+        scanner = ProcessScanner(
+            catalog,
+            linkers={"gemini-cli": gemini_process.session_of},
+            watched=roots.resolved_by_tool(
+                set(TOOL_IDS), self.cfg.get("collectors", "extra_roots")
+            ),
+        )
         collectors = build_collectors(self.cfg, store, sessionizer)
         reconcile_processes(store, sessionizer)
         store.kv_set("agent_pid", str(os.getpid()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
@@ -17,6 +18,12 @@ class Catalog:
         off = set(disabled)
         self.tools = [t for t in tools if t.id not in off]
         self.ids = [t.id for t in self.tools]
+        # tool -> the pattern naming its session in the paths its process holds open; the
+        # first entry of a tool that has one wins, as for rules.
+        self.session_files: dict[str, re.Pattern[str]] = {}
+        for t in self.tools:
+            if t.session_file is not None:
+                self.session_files.setdefault(t.id, t.session_file)
 
     @classmethod
     def load(cls, extra: Iterable[Mapping[str, Any]] = (), disabled: Iterable[str] = ()) -> Catalog:

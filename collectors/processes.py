@@ -6,13 +6,16 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import psutil
 
+from aitally.collectors import process_links
 from aitally.collectors.catalog import Catalog
-from aitally.core.observation import Observation, ProcessGone, ProcessSeen, Role
+from aitally.collectors.process_links import Linker
+from aitally.core.observation import Observation, ProcessGone, ProcessLink, ProcessSeen, Role
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +35,11 @@ class Tracked:
     owner: int | None = None  # None: this process is a root (session or daemon)
     cpu: float = 0.0
     last_mono: float = field(default_factory=time.monotonic)
+    # The tool session id its open files named at the last scan (see `_links`).
+    linked: str | None = None
+    # A helper the catalog matches as a session on its own (Copilot CLI's native binary under
+    # its node launcher): it carries on as the session's root if its owner exits first.
+    standalone: bool = False
 
 
 def _current_user() -> tuple[int | None, str | None]:
@@ -46,8 +54,19 @@ def _current_user() -> tuple[int | None, str | None]:
 class ProcessScanner:
     """Classifies each (pid, create time) once; later scans only check what still lives."""
 
-    def __init__(self, catalog: Catalog, *, recheck_every: float = 600.0) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        recheck_every: float = 600.0,
+        linkers: Mapping[str, Linker] | None = None,
+        watched: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self.catalog = catalog
+        # Asked each scan until they answer; the catalog's `session_file` patterns every scan.
+        self.linkers = dict(linkers or {})
+        # tool -> the resolved folders the agent reads: only sessions in them are linked to.
+        self.watched = watched
         self.uid, self.username = _current_user()
         # pid -> Tracked, or None for processes that are not ours or not a tool.
         self.known: dict[int, Tracked | None] = {}
@@ -80,11 +99,18 @@ class ProcessScanner:
                 exe = ""
             cpu = self._cpu(proc)
         found = self.catalog.match(cmdline, exe)
+        if found is not None and found.role == "daemon":
+            # A daemon a session starts (Codex's app-server) outlives it: its own root, never
+            # folded into the session's activity.
+            return Tracked(proc, found.tool, found.surface, "daemon", ctime, cpu=cpu)
         if parent is not None and parent.role != "daemon":
             # Shells, MCP servers, relaunched children, a native binary under its node
             # launcher: all are the owner's, and their CPU is the owner's activity.
             root = parent.owner if parent.owner is not None else pid_of(parent)
-            return Tracked(proc, parent.tool, parent.surface, "helper", ctime, owner=root, cpu=cpu)
+            standalone = found is not None and found.tool == parent.tool and found.role == "session"
+            return Tracked(
+                proc, parent.tool, parent.surface, "helper", ctime, root, cpu, standalone=standalone
+            )
         if found is None or found.role == "helper":
             return None
         return Tracked(proc, found.tool, found.surface, found.role, ctime, cpu=cpu)
@@ -124,19 +150,35 @@ class ProcessScanner:
                 if verdict != "young":
                     self.known[pid] = verdict
         self._report(now, mono, out)
+        self._links(now, out)
         return out
 
     def _forget(self, pid: int, now: float, out: list[Observation]) -> None:
         tracked = self.known.pop(pid, None)
         if tracked is not None and tracked.owner is None:
             out.append(ProcessGone(tracked.tool, pid, tracked.create_time, now))
+            self._promote(pid)
+
+    def _promote(self, gone: int) -> None:
+        """A launcher exited before the client it started (a terminal closed under it): the
+        first helper that is the tool on its own becomes the root, its siblings its helpers."""
+        heirs = sorted(p for p, t in self.known.items() if t is not None and t.owner == gone)
+        heir = next((p for p in heirs if (t := self.known[p]) is not None and t.standalone), None)
+        if heir is None:
+            return  # shells, MCP servers: never a session of their own
+        for p in heirs:
+            t = self.known[p]
+            if t is not None:
+                t.owner = None if p == heir else heir
+                if p == heir:
+                    t.role, t.linked = "session", None
 
     def _report(self, now: float, mono: float, out: list[Observation]) -> None:
         burnt: dict[int, float] = {}
         for pid, t in list(self.known.items()):
             if t is None:
                 continue
-            if not t.proc.is_running():  # pid reused by another process since last scan
+            if not _alive(t.proc):
                 self._forget(pid, now, out)
                 continue
             cpu = self._cpu(t.proc)
@@ -161,12 +203,35 @@ class ProcessScanner:
             )
             t.last_mono = mono
 
+    def _links(self, now: float, out: list[Observation]) -> None:
+        """Links each session root to the tool session it works on (`process_links`); emitted
+        on change only, so a Codex TUI's `/new` moves it to the new session."""
+        roots = {pid: t for pid, t in self.known.items() if t is not None and t.owner is None}
+        helpers = [t for t in self.known.values() if t is not None and t.owner is not None]
+        named = process_links.sessions_of(
+            roots, helpers, self.catalog.session_files, self.linkers, self.watched
+        )
+        for root, sid in named.items():
+            tracked = roots[root]
+            if tracked.linked != sid:
+                tracked.linked = sid
+                out.append(ProcessLink(tracked.tool, root, sid, now))
+
     def daemons(self) -> list[tuple[str, int]]:
         return [
             (t.tool, p)
             for p, t in self.known.items()
             if t is not None and t.owner is None and t.role == "daemon"
         ]
+
+
+def _alive(proc: psutil.Process) -> bool:
+    """Running, as the same process (a reused pid is another one), and not a zombie: a client
+    that exited while nothing reaped it yet (its terminal busy or gone) has ended its use."""
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
 
 
 def pid_of(t: Tracked) -> int:

@@ -87,6 +87,11 @@ class Usage:
     call_id is the API request id of the billed call when the source carries it (Claude
     Code's transcript `requestId` and its telemetry's `request_id`): the same call seen by
     two signals is counted once, by whichever came first (core/store/sessions.py claim_call).
+
+    merge: the reply under dedup_key is seen in several places with figures that only grow
+    (a Claude Code subagent's last reply: a streaming placeholder in its own file, complete
+    in its parent's tool result); whatever the order, only what exceeds the largest figures
+    counted so far is added (core/store/sessions.py grow_usage).
     """
 
     tool: str
@@ -99,6 +104,7 @@ class Usage:
     surface: str | None = None
     tool_version: str | None = None
     call_id: str | None = None
+    merge: bool = False
 
 
 Observation = ProcessSeen | ProcessGone | ProcessLink | Activity | Usage

@@ -29,10 +29,17 @@ log = logging.getLogger(__name__)
 # A tool's timestamp further ahead of the wall clock than this was written under a wrong
 # clock; taken as is, its segment would stay open (and unsent) until that date.
 FUTURE_SLACK = 300.0
+# Links kept for processes not seen yet (a registry file written before the next scan); more
+# than this many pending means something links pids that never show up: the oldest go.
+PENDING_LINKS = 256
+
+
+PROCESS_KEY_PREFIX = "proc:"
 
 
 def process_key(pid: int, create_time: float) -> str:
-    return f"proc:{pid}:{round(create_time * 1000)}"
+    """The session key of a process not (yet) linked to a session of the tool's own."""
+    return f"{PROCESS_KEY_PREFIX}{pid}:{round(create_time * 1000)}"
 
 
 def _relabels(
@@ -68,6 +75,10 @@ class Sessionizer:
         self._open: dict[int, OpenSegment | None] = {}
         # (tool, session key) -> (session id, its surface, its tool version) as in the store.
         self._sessions: dict[tuple[str, str], tuple[int, str | None, str | None]] = {}
+        # (tool, pid) -> (the tool's session id, when the link was seen): whichever of a
+        # process and its link comes first, the process joins the tool session, with no
+        # process-only session beside it (docs/architecture.md, "One session per use").
+        self._links: dict[tuple[str, int], tuple[str, float]] = {}
         self.problems = RateLimited(log)
 
     # -- public API ---------------------------------------------------------------------
@@ -111,7 +122,7 @@ class Sessionizer:
                 [
                     (ob.tool, ob.dedup_key, ob.at)
                     for ob in kept
-                    if isinstance(ob, Usage) and ob.dedup_key is not None
+                    if isinstance(ob, Usage) and ob.dedup_key is not None and not ob.merge
                 ],
             )
             for ob in kept:
@@ -172,7 +183,14 @@ class Sessionizer:
             # The same billed call, already counted from another signal (docs/architecture.md).
             self.store.count("usage_reconciled", f"{ob.tool}/{ob.signal}", 1, conn)
             return
-        if ob.dedup_key is not None:
+        values: list[int | None] = [getattr(ob.tokens, k) for k in TOKEN_KINDS]
+        if ob.merge and ob.dedup_key is not None:
+            grown = sessions.grow_usage(conn, ob.tool, ob.dedup_key, values, ob.at)
+            if grown is None:
+                self.store.count("usage_duplicate", ob.tool, 1, conn)
+                return
+            values = grown
+        elif ob.dedup_key is not None:
             try:
                 fresh.remove((ob.tool, ob.dedup_key))
             except KeyError:
@@ -182,7 +200,6 @@ class Sessionizer:
             conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
         )
         seg = self._touch(conn, sid, ob.at, active=True, signal=ob.signal)
-        values = [getattr(ob.tokens, k) for k in TOKEN_KINDS]
         add_tokens(seg.tokens, values)
         if ob.model:
             add_tokens(seg.models.setdefault(ob.model, [None] * len(TOKEN_KINDS)), values)
@@ -193,9 +210,17 @@ class Sessionizer:
         known = sessions.live_process_session(conn, ob.pid, ob.create_time)
         first_sight = known is None
         if known is None:
-            sid = self._session(
-                conn, ob.tool, process_key(ob.pid, ob.create_time), None, ob.surface, None
-            )
+            link = self._links.get((ob.tool, ob.pid))
+            if link is not None and link[1] >= ob.create_time:
+                # Linked before its first scan: straight into the tool's session, labelled
+                # with the surface observed here (the process), not the one its files claim.
+                sid = self._session(conn, ob.tool, link[0], link[0], None, None)
+                sessions.set_surface(conn, sid, ob.surface)
+                self._sessions.pop((ob.tool, link[0]), None)
+            else:
+                sid = self._session(
+                    conn, ob.tool, process_key(ob.pid, ob.create_time), None, ob.surface, None
+                )
             sessions.insert_live_process(conn, ob.pid, ob.create_time, ob.tool, sid, ob.at)
         else:
             sid = known
@@ -226,6 +251,10 @@ class Sessionizer:
             self._close(conn, sid, ob.at)
 
     def _link(self, conn: sqlite3.Connection, ob: ProcessLink) -> None:
+        self._links.pop((ob.tool, ob.pid), None)
+        self._links[(ob.tool, ob.pid)] = (ob.tool_session_id, ob.at)
+        while len(self._links) > PENDING_LINKS:
+            del self._links[next(iter(self._links))]
         found = sessions.process_session(conn, ob.pid, ob.tool)
         if found is None or found[1] == ob.tool_session_id:
             return
@@ -235,6 +264,11 @@ class Sessionizer:
         self._sessions.clear()
         source = found[0]
         target = self._session(conn, ob.tool, ob.tool_session_id, ob.tool_session_id, None, None)
+        if not found[1].startswith(PROCESS_KEY_PREFIX):
+            # The process moved on to another of the tool's sessions (Codex's `/new`): it
+            # leaves the one it worked on, which ends now unless another process remains.
+            self._move_process(conn, ob, source, target)
+            return
         src_seg = self._open_segment(conn, source)
         dst_seg = self._open_segment(conn, target)
         if src_seg is not None and dst_seg is not None:
@@ -244,6 +278,19 @@ class Sessionizer:
         sessions.move_live_processes(conn, source, target)
         sessions.adopt_surface(conn, source, target)
         sessions.delete_if_empty(conn, source)
+        self._open.clear()
+        self._sessions.clear()
+
+    def _move_process(
+        self, conn: sqlite3.Connection, ob: ProcessLink, source: int, target: int
+    ) -> None:
+        sessions.move_live_process(conn, ob.pid, ob.tool, target)
+        sessions.adopt_surface(conn, source, target)
+        if not sessions.session_has_live_process(conn, source):
+            seg = self._open_segment(conn, source)
+            if seg is not None:
+                self._close(conn, source, ob.at)
+        self._flush(conn)
         self._open.clear()
         self._sessions.clear()
 

@@ -6,6 +6,7 @@ schema, so a bad entry is a configuration error for every command, not only for 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ RULE_FIELDS = (
     "args_basename",
     "args_any_prefix",
     "args_none",
+    "script",
 )
 # Every tool id aitally knows; some live only inside an editor's extension host,
 # with file adapters but no process of their own.
@@ -61,6 +63,16 @@ def base_name(arg: str) -> str:
     return name[:-4] if name.endswith(".exe") else name
 
 
+def script_name(args: Sequence[str]) -> str | None:
+    """The base name (".js" stripped) of the script an interpreter runs: its first argument
+    that is not an option (`node --max-old-space-size=8192 …/bin/gemini` runs `gemini`)."""
+    for arg in args:
+        if not arg.startswith("-"):
+            name = base_name(arg)
+            return name[:-3] if name.endswith(".js") else name
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     role: Role
@@ -72,6 +84,7 @@ class Rule:
     args_basename: frozenset[str] = frozenset()
     args_any_prefix: tuple[str, ...] = ()
     args_none: tuple[str, ...] = ()
+    script: frozenset[str] = frozenset()
 
     def matches(self, argv0: str, args: Sequence[str], exe: str) -> bool:
         if self.argv0 and argv0 not in self.argv0:
@@ -90,6 +103,8 @@ class Rule:
             return False
         if self.args_any_prefix and not any(a.startswith(self.args_any_prefix) for a in args):
             return False
+        if self.script and script_name(args) not in self.script:
+            return False
         return not (self.args_none and any(a.startswith(self.args_none) for a in args))
 
 
@@ -102,9 +117,13 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class ToolSpec:
+    """A tool: its rules, and `session_file`, a pattern on the paths its process holds open
+    whose group 1 is the tool's own session id (None: its files do not name the process)."""
+
     id: str
     surface: str
     rules: tuple[Rule, ...]
+    session_file: re.Pattern[str] | None = None
 
 
 def _strings(where: str, value: Any) -> tuple[str, ...]:
@@ -136,7 +155,20 @@ def _rule(where: str, raw: Mapping[str, Any]) -> Rule:
         args_basename=frozenset(base_name(a) for a in fields.get("args_basename", ())),
         args_any_prefix=fields.get("args_any_prefix", ()),
         args_none=fields.get("args_none", ()),
+        script=frozenset(a.lower() for a in fields.get("script", ())),
     )
+
+
+def _session_file(where: str, value: Any) -> re.Pattern[str] | None:
+    if value is None:
+        return None
+    try:
+        pattern = re.compile(value) if isinstance(value, str) else None
+    except re.error as exc:
+        raise CatalogError(f"{where}.session_file is not a regular expression: {exc}") from None
+    if pattern is None or pattern.groups != 1:
+        raise CatalogError(f"{where}.session_file must be a pattern with one group (the id)")
+    return pattern
 
 
 def parse_tools(entries: Iterable[Mapping[str, Any]], origin: str) -> list[ToolSpec]:
@@ -153,5 +185,7 @@ def parse_tools(entries: Iterable[Mapping[str, Any]], origin: str) -> list[ToolS
         if not isinstance(matches, list) or not matches:
             raise CatalogError(f"{where}: needs at least one [[tools.match]] rule")
         rules = tuple(_rule(f"{where}.match[{i}]", m) for i, m in enumerate(matches))
-        tools.append(ToolSpec(tool_id, surface, rules))
+        tools.append(
+            ToolSpec(tool_id, surface, rules, _session_file(where, entry.get("session_file")))
+        )
     return tools

@@ -189,3 +189,11 @@ def inside(path: Path | str, real_root: str) -> bool:
     that is a symlink is fine, a symlink inside it is never followed out of it)."""
     real = os.path.realpath(path)
     return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def resolved_by_tool(tools: set[str], extra: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """tool -> its candidate folders, symlinks resolved (for `inside`): where the agent reads."""
+    out: dict[str, list[str]] = {}
+    for root in candidates(tools, extra):
+        out.setdefault(root.tool, []).append(os.path.realpath(root.path))
+    return out

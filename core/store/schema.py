@@ -106,4 +106,7 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     """,
+    # 2: the largest figures counted under a dedup key whose reply is seen more than once with
+    # growing figures (core/observation.py Usage.merge).
+    "ALTER TABLE usage_seen ADD COLUMN figures TEXT;",
 ]

@@ -70,6 +70,36 @@ def mark_usage_seen(
     return {(str(r[0]), str(r[1])) for r in rows}
 
 
+def grow_usage(
+    conn: sqlite3.Connection, tool: str, key: str, figures: Sequence[int | None], at: float
+) -> list[int | None] | None:
+    """What `figures` add over the largest counted before under (tool, key), kind by kind,
+    keeping the larger; None when they add nothing (a copy, or the smaller of two)."""
+    row = conn.execute(
+        "SELECT figures FROM usage_seen WHERE tool = ? AND dedup_key = ?", (tool, key)
+    ).fetchone()
+    have: list[int | None] = [None] * len(figures)
+    if row is not None and row[0]:
+        try:
+            kept = json.loads(row[0])
+        except ValueError:
+            kept = None
+        if isinstance(kept, list) and len(kept) == len(figures):
+            have = [v if isinstance(v, int) else None for v in kept]
+    grown = [
+        None if f is None else max(0, f - (h or 0)) for f, h in zip(figures, have, strict=True)
+    ]
+    if row is not None and not any(grown):
+        return None
+    largest = [h if f is None else max(f, h or 0) for f, h in zip(figures, have, strict=True)]
+    conn.execute(
+        "INSERT INTO usage_seen(tool, dedup_key, at, figures) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT(tool, dedup_key) DO UPDATE SET figures = excluded.figures",
+        (tool, key, at, json.dumps(largest)),
+    )
+    return grown
+
+
 def find_session(conn: sqlite3.Connection, tool: str, key: str) -> SessionRow | None:
     """The session of (tool, session key), if it exists."""
     row = conn.execute(
@@ -108,12 +138,18 @@ def insert_session(
 
 
 def adopt_surface(conn: sqlite3.Connection, source: int, target: int) -> None:
-    """Gives `target` the surface of `source` where it has none (a process joining a session)."""
+    """Gives `target` the surface of `source` (a process joining a session): what was observed
+    of the process wins over what the tool's files claim (Codex writes `vscode` in a terminal)."""
     conn.execute(
-        "UPDATE sessions SET surface = COALESCE(surface, (SELECT surface FROM"
-        " sessions WHERE id = ?)) WHERE id = ?",
+        "UPDATE sessions SET surface = COALESCE((SELECT surface FROM"
+        " sessions WHERE id = ?), surface) WHERE id = ?",
         (source, target),
     )
+
+
+def set_surface(conn: sqlite3.Connection, session_id: int, surface: str) -> None:
+    """Labels a session with the surface its process was observed on."""
+    conn.execute("UPDATE sessions SET surface = ? WHERE id = ?", (surface, session_id))
 
 
 def delete_if_empty(conn: sqlite3.Connection, session_id: int) -> None:
@@ -186,6 +222,13 @@ def process_session(conn: sqlite3.Connection, pid: int, tool: str) -> tuple[int,
         (pid, tool),
     ).fetchone()
     return None if row is None else (int(row[0]), str(row[1]))
+
+
+def move_live_process(conn: sqlite3.Connection, pid: int, tool: str, target: int) -> None:
+    """Re-points one live process of `tool` to session `target`."""
+    conn.execute(
+        "UPDATE live_processes SET session_id = ? WHERE pid = ? AND tool = ?", (target, pid, tool)
+    )
 
 
 def move_live_processes(conn: sqlite3.Connection, source: int, target: int) -> None:

@@ -167,6 +167,78 @@ def test_link_merges_process_into_tool_session(store: Store, sz: Sessionizer) ->
     assert store.conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
 
 
+def test_link_seen_before_the_process_still_gives_one_session(
+    store: Store, sz: Sessionizer
+) -> None:
+    # Claude Code writes sessions/<pid>.json before the agent's next scan sees the process.
+    sz.apply([Usage("claude-code", "SID", T0 + 1, "m", Tokens(1, 1), "k1")])
+    sz.apply([ProcessLink("claude-code", 100, "SID", T0 + 2)])
+    sz.apply([ProcessSeen("claude-code", 100, T0, T0 + 3)])
+    sz.apply([ProcessSeen("claude-code", 100, T0, T0 + 8, interval=5)])
+    (s,) = segs(store)
+    assert (s["tool_session_id"], s["pids"], s["present_seconds"]) == ("SID", [100], 5)
+    sz.apply([ProcessGone("claude-code", 100, T0, T0 + 9)])
+    (s,) = segs(store)
+    assert not s["open"]
+    assert store.conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 1
+
+
+def test_a_stale_link_does_not_capture_a_later_process_with_its_pid(
+    store: Store, sz: Sessionizer
+) -> None:
+    sz.apply([ProcessLink("claude-code", 100, "OLD", T0)])
+    sz.apply([ProcessSeen("claude-code", 100, T0 + 50, T0 + 51)])  # started after the link
+    (s,) = segs(store)
+    assert s["tool_session_id"] is None and s["pids"] == [100]
+
+
+def test_the_observed_process_surface_wins_over_the_files_claim(
+    store: Store, sz: Sessionizer
+) -> None:
+    # Codex writes session_meta.source "vscode" in a terminal; the process is a terminal CLI.
+    sz.apply([Usage("codex", "T1", T0 + 1, "m", Tokens(1, 1), "k1", surface="ide-extension")])
+    sz.apply([ProcessSeen("codex", 7, T0, T0 + 2, surface="cli")])
+    sz.apply([ProcessLink("codex", 7, "T1", T0 + 3)])
+    (s,) = segs(store)
+    assert (s["tool_session_id"], s["surface"], s["pids"]) == ("T1", "cli", [7])
+    # and the same when the link comes first
+    sz.apply([Usage("codex", "T2", T0 + 1, "m", Tokens(1, 1), "k2", surface="ide-extension")])
+    sz.apply([ProcessLink("codex", 8, "T2", T0 + 3)])
+    sz.apply([ProcessSeen("codex", 8, T0, T0 + 4, surface="cli")])
+    by_id = {x["tool_session_id"]: x for x in segs(store)}
+    assert by_id["T2"]["surface"] == "cli" and by_id["T2"]["pids"] == [8]
+
+
+def test_a_process_moving_to_a_new_session_ends_the_old_one(store: Store, sz: Sessionizer) -> None:
+    sz.apply([ProcessSeen("codex", 7, T0, T0 + 1), ProcessLink("codex", 7, "A", T0 + 1)])
+    sz.apply([Usage("codex", "A", T0 + 2, "m", Tokens(1, 1), "k1")])
+    sz.apply([ProcessLink("codex", 7, "B", T0 + 10)])  # the TUI's /new
+    sz.apply([ProcessSeen("codex", 7, T0, T0 + 12, interval=11, cpu_delta=1.0)])
+    by_id = {x["tool_session_id"]: x for x in segs(store)}
+    assert not by_id["A"]["open"] and by_id["A"]["tokens"]["input"] == 1
+    assert by_id["B"]["open"] and by_id["B"]["pids"] == [7]
+
+
+@pytest.mark.parametrize("order", ["placeholder first", "complete first"])
+def test_a_reply_seen_twice_with_growing_figures_counts_its_largest(
+    store: Store, sz: Sessionizer, order: str
+) -> None:
+    # A Claude Code subagent's last reply: a placeholder in its file, complete in the parent's.
+    placeholder = Usage(
+        "claude-code", "S", T0, "m", Tokens(10, 1, 5, 2), "agent:a:10:5:2", merge=True
+    )
+    complete = Usage(
+        "claude-code", "S", T0 + 1, "m", Tokens(10, 99, 5, 2), "agent:a:10:5:2", merge=True
+    )
+    first, second = (
+        (placeholder, complete) if order == "placeholder first" else (complete, placeholder)
+    )
+    sz.apply([first])
+    sz.apply([second, second])  # and re-read
+    (s,) = segs(store)
+    assert s["tokens"] == dict(input=10, output=99, cache_read=5, cache_write=2, reasoning=None)
+
+
 def test_pause_drops_observations_in_window(store: Store, sz: Sessionizer) -> None:
     store.conn.execute("INSERT INTO pauses(started_at, ends_at) VALUES (?, ?)", (T0, T0 + 60))
     sz.apply([Activity("codex", "X", T0 + 10), Activity("codex", "Y", T0 + 70)])

@@ -63,6 +63,50 @@ def test_every_known_tool_has_rules(cat: Catalog) -> None:
         (["/opt/cursor/cursor", "--type=renderer"], "/opt/cursor/cursor", "cursor", "helper"),
         (["/opt/cursor/cursor"], "/opt/cursor/cursor", "cursor", "session"),
         (["copilot-language-server", "--stdio"], "", "copilot-jetbrains", "daemon"),
+        # npm launcher links as recorded (tests/fixtures/realclients/*/processes.json)
+        (
+            ["node", "/home/dev/.npm-global/node_modules/.bin/gemini", "-m", "x"],
+            "",
+            "gemini-cli",
+            "session",
+        ),
+        (
+            ["/usr/bin/node", "--max-old-space-size=12052", "/usr/local/bin/gemini"],
+            "",
+            "gemini-cli",
+            "session",
+        ),
+        (
+            ["node", "/home/dev/.npm-global/node_modules/.bin/copilot", "-p", "x"],
+            "",
+            "copilot-cli",
+            "session",
+        ),
+        (
+            ["/n/node_modules/@github/copilot-linux-x64/copilot", "--allow-all-tools"],
+            "/n/node_modules/@github/copilot-linux-x64/copilot",
+            "copilot-cli",
+            "session",
+        ),
+        (["node", "/home/dev/.npm-global/node_modules/.bin/codex", "exec"], "", "codex", "session"),
+        (
+            [
+                "/h/.codex/packages/x/bin/codex",
+                "app-server",
+                "--listen",
+                "unix://",
+                "--managed-daemon",
+            ],
+            "",
+            "codex",
+            "daemon",
+        ),
+        (
+            ["/h/.codex/packages/x/bin/codex", "app-server", "daemon", "pid-update-loop"],
+            "",
+            "codex",
+            "daemon",
+        ),
     ],
 )
 def test_matches(cat: Catalog, cmdline: list[str], exe: str, tool: str, role: str) -> None:
@@ -82,6 +126,8 @@ def test_matches(cat: Catalog, cmdline: list[str], exe: str, tool: str, role: st
         ["python3", "-c", "print('aider')"],
         ["node", "server.js", "--name", "codex"],
         ["/usr/bin/gemini-notes"],
+        ["node", "server.js", "gemini"],
+        ["node", "/srv/gemini-proxy/index.js"],
         [],
     ],
 )
@@ -109,6 +155,8 @@ def test_it_added_tool_and_disabled_tools() -> None:
         ({"id": "x", "match": [{"args_none": ["--type="]}]}, "needs argv0"),
         ({"id": "x", "match": [{"argv0": "x"}]}, "list of non-empty strings"),
         ({"id": "x", "match": [{"argv0": ["x"], "role": "boss"}]}, "role 'boss'"),
+        ({"id": "x", "session_file": "(", "match": [{"argv0": ["x"]}]}, "not a regular expr"),
+        ({"id": "x", "session_file": "no-group", "match": [{"argv0": ["x"]}]}, "one group"),
     ],
 )
 def test_bad_entries_name_the_problem(entry: dict, message: str) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -15,12 +18,15 @@ import pytest
 
 from aitally.agent import reports
 from aitally.collectors.catalog import Catalog
+from aitally.collectors.files.adapters import gemini_process
 from aitally.collectors.processes import ProcessScanner
-from aitally.core.observation import ProcessGone, ProcessSeen
+from aitally.core.observation import ProcessGone, ProcessLink, ProcessSeen
 from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store
 
 SLEEP = shutil.which("sleep") or "/bin/sleep"
+# Past process_links.SLACK, so that a file last written before a process started is not its.
+SLACK_PAST_FIRST = 2.5
 
 
 class Procs:
@@ -29,7 +35,7 @@ class Procs:
     def __init__(self, root: Path) -> None:
         self.root = root
         (root / "bin").mkdir()
-        self.children: list[subprocess.Popen[bytes]] = []
+        self.children: list[subprocess.Popen[bytes] | _Adopted] = []
 
     def copy_of_sleep(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         exe = self.root / "bin" / name
@@ -65,6 +71,24 @@ class Procs:
             if p.poll() is None:
                 p.kill()
             p.wait()
+
+
+class _Adopted:
+    """A grandchild to clean up with the test's own children (kill, then reap by pid)."""
+
+    def __init__(self, proc: psutil.Process) -> None:
+        self.proc = proc
+
+    def poll(self) -> int | None:
+        return None if self.proc.is_running() else 0
+
+    def kill(self) -> None:
+        with contextlib.suppress(psutil.Error):
+            self.proc.kill()
+
+    def wait(self) -> None:
+        with contextlib.suppress(psutil.Error):
+            self.proc.wait(5)
 
 
 @pytest.fixture
@@ -179,3 +203,272 @@ def test_pid_reuse_is_not_mistaken_for_the_same_process(procs: Procs) -> None:
     tracked.proc._ident = (claude.pid, tracked.create_time - 100)  # type: ignore[attr-defined]
     obs = scanner.scan()
     assert any(isinstance(o, ProcessGone) and o.pid == claude.pid for o in obs)
+
+
+def _script(path: Path, code: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(code)
+    return path
+
+
+def _node(procs: Procs) -> Path:
+    node = procs.root / "bin" / "node"
+    if not node.exists():
+        node.symlink_to(sys.executable)
+    return node
+
+
+def test_gemini_launcher_and_its_relaunch_are_one_session(procs: Procs) -> None:
+    # `node …/node_modules/.bin/gemini` relaunches itself with a bigger heap as a second node
+    # process (here `-X…`, an option the interpreter ignores, stands in for node's).
+    node = _node(procs)
+    local = procs.root / "proj" / "node_modules" / ".bin" / "gemini"
+    code = (
+        "import os,subprocess,sys,time\n"
+        "if not os.environ.get('RELAUNCHED'):\n"
+        f"    subprocess.Popen([{str(node)!r}, '-Xmax-old-space-size=8192', __file__],"
+        " env={**os.environ, 'RELAUNCHED': '1'})\n"
+        "time.sleep(60)\n"
+    )
+    _script(local, code)
+    parent = procs.start([str(node), str(local)])
+    glob = _script(procs.root / "usr" / "local" / "bin" / "gemini", "import time; time.sleep(60)")
+    global_install = procs.start([str(node), str(glob)])
+    time.sleep(0.5)
+    (child,) = psutil.Process(parent.pid).children()
+    found = tools_by_pid(ProcessScanner(Catalog.load()))
+    assert found[parent.pid] == ("gemini-cli", "session")
+    assert found[global_install.pid] == ("gemini-cli", "session")
+    assert child.pid not in found  # the relaunch folds into its launcher
+
+
+def _copilot_native(procs: Procs, session_dir: Path) -> Path:
+    """Copilot CLI's native binary: names itself MainThread, holds inuse.<pid>.hold open."""
+    exe = procs.root / "lib" / "node_modules" / "@github" / "copilot-linux-x64" / "copilot"
+    exe.parent.mkdir(parents=True, exist_ok=True)
+    if not exe.exists():
+        shutil.copy(sys.executable, exe)
+    return exe
+
+
+COPILOT_CODE = (
+    "import ctypes,os,sys,time\n"
+    "ctypes.CDLL(None).prctl(15, b'MainThread', 0, 0, 0)\n"
+    "d = sys.argv[1]\n"
+    "os.makedirs(d, exist_ok=True)\n"
+    "hold = open(os.path.join(d, f'inuse.{os.getpid()}.hold'), 'w')\n"
+    "time.sleep(60)\n"
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl names a Linux process")
+def test_copilot_named_mainthread_is_found_and_linked_to_its_session(
+    procs: Procs, tmp_path: Path
+) -> None:
+    sid = "9d603964-0000-4b91-8d49-7b8e70f29f7d"
+    session_dir = tmp_path / "home" / ".copilot" / "session-state" / sid
+    exe = _copilot_native(procs, session_dir)
+    alone = procs.start([str(exe), "-c", COPILOT_CODE, str(session_dir)])
+    # and under its npm launcher, `node …/node_modules/.bin/copilot`, which starts it
+    launcher_code = (
+        f"import subprocess,time\nsubprocess.Popen([{str(exe)!r}, '-c', {COPILOT_CODE!r},"
+        f" {str(session_dir.parent / 'other')!r}])\ntime.sleep(60)\n"
+    )
+    launcher_script = _script(
+        procs.root / "proj" / "node_modules" / ".bin" / "copilot", launcher_code
+    )
+    launcher = procs.start([str(_node(procs)), str(launcher_script)])
+    time.sleep(1.0)
+    assert psutil.Process(alone.pid).name() == "MainThread"
+    scanner = ProcessScanner(Catalog.load())
+    obs = scanner.scan()
+    seen = {o.pid: o.tool for o in obs if isinstance(o, ProcessSeen)}
+    links = {o.pid: o.tool_session_id for o in obs if isinstance(o, ProcessLink)}
+    assert seen[alone.pid] == "copilot-cli" and seen[launcher.pid] == "copilot-cli"
+    (native,) = psutil.Process(launcher.pid).children()
+    procs.children.append(_Adopted(native))
+    assert native.pid not in seen  # folded into its launcher
+    ours = {alone.pid, launcher.pid}
+    assert {p: s for p, s in links.items() if p in ours} == {alone.pid: sid, launcher.pid: "other"}
+    again = scanner.scan()  # links are emitted on change only
+    assert not any(isinstance(o, ProcessLink) and o.pid in ours for o in again)
+
+
+def test_codex_helper_daemons_are_never_sessions_and_its_tui_links_to_its_rollout(
+    procs: Procs, tmp_path: Path
+) -> None:
+    thread = "01a2386b-0000-7fb0-b890-91c1dc1ad74a"
+    rollout = tmp_path / ".codex" / "sessions" / "2026" / "12" / "02"
+    rollout.mkdir(parents=True)
+    path = rollout / f"rollout-2026-12-02T20-22-10-{thread}.jsonl"
+    daemon = "import time; time.sleep(60)"
+    tui_code = (
+        "import subprocess,sys,time\n"
+        f"f = open({str(path)!r}, 'a')\n"
+        f"for extra in (['app-server', '--listen', 'unix://', '--managed-daemon'],"
+        f" ['app-server', 'daemon', 'pid-update-loop']):\n"
+        f"    subprocess.Popen([{str(procs.root / 'bin' / 'codex')!r}, '-c', {daemon!r}, *extra],"
+        " start_new_session=True)\n"
+        "time.sleep(float(sys.argv[1]))\n"
+    )
+    tui = procs.python_as("codex", tui_code, "1.5")
+    store = Store(tmp_path / "s.db")
+    sz = Sessionizer(store)
+    scanner = ProcessScanner(Catalog.load())
+    time.sleep(0.8)
+    helpers = psutil.Process(tui.pid).children()
+    assert len(helpers) == 2
+    procs.children += [_Adopted(h) for h in helpers]
+    obs = scanner.scan()
+    sz.apply(obs)
+    links = [o for o in obs if isinstance(o, ProcessLink) and o.pid == tui.pid]
+    assert [(o.tool, o.tool_session_id) for o in links] == [("codex", thread)]
+    daemons = {p for _, p in scanner.daemons()}
+    assert {h.pid for h in helpers} <= daemons
+    tui.wait()
+    sz.apply(scanner.scan())
+    # A later agent finds the daemons under init: still daemons, never sessions.
+    sz.apply(ProcessScanner(Catalog.load()).scan())
+    rows = [s for s in reports.sessions(store.conn) if s["tool"] == "codex"]
+    mine_rows = [s for s in rows if set(s["pids"]) & {tui.pid, *(h.pid for h in helpers)}]
+    assert [(s["tool_session_id"], s["pids"], s["open"]) for s in mine_rows] == [
+        (thread, [tui.pid], False)
+    ]
+
+
+def test_gemini_process_links_to_the_chat_of_its_project_written_since_it_started(
+    procs: Procs, tmp_path: Path
+) -> None:
+    home, project = tmp_path / "home", tmp_path / "src" / "demo"
+    project.mkdir(parents=True)
+    gemini = home / ".gemini"
+    chats = gemini / "tmp" / "demo" / "chats"
+    chats.mkdir(parents=True)
+    (gemini / "projects.json").write_text(json.dumps({"projects": {str(project): "demo"}}))
+
+    def chat(name: str, sid: str, folder: Path) -> None:
+        digest = hashlib.sha256(folder.as_posix().encode()).hexdigest()
+        header = {"sessionId": sid, "projectHash": digest, "kind": "main"}
+        (chats / name).write_text(json.dumps(header) + "\n")
+
+    chat("session-old-11111111.jsonl", "old", project)
+    os.utime(chats / "session-old-11111111.jsonl", (1, 1))  # long before the process
+    script = _script(
+        procs.root / "proj" / "node_modules" / ".bin" / "gemini", "import time\ntime.sleep(60)\n"
+    )
+    env = {**os.environ, "HOME": str(home)}
+    env.pop("GEMINI_CLI_HOME", None)
+    proc = procs.start([str(_node(procs)), str(script)], cwd=project, env=env)
+    scanner = ProcessScanner(Catalog.load(), linkers={"gemini-cli": gemini_process.session_of})
+    first = scanner.scan()
+    assert not [o for o in first if isinstance(o, ProcessLink) and o.pid == proc.pid]
+    chat("session-other-22222222.jsonl", "other-project", tmp_path / "elsewhere")
+    chat("session-new-33333333.jsonl", "mine", project)
+    links = [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid == proc.pid]
+    assert [(o.tool, o.tool_session_id) for o in links] == [("gemini-cli", "mine")]
+
+
+def test_codex_tui_links_to_the_rollout_its_daemon_writes_never_to_an_old_one(
+    procs: Procs, tmp_path: Path
+) -> None:
+    # 0.171's TUI has its `app-server --managed-daemon` write the rollout; the daemon keeps the
+    # thread open after the TUI exits.
+    folder = tmp_path / ".codex" / "sessions" / "2026" / "12" / "02"
+    folder.mkdir(parents=True)
+    first, second = "01a2387f-0000-7503-b680-0cfc831e41c1", "01a2387f-1111-7503-b680-0cfc831e41c1"
+
+    def rollout(thread: str) -> Path:
+        return folder / f"rollout-2026-12-02T20-43-49-{thread}.jsonl"
+
+    daemon_code = (
+        "import sys,time\n"
+        "held = {}\n"
+        "while True:\n"
+        "    for line in open(sys.argv[1]).read().split():\n"
+        "        if line not in held: held[line] = open(line, 'a')\n"
+        "    time.sleep(0.1)\n"
+    )
+    wanted = tmp_path / "threads.txt"
+    wanted.write_text(str(rollout(first)))
+    codex = procs.root / "bin" / "codex"
+    codex.symlink_to(sys.executable)
+    env = {**os.environ, "HOME": str(tmp_path)}
+    env.pop("CODEX_HOME", None)
+    daemon = procs.start(
+        [str(codex), "-c", daemon_code, str(wanted), "app-server", "--managed-daemon"], env=env
+    )
+    tui = procs.start([str(codex), "-c", "import time; time.sleep(60)"], env=env)
+    time.sleep(0.5)
+    scanner = ProcessScanner(Catalog.load())
+    links = [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid == tui.pid]
+    assert [o.tool_session_id for o in links] == [first]
+    assert daemon.pid in {p for _, p in scanner.daemons()}
+    tui.kill()
+    tui.wait()
+    scanner.scan()
+    # A later TUI: the daemon still holds the first thread (not written since), then opens a
+    # second one, which the new TUI writes.
+    time.sleep(SLACK_PAST_FIRST)
+    later = procs.start([str(codex), "-c", "import time; time.sleep(60)"], env=env)
+    ours = {later.pid}
+    assert not [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid in ours]
+    wanted.write_text(f"{rollout(first)}\n{rollout(second)}")
+    time.sleep(0.5)
+    links = [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid in ours]
+    assert [o.tool_session_id for o in links] == [second]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl names a Linux process")
+def test_copilot_carries_on_as_a_session_when_its_launcher_dies_first(
+    procs: Procs, tmp_path: Path
+) -> None:
+    sid = "9d603964-2222-4b91-8d49-7b8e70f29f7d"
+    session_dir = tmp_path / "home" / ".copilot" / "session-state" / sid
+    exe = _copilot_native(procs, session_dir)
+    launcher_code = (
+        f"import subprocess,time\nsubprocess.Popen([{str(exe)!r}, '-c', {COPILOT_CODE!r},"
+        f" {str(session_dir)!r}])\ntime.sleep(60)\n"
+    )
+    script = _script(procs.root / "proj" / "node_modules" / ".bin" / "copilot", launcher_code)
+    launcher = procs.start([str(_node(procs)), str(script)])
+    time.sleep(1.0)
+    (native,) = psutil.Process(launcher.pid).children()
+    procs.children.append(_Adopted(native))
+    scanner = ProcessScanner(Catalog.load())
+    first = scanner.scan()
+    assert native.pid not in {o.pid for o in first if isinstance(o, ProcessSeen)}
+    launcher.kill()  # a terminal closed under it: the client goes on
+    launcher.wait()
+    obs = scanner.scan()
+    assert any(isinstance(o, ProcessGone) and o.pid == launcher.pid for o in obs)
+    obs += scanner.scan()
+    assert any(isinstance(o, ProcessSeen) and o.pid == native.pid for o in obs)
+    links = [o for o in obs if isinstance(o, ProcessLink) and o.pid == native.pid]
+    assert [o.tool_session_id for o in links] == [sid]
+
+
+def test_a_session_in_a_folder_the_agent_does_not_read_is_not_linked(
+    procs: Procs, tmp_path: Path
+) -> None:
+    thread = "01a2386b-2222-7fb0-b890-91c1dc1ad74a"
+    elsewhere = tmp_path / "other-home" / ".codex" / "sessions"
+    elsewhere.mkdir(parents=True)
+    path = elsewhere / f"rollout-2026-12-02T20-22-10-{thread}.jsonl"
+    code = f"import time\nf = open({str(path)!r}, 'a')\ntime.sleep(60)\n"
+    exe = procs.python_as("codex", code)
+    time.sleep(0.5)  # until it holds the rollout open
+    read = {"codex": [os.path.realpath(tmp_path / "home" / ".codex")]}
+    for watched, linked in ((read, False), (None, True)):
+        scanner = ProcessScanner(Catalog.load(), watched=watched)
+        links = [o for o in scanner.scan() if isinstance(o, ProcessLink) and o.pid == exe.pid]
+        assert bool(links) is linked
+
+
+def test_a_client_exited_but_not_reaped_is_gone(procs: Procs) -> None:
+    # Its parent (a busy terminal) has not reaped it yet: a zombie is no use going on.
+    claude = procs.copy_of_sleep("claude", "0.3")
+    scanner = ProcessScanner(Catalog.load())
+    assert claude.pid in {o.pid for o in scanner.scan() if isinstance(o, ProcessSeen)}
+    time.sleep(0.8)
+    assert psutil.Process(claude.pid).status() == psutil.STATUS_ZOMBIE  # not waited for yet
+    assert any(isinstance(o, ProcessGone) and o.pid == claude.pid for o in scanner.scan())

@@ -36,6 +36,16 @@ SURFACES = {
 # first line carried streaming placeholder counts (the larger figure is the final one).
 RECENT = 32
 REGISTRY_MAX_BYTES = 64 * 1024
+# A slash command and its output are written as user lines that start with these tags; only
+# the start is compared, nothing of the line is kept.
+COMMAND_TAGS = (
+    "<command-name>",
+    "<command-message>",
+    "<command-args>",
+    "<local-command-stdout>",
+    "<local-command-stderr>",
+    "<local-command-caveat>",
+)
 
 
 class _Block(Struct):
@@ -53,6 +63,14 @@ class _Message(Struct):
     usage: Any = UNSET
 
 
+class _AgentResult(Struct):
+    """A tool result's fields read: a subagent's id and its last reply's usage (its text,
+    prompt and every other tool's output are skipped unread)."""
+
+    agentId: Any = UNSET  # camelCase: the transcript's own keys
+    usage: Any = UNSET
+
+
 class _Line(Struct):
     """The transcript line fields `ClaudeCode.line` reads; every other field is skipped
     unread, which is what makes a 40 KB tool result cheap (bench/README.md has the figures)."""
@@ -66,7 +84,9 @@ class _Line(Struct):
     isSidechain: Any = UNSET
     isCompactSummary: Any = UNSET
     requestId: Any = UNSET
+    promptId: Any = UNSET
     message: _Message | UnsetType | None = UNSET
+    toolUseResult: _AgentResult | str | list[_AgentResult] | UnsetType | None = UNSET
 
 
 _decoder = msgspec.json.Decoder(_Line)
@@ -106,7 +126,8 @@ class ClaudeCode(LineAdapter):
     tool = TOOL
     # Only person/tool-result lines and replies with usage are decoded; attachments,
     # snapshots and summaries are skipped on these bytes alone.
-    markers = (b'"user"', b'"usage"')
+    # queue-operation lines are read for their time alone: the start of the file's own history.
+    markers = (b'"user"', b'"usage"', b'"queue-operation"')
     dirs = ("projects",)
 
     def decode(self, raw: bytes) -> dict[str, Any] | None:
@@ -140,19 +161,38 @@ class ClaudeCode(LineAdapter):
 
     def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
         kind = obj.get("type")
-        if kind not in ("user", "assistant"):
+        if kind not in ("user", "assistant", "queue-operation"):
             return []
         at = ts(obj.get("timestamp"))
         if at is None:
             st.drifted()
             return []
+        if kind == "queue-operation":
+            # A one-shot (or forked) run's file opens with the prompt's enqueue: the start of
+            # the file's own history. A file that opens otherwise has no such boundary.
+            st.data.setdefault("start", at)
+            return []
+        start = st.data.setdefault("start", None)
+        if start is not None and at < start:
+            # `--fork-session` copies the parent's history (same message and request ids,
+            # same times, the new session id) after the fork's opening enqueue: those prompts
+            # were typed, and those replies billed, in the parent, which counts them whatever
+            # order the two files are read in.
+            return []
         session = self._session(obj, rel)
         version = text(obj.get("version"), 40)
         surface = SURFACES.get(str(obj.get("entrypoint")))
         if kind == "user":
-            return [
-                Activity(TOOL, session, at, self._user_kind(obj), "transcript", surface, version)
-            ]
+            done = _subagent_done(obj, session, at, surface, version)
+            user_kind = self._user_kind(obj)
+            prompt_id = text(obj.get("promptId"))
+            if user_kind == "prompt" and prompt_id is not None:
+                # Lines the client adds to a prompt (`[Request interrupted by user for tool
+                # use]` after a refused tool call) carry that prompt's id: one turn.
+                if prompt_id == st.data.get("prompt"):
+                    user_kind = "tool"
+                st.data["prompt"] = prompt_id
+            return [Activity(TOOL, session, at, user_kind, "transcript", surface, version), *done]
         msg = obj.get("message")
         usage = dig(msg, "usage")
         model = text(dig(msg, "model"))
@@ -163,6 +203,27 @@ class ClaudeCode(LineAdapter):
             st.drifted()
             return [Activity(TOOL, session, at, "reply", "transcript", surface, version)]
         mid, rid = text(dig(msg, "id")), text(obj.get("requestId"))
+        agent = _agent_of(rel)
+        if agent is not None:
+            # A subagent's last reply is written with its streaming placeholder figures
+            # only; the complete ones come in the parent's tool result (`_subagent_done`).
+            tokens = Tokens(figures[0], figures[1], figures[2], figures[3], None)
+            merged = _agent_key(agent, figures)
+            return [
+                Usage(
+                    TOOL,
+                    session,
+                    at,
+                    model,
+                    tokens,
+                    merged,
+                    "transcript",
+                    surface,
+                    version,
+                    rid,
+                    True,
+                )
+            ]
         key = f"{mid}:{rid}" if mid and rid else mid
         if key is not None:
             recent: dict[str, list[int | None]] = st.data.setdefault("recent", {})
@@ -191,13 +252,46 @@ class ClaudeCode(LineAdapter):
             return "tool"
         content = dig(obj, "message", "content")
         if isinstance(content, str):
-            return "prompt"
+            return "tool" if content.lstrip().startswith(COMMAND_TAGS) else "prompt"
         if isinstance(content, list):
             types = {b.get("type") for b in content if isinstance(b, Mapping)}
             if "tool_result" in types:
                 return "tool"
             return "prompt" if types else "tool"
         return "tool"
+
+
+def _agent_of(rel: PurePosixPath) -> str | None:
+    """The subagent id of projects/<p>/<s>/subagents/agent-<id>.jsonl; None for other files."""
+    if len(rel.parts) >= 5 and rel.parts[-2] == "subagents" and rel.stem.startswith("agent-"):
+        return rel.stem[len("agent-") :] or None
+    return None
+
+
+def _agent_key(agent: str, figures: list[int | None]) -> str:
+    """A subagent reply's key, known both in its own file and in the parent's tool result:
+    the agent and the reply's input figures (final from the first streamed line on)."""
+    return f"agent:{agent}:{figures[0]}:{figures[2]}:{figures[3]}"
+
+
+def _subagent_done(
+    obj: Mapping[str, Any], session: str, at: float, surface: str | None, version: str | None
+) -> list[Observation]:
+    """The subagent's last reply, complete, from the tool result that ends it."""
+    result = obj.get("toolUseResult")
+    agent = text(dig(result, "agentId"))
+    usage = dig(result, "usage")
+    if agent is None or not isinstance(usage, Mapping):
+        return []
+    figures = _tokens(usage)
+    if figures[0] is None:
+        return []
+    tokens = Tokens(figures[0], figures[1], figures[2], figures[3], None)
+    key = _agent_key(agent, figures)
+    model = text(dig(result, "resolvedModel"))
+    return [
+        Usage(TOOL, session, at, model, tokens, key, "transcript", surface, version, None, True)
+    ]
 
 
 def live_links(root: Path, now: float) -> list[ProcessLink]:

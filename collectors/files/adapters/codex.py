@@ -29,6 +29,7 @@ class Codex(LineAdapter):
     tool = TOOL
     markers = (
         b'"session_meta"',
+        b'"token_usage_record"',
         b'"turn_context"',
         b'"token_count"',
         b'"user_message"',
@@ -54,12 +55,14 @@ class Codex(LineAdapter):
             if "sid" not in data:
                 data["sid"] = text(payload.get("id")) or rel.stem[-36:]
                 data["ver"] = text(payload.get("cli_version"), 40)
-                ide = payload.get("originator") == "codex_vscode" or payload.get("source") in (
-                    "vscode",
-                    "ide",
-                )
+                # Not `source`: it says "vscode" in a terminal too. A linked process's
+                # observed surface wins over this anyway (core/sessionizer.py).
+                ide = payload.get("originator") == "codex_vscode"
                 data["surface"] = "ide-extension" if ide else "cli"
+                data["fork"] = bool(text(payload.get("forked_from_id")))
             return []
+        if kind == "token_usage_record":
+            return self._record(obj, payload, rel, st)
         if kind == "turn_context":
             data["model"] = text(payload.get("model")) or data.get("model")
             return []
@@ -91,6 +94,25 @@ class Codex(LineAdapter):
         return []
 
     @staticmethod
+    def _record(
+        obj: Mapping[str, Any], payload: Mapping[str, Any], rel: PurePosixPath, st: FileState
+    ) -> list[Observation]:
+        """One reply's usage (`token_usage_record`, keyed by its response id): preferred to
+        the cumulative totals, which a fork starts from its parent's total."""
+        at, usage = ts(obj.get("timestamp")), payload.get("usage")
+        rid = text(payload.get("response_id"))
+        if at is None or not isinstance(usage, Mapping) or rid is None:
+            st.drifted()
+            return []
+        st.data["records"] = True
+        d_in, d_cached, d_out, d_reason, d_write = (num(usage.get(f)) for f in FIELDS)
+        tokens = Tokens(minus(d_in, d_cached), minus(d_out, d_reason), d_cached, d_write, d_reason)
+        sid = st.data.get("sid") or rel.stem[-36:]
+        surface, version = st.data.get("surface"), st.data.get("ver")
+        model = st.data.get("model")
+        return [Usage(TOOL, sid, at, model, tokens, f"resp:{rid}", "transcript", surface, version)]
+
+    @staticmethod
     def _tokens(
         payload: Mapping[str, Any], at: float, sid: str, st: FileState
     ) -> list[Observation]:
@@ -104,6 +126,13 @@ class Codex(LineAdapter):
         prev: list[int | None] = st.data.get("cum") or [None] * len(FIELDS)
         if cum == prev:
             return []  # a re-emit of unchanged totals
+        if st.data.get("records"):
+            st.data["cum"] = cum
+            return []  # this file's replies come one by one in token_usage_record
+        last = dig(payload, "info", "last_token_usage")
+        if st.data.get("fork") and "cum" not in st.data and isinstance(last, Mapping):
+            # A fork's totals start from its parent's total: its first reply is the last one.
+            prev = [minus(c, num(last.get(f))) for c, f in zip(cum, FIELDS, strict=True)]
         reset = any(
             c is not None and p is not None and c < p for c, p in zip(cum, prev, strict=True)
         )

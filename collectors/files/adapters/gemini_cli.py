@@ -29,6 +29,24 @@ def _session(rel: PurePosixPath, st: FileState) -> str:
     return str(st.data.get("sid") or rel.stem)
 
 
+# A `user` record opening with this is the context the client sets up (it writes it again when
+# it rebuilds the history, after a refused tool call): only the start is compared.
+CONTEXT_TAG = "<session_context>"
+
+
+def _not_typed(msg: Mapping[str, Any]) -> bool:
+    """Whether a `type: "user"` record is something nobody typed: a tool's result (a
+    `functionResponse` part; only the parts' keys are read) or the session's context."""
+    parts = msg.get("content")
+    if not isinstance(parts, list):
+        return False
+    first = parts[0] if parts else None
+    opening = first.get("text") if isinstance(first, Mapping) else None
+    return (isinstance(opening, str) and opening.lstrip().startswith(CONTEXT_TAG)) or any(
+        isinstance(p, Mapping) and "functionResponse" in p for p in parts
+    )
+
+
 def message(msg: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
     """One message record; a record re-appended with new figures adds only the difference."""
     at = ts(msg.get("timestamp"))
@@ -44,7 +62,7 @@ def message(msg: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[O
             return []
         prompts.append(mid)
         del prompts[:-RECENT]
-        return [Activity(TOOL, sid, at, "prompt")]
+        return [Activity(TOOL, sid, at, "tool" if _not_typed(msg) else "prompt")]
     tokens = msg.get("tokens")
     if kind != "gemini" or not isinstance(tokens, Mapping):
         return [Activity(TOOL, sid, at, "reply")] if kind == "gemini" else []

@@ -315,3 +315,102 @@ def test_activity_only_tools_count_changes_without_reading(
     (s,) = reports.sessions(tailer.store.conn)
     assert s["tool"] == tool and s["tokens"] is None and s["active_seconds"] == 0
     assert rel.split("/")[-1] not in json.dumps(s)
+
+
+def test_claude_code_slash_commands_and_summaries_are_not_turns(
+    tailer: Tailer, tmp_path: Path
+) -> None:
+    def user(content: object, **extra: object) -> dict[str, Any]:
+        line = {
+            "type": "user",
+            "timestamp": ISO,
+            "sessionId": "S1",
+            "message": {"content": content},
+        }
+        return {**line, **extra}
+
+    feed(
+        tailer,
+        tmp_path,
+        "projects/p/S1.jsonl",
+        "claude-code",
+        jl(
+            user(f"<command-name>/model</command-name>\n<command-args>{SECRET}</command-args>"),
+            user(f"<local-command-stdout>{SECRET}</local-command-stdout>"),
+            user(f"  <command-message>{SECRET}</command-message>"),
+            user(f"summary {SECRET}", isCompactSummary=True),
+            user(f"{SECRET} the one prompt typed"),
+        ),
+    )
+    assert sessions(tailer)["S1"]["turns"] == 1
+
+
+def test_copilot_cli_calls_show_live_and_a_resumed_shutdown_adds_only_the_rest(
+    tailer: Tailer, tmp_path: Path
+) -> None:
+    rel = "session-state/C2/events.jsonl"
+
+    def call(n: int, inp: int) -> dict[str, Any]:
+        usage = {"model": "m", "inputTokens": inp, "outputTokens": 5, "apiCallId": f"msg_{n}"}
+        return {
+            "type": "session.usage_record",
+            "id": f"r{n}",
+            "timestamp": ISO,
+            "data": {"usage": {**usage, "cacheReadTokens": 0, "cacheWriteTokens": 0}},
+        }
+
+    def shutdown(n: int, inp: int, out: int) -> dict[str, Any]:
+        usage = {
+            "inputTokens": inp,
+            "outputTokens": out,
+            "cacheReadTokens": 0,
+            "cacheWriteTokens": 0,
+        }
+        return {
+            "type": "session.shutdown",
+            "id": f"s{n}",
+            "timestamp": ISO,
+            "data": {"modelMetrics": {"m": {"usage": usage}}},
+        }
+
+    feed(tailer, tmp_path, rel, "copilot-cli", jl(call(1, 100)))
+    assert sessions(tailer)["C2"]["tokens"]["input"] == 100  # live, before any shutdown
+    path = tmp_path / rel
+    with path.open("a") as fh:
+        # the first shutdown, a resume whose call has no record, a cumulative second shutdown
+        fh.write(jl(shutdown(1, 100, 5), shutdown(2, 130, 12)))
+    feed(tailer, tmp_path, rel, "copilot-cli", None)
+    assert sessions(tailer)["C2"]["tokens"]["input"] == 130
+    assert sessions(tailer)["C2"]["tokens"]["output"] == 12
+
+
+def test_claude_code_a_reply_written_before_its_prompt_is_no_fork_copy(
+    tailer: Tailer, tmp_path: Path
+) -> None:
+    # The interactive client may write a reply's line before the prompt's, dated after it.
+    later = time.strftime("%Y-%m-%dT%H:%M:%S.500Z", time.gmtime(NOW))
+    reply = {
+        "type": "assistant",
+        "timestamp": later,
+        "sessionId": "S2",
+        "requestId": "req_1",
+        "message": {"id": "msg_1", "model": "m", "usage": {"input_tokens": 3, "output_tokens": 4}},
+    }
+    prompt = {"type": "user", "timestamp": ISO, "sessionId": "S2", "message": {"content": SECRET}}
+    feed(tailer, tmp_path, "projects/p/S2.jsonl", "claude-code", jl(reply, prompt))
+    s = sessions(tailer)["S2"]
+    assert (s["turns"], s["tokens"]["input"], s["tokens"]["output"]) == (1, 3, 4)
+
+
+def test_codex_surface_comes_from_the_originator_not_source(tailer: Tailer, tmp_path: Path) -> None:
+    # Codex writes source "vscode" for a terminal run; only originator codex_vscode is the IDE.
+    def meta(sid: str, originator: str) -> dict[str, Any]:
+        payload = {"id": sid, "originator": originator, "source": "vscode", "cli_version": "1"}
+        return {"timestamp": ISO, "type": "session_meta", "payload": payload}
+
+    prompt = {"timestamp": ISO, "type": "event_msg", "payload": {"type": "user_message"}}
+    for sid, originator in (("T", "codex_tui"), ("V", "codex_vscode")):
+        rel = f"sessions/2026/12/02/rollout-2026-12-02T20-43-49-{sid}.jsonl"
+        feed(tailer, tmp_path, rel, "codex", jl(meta(sid, originator), prompt))
+    found = sessions(tailer)
+    assert (found["T"]["surface"], found["V"]["surface"]) == ("cli", "ide-extension")
