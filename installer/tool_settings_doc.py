@@ -115,7 +115,7 @@ class TomlDoc:
         return value.unwrap() if hasattr(value, "unwrap") else value
 
     def set(self, keys: KeyPath, value: Any) -> None:
-        _parent(self.doc, keys, self.path, tomlkit.table)[keys[-1]] = value
+        _parent(self.doc, keys, self.path, tomlkit.table)[keys[-1]] = _inline(value)
 
     def delete(self, keys: KeyPath) -> None:
         parent = _walk_get(self.doc, keys[:-1])
@@ -124,6 +124,16 @@ class TomlDoc:
 
     def render(self) -> str:
         return tomlkit.dumps(self.doc)
+
+
+def _inline(value: Any) -> Any:
+    """A table value as one inline line (`exporter = { otlp-http = { ... } }`, the form the
+    tools document), so a new value never splits the person's file into new sections."""
+    if not isinstance(value, dict):
+        return value
+    table = tomlkit.inline_table()
+    table.update({k: _inline(v) for k, v in value.items()})
+    return table
 
 
 def load(path: Path, data: bytes | None) -> SettingsDoc:

@@ -88,6 +88,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--min-watches", type=int, default=None, help=SUPPRESS)
     p.set_defaults(func=cmd_doctor)
 
+    p = sub.add_parser(
+        "otlp-headers",
+        help="print the OTLP receiver's token header as JSON (Claude Code's otelHeadersHelper)",
+    )
+    p.set_defaults(func=cmd_otlp_headers)
+
     from aitally.installer.templates import FORMATS
 
     p = sub.add_parser("policy", help="managed policy for IT")
@@ -299,6 +305,17 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             if c.fix and c.status != "ok":
                 print(f"      {'':13} fix: {c.fix}")
     return 1 if any(c.status == FAIL for c in checks) else 0
+
+
+def cmd_otlp_headers(args: argparse.Namespace) -> int:
+    """The header Claude Code's `otelHeadersHelper` (tool_policy_templates.py) runs this for:
+    a machine-wide managed file cannot hold each user's token, so each user's run prints it."""
+    from aitally.collectors.otlp import token
+
+    folder = paths.data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    print(json.dumps({token.HEADER: token.load_or_create(folder)}))
+    return 0
 
 
 def cmd_policy_template(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ EXAMPLES = {
     "uninstall": "aitally uninstall --purge",
     "enroll": "aitally enroll --endpoint https://aitally.example --enroll-secret S",
     "doctor": "aitally doctor --json",
+    "otlp-headers": "aitally otlp-headers",
     "policy template": "aitally policy template --format admx --output ./admx",
 }
 

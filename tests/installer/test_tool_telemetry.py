@@ -40,7 +40,11 @@ model = "gpt-5"   # the one I use
 
 [otel]
 environment = "prod"
-exporter = { otlp-http = { endpoint = "https://otel.example/v1/logs", protocol = "json", headers = { "x-key" = "k1" } } }
+
+[otel.exporter.otlp-http]
+endpoint = "https://otel.example/v1/logs"
+protocol = "json"
+headers = { "x-key" = "k1" }
 
 [profiles.fast]
 model = "gpt-5-mini"
