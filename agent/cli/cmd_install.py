@@ -311,10 +311,11 @@ def cmd_otlp_headers(args: argparse.Namespace) -> int:
     """The header Claude Code's `otelHeadersHelper` (tool_policy_templates.py) runs this for:
     a machine-wide managed file cannot hold each user's token, so each user's run prints it."""
     from aitally.collectors.otlp import token
+    from aitally.core.otlp_routes import TOKEN_HEADER
 
     folder = paths.data_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    print(json.dumps({token.HEADER: token.load_or_create(folder)}))
+    print(json.dumps({TOKEN_HEADER: token.load_or_create(folder)}))
     return 0
 
 
