@@ -25,6 +25,7 @@ from aitally.core import otlp_routes
 from aitally.installer import tool_telemetry
 from tests.realclients.clients import CLIENTS, Client
 from tests.realclients.install import install
+from tests.realclients.rewrite import FIXTURE_HOME, Rewriter
 from tests.realclients.runner import record
 from tests.realclients.scenarios import SCENARIOS, Scenario
 
@@ -121,7 +122,17 @@ def _with_telemetry(inner: Client, port: int, data_dir: Path, protocol: str | No
     return client
 
 
-def _write_requests(dest: Path, requests: list[tuple[str, dict[str, str], bytes]]) -> None:
+def _rewriter(home: Path) -> Rewriter:
+    """Scratch paths to the fixtures' /home/dev, as runner.py does for the clients' files."""
+    npm = f"{FIXTURE_HOME}/.npm-global"
+    return Rewriter(home, {str(SCRATCH / "npm"): npm, str(SHARED_NPM): npm})
+
+
+def _write_requests(
+    dest: Path, requests: list[tuple[str, dict[str, str], bytes]], rewriter: Rewriter
+) -> None:
+    """The bodies as sent; JSON ones with scratch paths rewritten (protobuf is left byte for
+    byte: a rewrite would change its length prefixes)."""
     folder = dest / "otlp"
     folder.mkdir(parents=True, exist_ok=True)
     index = []
@@ -130,6 +141,8 @@ def _write_requests(dest: Path, requests: list[tuple[str, dict[str, str], bytes]
         signal = route.signal if route else "unknown"
         ctype = headers.get("content-type", "")
         name = f"{n:03d}-{signal}.{'json' if 'json' in ctype else 'pb'}"
+        if name.endswith(".json"):
+            body = rewriter.text(body.decode("utf-8")).encode("utf-8")
         (folder / name).write_bytes(body)
         index.append(
             {
@@ -161,7 +174,9 @@ def record_telemetry(tool: str, scenario: Scenario, protocol: str | None = None)
         dest = record(wrapped, scenario, scratch, FIXTURES)
         with capture.lock:
             requests = list(capture.requests)
-    _write_requests(dest, requests)
+    _write_requests(dest, requests, _rewriter(scratch / "home" / tool / scenario.name))
+    # The process lifecycle is the harness's own fixtures' subject (tests/fixtures/realclients).
+    (dest / "processes.json").unlink(missing_ok=True)
     return dest
 
 

@@ -19,7 +19,7 @@ from aitally.collectors.otlp.status import read_tool_last_batch
 from aitally.core import otlp_routes
 from aitally.core.otlp_routes import Route, Upstream
 from aitally.core.store import Store
-from tests.collectors.otlp.helpers import post, protobuf_logs, recorded_logs
+from tests.collectors.otlp.helpers import port_of, post, protobuf_logs, recorded_logs, token_of
 
 
 class _Collector(ThreadingHTTPServer):
@@ -60,16 +60,6 @@ def collector() -> Iterator[_Collector]:
     server.server_close()
 
 
-def _port(c: rx.OtlpCollector) -> int:
-    assert c.receiver is not None
-    return c.receiver.port
-
-
-def _token(c: rx.OtlpCollector) -> str:
-    assert c.receiver is not None
-    return c.receiver.token
-
-
 def _counters(folder: Path) -> dict[str, int]:
     store = Store(folder / "aitally.db")
     try:
@@ -85,10 +75,10 @@ def test_accepted_bodies_reach_the_persons_collector_unchanged(
     otlp_routes.write_upstreams(isolated_env, {"claude-code": upstream})
     body = protobuf_logs("req_fwd_1")
     status, _, _ = post(
-        _port(receiver),
+        port_of(receiver),
         "/claude-code/v1/logs",
         body,
-        token=_token(receiver),
+        token=token_of(receiver),
         content_type="application/x-protobuf",
     )
     assert status == 200
@@ -97,16 +87,15 @@ def test_accepted_bodies_reach_the_persons_collector_unchanged(
     assert path == "/theirs/v1/logs" and got == body  # the tool's bytes, canaries and all
     assert headers["content-type"] == "application/x-protobuf"
     assert headers["api-key"] == "their-secret"
-    assert _token(receiver) not in str(headers)  # our token never leaves the machine
+    assert token_of(receiver) not in str(headers)  # our token never leaves the machine
     deadline = time.monotonic() + 5
     while _counters(isolated_env).get("sent") != 1 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _counters(isolated_env) == {"sent": 1}
     # Another tool's path, or the bare path, has no upstream: nothing more is sent.
-    assert post(_port(receiver), "/v1/logs", recorded_logs(), token=_token(receiver))[0] == 200
-    assert (
-        post(_port(receiver), "/codex/v1/logs", recorded_logs(), token=_token(receiver))[0] == 200
-    )
+    port, secret = port_of(receiver), token_of(receiver)
+    assert post(port, "/v1/logs", recorded_logs(), token=secret)[0] == 200
+    assert post(port, "/codex/v1/logs", recorded_logs(), token=secret)[0] == 200
     time.sleep(0.3)
     assert len(collector.got) == 1
 
@@ -138,7 +127,7 @@ def test_an_unreachable_collector_is_counted_failed() -> None:
 
 
 def test_tool_and_token_in_the_path(receiver: rx.OtlpCollector, isolated_env: Path) -> None:
-    port, secret = _port(receiver), _token(receiver)
+    port, secret = port_of(receiver), token_of(receiver)
     # Gemini CLI sends no custom header: the token rides in the path install gave it.
     assert post(port, f"/gemini-cli/k/{secret}/v1/logs", recorded_logs(), token=None)[0] == 200
     assert post(port, "/gemini-cli/k/wrong/v1/logs", recorded_logs(), token=None)[0] == 401
