@@ -189,6 +189,13 @@ def cmd_install(args: argparse.Namespace) -> int:
     message = None if args.system else _enroll(args)
     _set_endpoint(args, args.system, args.root)
     tools = _configure_tools(args)
+    restarted = False
+    if tools and not args.no_start:
+        from aitally.installer.service import stop_running_agent
+
+        # A running agent read its configuration before the receiver was turned on: the one
+        # started below listens where the tools now send.
+        restarted = stop_running_agent()
     try:
         state = registrar(target).install(start=not args.no_start)
     except InstallError as exc:
@@ -197,6 +204,8 @@ def cmd_install(args: argparse.Namespace) -> int:
     if message:
         lines.append(message)
     lines += [f"telemetry of {t.tool}: {t.status}: {t.detail}" for t in tools]
+    if restarted:
+        lines.append("restarted the running agent, so its OTLP receiver listens")
     if args.system:
         lines.append("the agent starts at each user's next login")
     data = {

@@ -225,3 +225,58 @@ def test_doctor_says_whether_each_tools_telemetry_arrives(
         stale["otlp claude-code"].status == "warn"
         and "none since" in stale["otlp claude-code"].detail
     )
+
+
+def test_install_restarts_a_running_agent_so_the_receiver_listens(
+    tools: dict[str, Path], isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agent ran before the receiver was turned on; after install one listens where the
+    tools' settings now send (real processes; the XDG autostart path when no user systemd)."""
+    import http.client
+    import time
+
+    from aitally.installer import _linux
+    from aitally.installer.service import run_command, stop_running_agent
+
+    if _linux.manager_running(run_command):
+        pytest.skip("a user systemd manager runs here; this covers the XDG path")
+    import socket
+    import threading
+
+    with socket.socket() as s:  # a free port: other agents on this machine may hold 43180
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("AITALLY_OTLP_RECEIVER_PORT", str(port))
+    old = subprocess.Popen(aitally_cmd("run"), stderr=subprocess.DEVNULL)
+    # Reaped as soon as it exits, as its service manager would: install waits for it to go.
+    reaper = threading.Thread(target=old.wait, daemon=True)
+    reaper.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not (isolated_env / "agent.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        answer = cli("install", "--configure-tools")
+        reaper.join(20)
+        assert old.returncode == 0  # stopped, cleanly
+        endpoint = json.loads(tools["claude-code"].read_text())["env"]
+        secret = endpoint["OTEL_EXPORTER_OTLP_HEADERS"].split("=", 1)[1]
+        status = 0
+        while status != 200 and time.monotonic() < deadline + 20:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request(
+                    "POST",
+                    "/claude-code/v1/logs",
+                    b"{}",
+                    {"Content-Type": "application/json", "x-aitally-token": secret},
+                )
+                status = conn.getresponse().status
+                conn.close()
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200, answer
+    finally:
+        if old.poll() is None:
+            old.kill()
+        stop_running_agent()
+        cli("uninstall")
