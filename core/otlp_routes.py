@@ -43,6 +43,7 @@ class Upstream:
     headers: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
+        """The entry as UPSTREAMS_FILE keeps it."""
         return {"urls": dict(self.urls), "headers": dict(self.headers)}
 
 

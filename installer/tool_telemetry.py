@@ -55,6 +55,7 @@ class Outcome:
     detail: str
 
     def as_json(self) -> dict[str, str]:
+        """The outcome as `aitally install --json` and `uninstall --json` list it."""
         return {"tool": self.tool, "status": self.status, "detail": self.detail}
 
 
