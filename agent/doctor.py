@@ -54,6 +54,10 @@ class Doctor:
             checks.extend([self.endpoint(cfg), self.token(cfg), self.tool_roots(cfg)])
             checks.append(self.browser_history(cfg))
             checks.append(self.otlp_receiver(cfg))
+            if cfg.get("otlp_receiver", "enabled"):
+                from aitally.agent.doctor_tool_telemetry import tool_checks
+
+                checks.extend(tool_checks(int(cfg.get("otlp_receiver", "port"))))
         checks.append(self.inotify())
         return checks
 

@@ -163,6 +163,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
             minimum=0,
             maximum=65535,
         ),
+        # Set in managed policy, every engineer's `aitally install` points the tools there.
+        "configure_tools": Key(
+            bool,
+            False,
+            "`aitally install` points Claude Code, Gemini CLI and Codex telemetry at the receiver",
+        ),
     },
 }
 # Values never printed back (config show, doctor): they would let one read others' data.

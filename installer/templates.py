@@ -94,7 +94,11 @@ def render(fmt: str) -> dict[str, bytes]:
         from aitally.installer import admx
 
         return {"aitally.admx": admx.admx().encode(), "en-US/aitally.adml": admx.adml().encode()}
+    if fmt == "tools":
+        from aitally.installer import tool_policy_templates
+
+        return tool_policy_templates.render()
     raise ValueError(fmt)
 
 
-FORMATS = ("toml", "mobileconfig", "plist", "admx", "json-schema")
+FORMATS = ("toml", "mobileconfig", "plist", "admx", "json-schema", "tools")

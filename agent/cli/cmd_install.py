@@ -13,6 +13,7 @@ from pathlib import Path
 from aitally.core import config, paths
 from aitally.core.cli_output import add_json, emit
 from aitally.installer.service import InstallError, Target, registrar
+from aitally.installer.tool_telemetry import Outcome
 
 SUPPRESS = argparse.SUPPRESS
 
@@ -60,6 +61,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _scope_args(p)
     _enroll_args(p)
     p.add_argument("--no-start", action="store_true", help="register only; start at next login")
+    p.add_argument(
+        "--configure-tools",
+        action="store_true",
+        help="turn the OTLP receiver on and point the AI tools' own telemetry at it",
+    )
     add_json(p)
     p.set_defaults(func=cmd_install)
 
@@ -81,6 +87,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--json", action="store_true")
     p.add_argument("--min-watches", type=int, default=None, help=SUPPRESS)
     p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser(
+        "otlp-headers",
+        help="print the OTLP receiver's token header as JSON (Claude Code's otelHeadersHelper)",
+    )
+    p.set_defaults(func=cmd_otlp_headers)
 
     from aitally.installer.templates import FORMATS
 
@@ -176,6 +188,14 @@ def cmd_install(args: argparse.Namespace) -> int:
     _check_endpoint(args)
     message = None if args.system else _enroll(args)
     _set_endpoint(args, args.system, args.root)
+    tools = _configure_tools(args)
+    restarted = False
+    if tools and not args.no_start:
+        from aitally.installer.service import stop_running_agent
+
+        # A running agent read its configuration before the receiver was turned on: the one
+        # started below listens where the tools now send.
+        restarted = stop_running_agent()
     try:
         state = registrar(target).install(start=not args.no_start)
     except InstallError as exc:
@@ -183,17 +203,58 @@ def cmd_install(args: argparse.Namespace) -> int:
     lines = [f"registered ({state.mechanism}): {', '.join(state.files)}"]
     if message:
         lines.append(message)
+    lines += [f"telemetry of {t.tool}: {t.status}: {t.detail}" for t in tools]
+    if restarted:
+        lines.append("restarted the running agent, so its OTLP receiver listens")
     if args.system:
         lines.append("the agent starts at each user's next login")
-    data = {"mechanism": state.mechanism, "files": state.files, "enrolled": message}
+    data = {
+        "mechanism": state.mechanism,
+        "files": state.files,
+        "enrolled": message,
+        "tools": [t.as_json() for t in tools],
+    }
     emit(args, data, "\n".join(lines))
     return 0
 
 
+def _configure_tools(args: argparse.Namespace) -> list[Outcome]:
+    """With --configure-tools or `[otlp_receiver] configure_tools` in force: the receiver on in
+    the user's configuration, each installed tool's telemetry pointed at it."""
+    from aitally.collectors.otlp import token
+    from aitally.installer import tool_telemetry
+
+    cfg = config.load_default()
+    if args.system or not (args.configure_tools or cfg.get("otlp_receiver", "configure_tools")):
+        return []
+    port = int(cfg.get("otlp_receiver", "port"))
+    if port == 0:
+        raise _usage(
+            "[otlp_receiver] port is 0 (any free port), so the tools cannot be pointed at it; "
+            "set a fixed port, e.g. 43180"
+        )
+    if not cfg.get("otlp_receiver", "enabled"):
+        if cfg.is_managed("otlp_receiver", "enabled"):
+            raise _usage(
+                "managed policy turns the OTLP receiver off; ask IT, or install without "
+                "--configure-tools"
+            )
+        from aitally.installer.settings_file import set_value
+
+        set_value(paths.user_config_file(), "otlp_receiver", "enabled", True)
+    data_dir = paths.data_dir()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = token.load_or_create(data_dir)
+    return tool_telemetry.configure(port, secret, data_dir, Path.home(), os.environ)
+
+
 def cmd_uninstall(args: argparse.Namespace) -> int:
     from aitally.installer.settings_file import written_by_install
+    from aitally.installer.tool_telemetry import restore
 
     target = _target(args)
+    # First: the tools must stop sending to a receiver that is going away.
+    tools = [] if args.system else restore(paths.data_dir())
     removed = registrar(target).uninstall()
     if args.purge and args.system:
         managed = args.root / str(paths.managed_policy_file()).lstrip("/\\")
@@ -215,9 +276,9 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
             paths.user_config_file().unlink()
             removed.append(str(paths.user_config_file()))
             _remove_empty(paths.user_config_file().parent)
-    emit(
-        args, {"removed": removed}, "removed: " + (", ".join(removed) or "nothing (not installed)")
-    )
+    text = "removed: " + (", ".join(removed) or "nothing (not installed)")
+    text += "".join(f"\ntelemetry of {t.tool}: {t.detail}" for t in tools)
+    emit(args, {"removed": removed, "tools": [t.as_json() for t in tools]}, text)
     return 0
 
 
@@ -253,6 +314,18 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             if c.fix and c.status != "ok":
                 print(f"      {'':13} fix: {c.fix}")
     return 1 if any(c.status == FAIL for c in checks) else 0
+
+
+def cmd_otlp_headers(args: argparse.Namespace) -> int:
+    """The header Claude Code's `otelHeadersHelper` (tool_policy_templates.py) runs this for:
+    a machine-wide managed file cannot hold each user's token, so each user's run prints it."""
+    from aitally.collectors.otlp import token
+    from aitally.core.otlp_routes import TOKEN_HEADER
+
+    folder = paths.data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    print(json.dumps({TOKEN_HEADER: token.load_or_create(folder)}))
+    return 0
 
 
 def cmd_policy_template(args: argparse.Namespace) -> int:

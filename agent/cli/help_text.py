@@ -24,5 +24,6 @@ EXAMPLES = {
     "enroll": "aitally enroll --endpoint https://aitally.example --enroll-secret-file s.txt",
     "doctor": "aitally doctor --json",
     "policy": "aitally policy template --format toml",
+    "otlp-headers": "aitally otlp-headers",
     "policy template": "aitally policy template --format admx --output ./admx",
 }

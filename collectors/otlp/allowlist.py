@@ -12,9 +12,18 @@ What maps (checked against a real Claude Code 2.1.197 export, tests/fixtures/otl
   without `request_id` (older versions) cannot be told apart from its transcript line and is
   dropped (counted `otlp_dropped/no_request_id`): doubling is worse than missing.
 - Its `tool_decision`/`tool_result` events become `Activity` (kind "tool", no turn).
+- Gemini CLI's `gemini_cli.api_response` events (checked against a real Gemini CLI 0.61.0
+  export, tests/fixtures/otlp/gemini-cli/) carry no id its chat file also records, but a `role`:
+  `main` calls are the chat's own replies (already counted from the chat file), while the
+  `utility_*` calls (router, compressor, summarizer, next-speaker check, ...) are in no file.
+  Only those become `Usage` (input = `input_token_count` - `cached_content_token_count`,
+  cache read = cached, output, reasoning = `thoughts_token_count`), keyed by the record's time,
+  role and counts so a batch sent again is not counted twice; `main`/`subagent` calls are
+  dropped (`otlp_dropped/in_transcript`).
 - Everything else (other services' events, all metrics and spans) is counted, not mapped:
-  Gemini CLI's `gemini_cli.api_response` and Codex's `codex.sse_event` carry no id their
-  transcripts also record, and Claude Code's `token.usage` metric restates the events.
+  Codex's `codex.sse_event` carries no id or role its transcript also records (the same
+  totals, so mapping it would double them), Copilot CLI's spans restate its session file, and
+  Claude Code's `token.usage` metric restates the events.
 """
 
 from __future__ import annotations
@@ -27,7 +36,9 @@ from typing import Any, Final
 from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 # service.name -> aitally tool id (core/tools.py); any other service is dropped.
-SERVICES: Final = {"claude-code": "claude-code"}
+SERVICES: Final = {"claude-code": "claude-code", "gemini-cli": "gemini-cli"}
+# Gemini CLI's LlmRole values whose calls its chat file does not record.
+GEMINI_UNRECORDED_ROLE_PREFIX: Final = "utility_"
 ID_LIMIT: Final = 200
 VERSION_LIMIT: Final = 40
 
@@ -143,6 +154,33 @@ def _claude_code(record: Mapping[str, Any], version: str | None, out: Reduced) -
         out.drop("event_not_mapped")
 
 
+def _gemini_cli(record: Mapping[str, Any], out: Reduced) -> None:
+    attrs = record.get("attributes")
+    if _event(record) != "gemini_cli.api_response":
+        out.drop("event_not_mapped")
+        return
+    session = _id(_attr(attrs, "session.id"))
+    if session is None:
+        out.drop("no_session")
+        return
+    role = _id(_attr(attrs, "role")) or ""
+    if not role.startswith(GEMINI_UNRECORDED_ROLE_PREFIX):
+        out.drop("in_transcript")
+        return
+    prompt = _count(_attr(attrs, "input_token_count"))
+    cached = _count(_attr(attrs, "cached_content_token_count"))
+    fresh = None if prompt is None else max(prompt - (cached or 0), 0)
+    output = _count(_attr(attrs, "output_token_count"))
+    thoughts = _count(_attr(attrs, "thoughts_token_count"))
+    at = _time(record)
+    key = f"otlp:gemini:{session}:{record.get('timeUnixNano')}:{role}:{prompt}:{output}"
+    tokens = Tokens(fresh, output, cached, None, thoughts)
+    model = _id(_attr(attrs, "model"))
+    out.observations.append(
+        Usage("gemini-cli", session, at, model, tokens, key, "otlp", None, None, None)
+    )
+
+
 def reduce_logs(request: Mapping[str, Any]) -> Reduced:
     """The usage in an ExportLogsServiceRequest (OTLP/JSON shape, collectors/otlp/decode.py)."""
     out = Reduced()
@@ -156,6 +194,8 @@ def reduce_logs(request: Mapping[str, Any]) -> Reduced:
                 out.records += 1
                 if tool == "claude-code":
                     _claude_code(record, version, out)
+                elif tool == "gemini-cli":
+                    _gemini_cli(record, out)  # its service.version is Node's, not its own
                 else:
                     out.drop("service_not_mapped")
     return out

@@ -11,7 +11,6 @@ import json
 import zlib
 from typing import Any, Final
 
-SIGNALS: Final = ("logs", "metrics", "traces")
 JSON_TYPES: Final = ("application/json",)
 PROTOBUF_TYPES: Final = ("application/x-protobuf", "application/protobuf")
 # The top-level list of each signal's export request (OTLP/JSON field names).

@@ -20,7 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from aitally.collectors.otlp import allowlist, decode, token
-from aitally.collectors.otlp.status import KV_LAST_BATCH, KV_STATUS
+from aitally.collectors.otlp.forward import COUNTER as FORWARD_COUNTER
+from aitally.collectors.otlp.forward import Forwarder
+from aitally.collectors.otlp.status import KV_LAST_BATCH, KV_STATUS, last_batch_key
+from aitally.core import otlp_routes
 from aitally.core.config import Config
 from aitally.core.observation import Observation
 from aitally.core.sessionizer import Sessionizer
@@ -37,7 +40,6 @@ LOCK_WAIT = 2.0
 # ... and this long for SQLite's write lock before answering 503 (exporters time out at 10 s).
 STORE_WAIT = 3.0
 RETRY_AFTER = 2
-PATHS = {f"/v1/{s}": s for s in decode.SIGNALS}
 # The Server header of every answer; `aitally doctor` (agent/doctor.py) looks for it.
 SERVER_NAME = "aitally-otlp"
 
@@ -58,6 +60,9 @@ class Receiver:
             max_presence_step=sessionizer.max_step,
         )
         self.token = token.load_or_create(data_dir)
+        self.data_dir = data_dir
+        self._upstreams: tuple[float | None, dict[str, otlp_routes.Upstream]] = (None, {})
+        self.forwarder = Forwarder(self._count_forward)  # an idle thread until one forwards
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer((HOST, port), _Handler)
         self.server.daemon_threads = True
@@ -70,12 +75,17 @@ class Receiver:
         counters: Iterable[Counter],
         *,
         batch: bool = False,
+        tool: str | None = None,
     ) -> int:
         """Commits one request's observations and counters, and for an accepted `batch` its
-        time (collectors/otlp/status.py reads it): 200, or 429/503 when busy."""
+        time, also per `tool` when the path named one (collectors/otlp/status.py reads them):
+        200, or 429/503 when busy."""
         if not self.lock.acquire(timeout=LOCK_WAIT):
             return 429
-        state = {KV_LAST_BATCH: repr(time.time())} if batch else None
+        state = None
+        if batch:
+            now = repr(time.time())
+            state = {KV_LAST_BATCH: now} | ({last_batch_key(tool): now} if tool else {})
         try:
             self.sink.apply(list(observations), counters=list(counters), state=state)
         except sqlite3.OperationalError:
@@ -88,12 +98,32 @@ class Receiver:
         """Counts a rejected request; a busy store must not turn a 4xx into a crash."""
         self.commit((), [("otlp_rejected", reason, 1)])
 
+    def _count_forward(self, outcome: str) -> None:
+        self.commit((), [(FORWARD_COUNTER, outcome, 1)])
+
+    def upstreams(self) -> dict[str, otlp_routes.Upstream]:
+        """The saved endpoints, read again when install changes them while the agent runs."""
+        try:
+            mtime: float | None = (self.data_dir / otlp_routes.UPSTREAMS_FILE).stat().st_mtime
+        except OSError:
+            mtime = None
+        if mtime != self._upstreams[0]:
+            self._upstreams = (mtime, otlp_routes.read_upstreams(self.data_dir))
+        return self._upstreams[1]
+
+    def forward(self, route: otlp_routes.Route, body: bytes, headers: Any) -> None:
+        """Hands an accepted body to the person's own collector for its tool, if they had one."""
+        upstream = self.upstreams().get(route.tool) if route.tool else None
+        if upstream is not None:
+            self.forwarder.submit(upstream, route.signal, body, headers)
+
     def serve(self) -> None:
         self.server.serve_forever(poll_interval=0.5)
 
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        self.forwarder.close()
         with self.lock:
             self.store.close()
 
@@ -122,18 +152,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _post(self) -> None:
         r = self.receiver
-        signal = PATHS.get(self.path.split("?")[0])
-        if signal is None:
+        route = otlp_routes.parse_path(self.path)
+        if route is None:
             self.close_connection = True
             self._answer(404, "unknown path")
             return
-        if not token.valid(token.presented(self.headers), r.token):
+        signal = route.signal
+        if not token.valid(route.token or token.presented(self.headers), r.token):
             r.count("unauthorized")
             self.close_connection = True  # the body is never read
             self._answer(401, "token missing or wrong")
             return
         try:
-            body = self._body()
+            raw = body = self._body()
             if (self.headers.get("Content-Encoding") or "").lower() == "gzip":
                 body = decode.gunzip(body, MAX_BODY)
             request = decode.decode(signal, body, self.headers.get("Content-Type") or "")
@@ -156,8 +187,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         counters: list[Counter] = [("otlp_received", signal, reduced.records)]
         counters += [("otlp_dropped", why, n) for why, n in reduced.dropped.items()]
-        status = r.commit(reduced.observations, counters, batch=True)
+        status = r.commit(reduced.observations, counters, batch=True, tool=route.tool)
         if status == 200:
+            r.forward(route, raw, self.headers)  # once, when written: a retried batch is not
             self._answer(200, None)
         else:
             self._answer(status, "store busy", retry_after=RETRY_AFTER)

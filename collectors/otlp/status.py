@@ -22,6 +22,16 @@ KV_STATUS = "otlp_receiver"
 KV_LAST_BATCH = "otlp_last_batch"
 
 
+def last_batch_key(tool: str) -> str:
+    """The kv key of the time the receiver last accepted a batch on the tool's own path."""
+    return f"{KV_LAST_BATCH}:{tool}"
+
+
+def read_tool_last_batch(store: Store, tool: str) -> float | None:
+    """When a batch last came in on the path install gave `tool`; None if never."""
+    return _float(store.kv_get(last_batch_key(tool)))
+
+
 @dataclass(frozen=True, slots=True)
 class OtlpReceiverStatus:
     """The receiver's status; times are Unix seconds (ISO 8601 UTC when shown).

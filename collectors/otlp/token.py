@@ -12,8 +12,9 @@ import os
 import secrets
 from pathlib import Path
 
+from aitally.core.otlp_routes import TOKEN_HEADER as HEADER
+
 FILE_NAME = "otlp_token"
-HEADER = "x-aitally-token"
 
 
 def load_or_create(folder: Path) -> str:

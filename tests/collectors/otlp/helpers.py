@@ -13,6 +13,8 @@ from pathlib import Path
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
+from aitally.collectors.otlp.receiver import OtlpCollector
+
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "otlp"
 RECORDED_AT = 1796232384.0  # the recording's clock (tests/fixtures/otlp/*, 2026-12-02)
 SESSION = "3af38aaa-7a49-4c9c-8f27-ce24801da342"
@@ -114,3 +116,15 @@ def post(
 def every_byte(folder: Path) -> bytes:
     """Everything under a folder, concatenated (the store, its WAL, the token, the logs)."""
     return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def port_of(c: OtlpCollector) -> int:
+    """The started receiver's port."""
+    assert c.receiver is not None
+    return c.receiver.port
+
+
+def token_of(c: OtlpCollector) -> str:
+    """The started receiver's token."""
+    assert c.receiver is not None
+    return c.receiver.token

@@ -21,22 +21,14 @@ from tests.collectors.otlp.helpers import (
     CANARY,
     SESSION,
     every_byte,
+    port_of,
     post,
     protobuf_logs,
     recorded_logs,
+    token_of,
 )
 
 PROTO = "application/x-protobuf"
-
-
-def _port(c: rx.OtlpCollector) -> int:
-    assert c.receiver is not None
-    return c.receiver.port
-
-
-def _token(c: rx.OtlpCollector) -> str:
-    assert c.receiver is not None
-    return c.receiver.token
 
 
 def _raw(port: int, tok: str, framing: str, body: bytes) -> int:
@@ -83,16 +75,16 @@ def _tokens(data: Path) -> dict[str, int]:
 def test_token_file_is_private_and_required(receiver: rx.OtlpCollector, isolated_env: Path):
     mode = stat.S_IMODE(os.stat(isolated_env / FILE_NAME).st_mode)
     assert mode == 0o600
-    port = _port(receiver)
+    port = port_of(receiver)
     assert post(port, "/v1/logs", b"{}", token=None)[0] == 401
     assert post(port, "/v1/logs", b"{}", token="wrong")[0] == 401
-    ok = post(port, "/v1/logs", b"{}", token=None, headers={"x-aitally-token": _token(receiver)})
+    ok = post(port, "/v1/logs", b"{}", token=None, headers={"x-aitally-token": token_of(receiver)})
     assert ok[0] == 200
     assert _counters(isolated_env, "otlp_rejected") == {"unauthorized": 2}
 
 
 def test_bounds_malformed_and_media(receiver: rx.OtlpCollector, isolated_env: Path):
-    port, tok = _port(receiver), _token(receiver)
+    port, tok = port_of(receiver), token_of(receiver)
     # The body is never read past the bound: the answer comes on the headers alone.
     assert _raw(port, tok, f"Content-Length: {rx.MAX_BODY + 1}", b"") == 413
     assert post(port, "/v1/logs", b"x" * (rx.MAX_BODY + 1), token=tok, gzipped=True)[0] == 413
@@ -111,7 +103,7 @@ def test_bounds_malformed_and_media(receiver: rx.OtlpCollector, isolated_env: Pa
 
 def test_chunked_body_bounded(receiver: rx.OtlpCollector, isolated_env: Path):
     """OTel JS (Claude Code) sends chunked bodies; an endless chunked stream is cut at the bound."""
-    port, tok = _port(receiver), _token(receiver)
+    port, tok = port_of(receiver), token_of(receiver)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     chunks = iter([recorded_logs()[i : i + 1000] for i in range(0, len(recorded_logs()), 1000)])
     conn.request(
@@ -132,7 +124,7 @@ def test_chunked_body_bounded(receiver: rx.OtlpCollector, isolated_env: Path):
 def test_recorded_claude_code_export(receiver: rx.OtlpCollector, isolated_env: Path):
     """The real export of `claude -p`: the title call and the answer, both counted."""
     status, _headers, body = post(
-        _port(receiver), "/v1/logs", recorded_logs(), token=_token(receiver)
+        port_of(receiver), "/v1/logs", recorded_logs(), token=token_of(receiver)
     )
     assert (status, body) == (200, b"{}")
     got = _tokens(isolated_env)
@@ -144,7 +136,7 @@ def test_recorded_claude_code_export(receiver: rx.OtlpCollector, isolated_env: P
 
 
 def test_protobuf_and_gzip_and_canaries(receiver: rx.OtlpCollector, isolated_env: Path):
-    port, tok = _port(receiver), _token(receiver)
+    port, tok = port_of(receiver), token_of(receiver)
     status, headers, body = post(
         port, "/v1/logs", protobuf_logs("req_pb1"), token=tok, content_type=PROTO
     )
@@ -165,7 +157,7 @@ def test_protobuf_and_gzip_and_canaries(receiver: rx.OtlpCollector, isolated_env
 def test_one_truth_per_call(receiver: rx.OtlpCollector, isolated_env: Path):
     """A call the transcript recorded first is not counted again from telemetry, and the other
     way round; a call only in telemetry is added."""
-    port, tok = _port(receiver), _token(receiver)
+    port, tok = port_of(receiver), token_of(receiver)
     store = Store(isolated_env / "aitally.db")
     sink = Sessionizer(store)
     import time
@@ -202,7 +194,7 @@ def test_busy_store_answers_retry_after(
     holder = threading.Event()
     with receiver.receiver.lock:  # another request is committing
         status, headers, _ = post(
-            _port(receiver), "/v1/logs", recorded_logs(), token=_token(receiver)
+            port_of(receiver), "/v1/logs", recorded_logs(), token=token_of(receiver)
         )
         holder.set()
     assert status == 429 and headers["Retry-After"] == str(rx.RETRY_AFTER)
@@ -211,9 +203,9 @@ def test_busy_store_answers_retry_after(
     with other.transaction():  # the agent holds the write lock
         receiver.receiver.store.conn.execute("PRAGMA busy_timeout = 200")
         status, headers, _ = post(
-            _port(receiver), "/v1/logs", recorded_logs(), token=_token(receiver)
+            port_of(receiver), "/v1/logs", recorded_logs(), token=token_of(receiver)
         )
     other.close()
     assert status == 503 and headers["Retry-After"] == str(rx.RETRY_AFTER)
     # the retry after the lock is released lands
-    assert post(_port(receiver), "/v1/logs", recorded_logs(), token=_token(receiver))[0] == 200
+    assert post(port_of(receiver), "/v1/logs", recorded_logs(), token=token_of(receiver))[0] == 200
