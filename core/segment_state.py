@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aitally.core.store import segments
-from aitally.core.store.segments import SegmentAdditions, TokenList
+from aitally.core.store.segments import OutcomeTotals, SegmentAdditions, TokenList
 from aitally.core.wire import TOKEN_KINDS
 
 
@@ -15,6 +16,12 @@ def add_tokens(acc: TokenList, values: TokenList) -> None:
     for i, v in enumerate(values):
         if v is not None:
             acc[i] = (acc[i] or 0) + v
+
+
+def add_outcomes(acc: OutcomeTotals, counts: Mapping[str, int]) -> None:
+    """A segment's outcomes are the sum of its observations' (absent kinds stay absent)."""
+    for kind, n in counts.items():
+        acc[kind] = acc.get(kind, 0) + n
 
 
 @dataclass(slots=True)
@@ -32,6 +39,7 @@ class OpenSegment:
     turns: int = 0
     tokens: TokenList = field(default_factory=lambda: [None] * len(TOKEN_KINDS))
     models: dict[str, TokenList] = field(default_factory=dict)
+    outcomes: OutcomeTotals = field(default_factory=dict)
     dirty: bool = False
 
     @classmethod
@@ -62,10 +70,12 @@ class OpenSegment:
                 pids=",".join(sorted(self.pids, key=int)),
                 tokens=self.tokens,
                 models=self.models,
+                outcomes=self.outcomes,
             ),
         )
         self.active = self.present = 0.0
         self.turns = 0
         self.tokens = [None] * len(TOKEN_KINDS)
         self.models = {}
+        self.outcomes = {}
         self.dirty = False

@@ -13,12 +13,13 @@ from aitally.core.logs import RateLimited
 from aitally.core.observation import (
     Activity,
     Observation,
+    OutcomeCounts,
     ProcessGone,
     ProcessLink,
     ProcessSeen,
     Usage,
 )
-from aitally.core.segment_state import OpenSegment, add_tokens
+from aitally.core.segment_state import OpenSegment, add_outcomes, add_tokens
 from aitally.core.sink import Counter, FilePosition
 from aitally.core.store import Store, outbox, pauses, segments, sessions
 from aitally.core.store import positions as positions_table
@@ -87,7 +88,7 @@ class Sessionizer:
             paused = pauses.windows(conn)
             kept: list[Observation] = []
             for ob in observations:
-                if isinstance(ob, Usage | Activity) and ob.at > wall + FUTURE_SLACK:
+                if isinstance(ob, Usage | Activity | OutcomeCounts) and ob.at > wall + FUTURE_SLACK:
                     self.problems.warning(
                         f"future:{ob.tool}",
                         "%s: a record dated %.0f s ahead of the clock is counted as of now",
@@ -98,20 +99,20 @@ class Sessionizer:
                     ob = dataclasses.replace(ob, at=wall)
                 if (
                     paused
-                    and isinstance(ob, Usage | Activity | ProcessSeen)
+                    and isinstance(ob, Usage | Activity | OutcomeCounts | ProcessSeen)
                     and any(start <= ob.at < end for start, end in paused)
                 ):
                     # The engineer paused collection: nothing of that time is recorded.
                     self.store.count("paused_dropped", ob.tool, 1, conn)
                     continue
                 kept.append(ob)
-            # Replies' dedup keys in one statement for the batch, not one per reply.
+            # Replies' and outcomes' dedup keys in one statement for the batch, not one each.
             fresh = sessions.mark_usage_seen(
                 conn,
                 [
                     (ob.tool, ob.dedup_key, ob.at)
                     for ob in kept
-                    if isinstance(ob, Usage) and ob.dedup_key is not None
+                    if isinstance(ob, Usage | OutcomeCounts) and ob.dedup_key is not None
                 ],
             )
             for ob in kept:
@@ -153,6 +154,8 @@ class Sessionizer:
         taken out as its first reply is counted."""
         if isinstance(ob, Usage):
             self._usage(conn, ob, fresh)
+        elif isinstance(ob, OutcomeCounts):
+            self._outcomes(conn, ob, fresh)
         elif isinstance(ob, Activity):
             sid = self._session(
                 conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
@@ -186,6 +189,19 @@ class Sessionizer:
         add_tokens(seg.tokens, values)
         if ob.model:
             add_tokens(seg.models.setdefault(ob.model, [None] * len(TOKEN_KINDS)), values)
+
+    def _outcomes(
+        self, conn: sqlite3.Connection, ob: OutcomeCounts, fresh: set[tuple[str, str]]
+    ) -> None:
+        if ob.dedup_key is not None:
+            try:
+                fresh.remove((ob.tool, ob.dedup_key))
+            except KeyError:
+                self.store.count("outcome_duplicate", ob.tool, 1, conn)
+                return
+        sid = self._session(conn, ob.tool, ob.session_key, ob.session_key, None, None)
+        seg = self._touch(conn, sid, ob.at, active=True, signal=ob.signal)
+        add_outcomes(seg.outcomes, ob.counts)
 
     def _process_seen(self, conn: sqlite3.Connection, ob: ProcessSeen) -> None:
         if ob.role != "session":

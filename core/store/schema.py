@@ -106,4 +106,13 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     """,
+    # 2: outcome counts per segment (OUTCOME_KINDS); a kind without a row was not recorded.
+    """
+    CREATE TABLE segment_outcomes (
+        segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (segment_id, kind)
+    ) WITHOUT ROWID;
+    """,
 ]

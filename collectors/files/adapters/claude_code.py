@@ -13,6 +13,7 @@ from msgspec import UNSET, Struct, UnsetType
 
 from aitally.collectors.files.adapters.base import FileState, LineAdapter, dig, num, text, ts
 from aitally.collectors.files.lines import open_regular
+from aitally.collectors.files.outcomes import claude_code as outcomes
 from aitally.core.observation import (
     Activity,
     ActivityKind,
@@ -39,9 +40,25 @@ REGISTRY_MAX_BYTES = 64 * 1024
 
 
 class _Block(Struct):
-    """A content block: its type only (a tool result's text, a reply's text are skipped)."""
+    """A content block: its type and a tool call's ids, name and error flag (a tool result's
+    text, a reply's text and a call's input are skipped)."""
 
     type: Any = UNSET
+    id: Any = UNSET
+    name: Any = UNSET
+    tool_use_id: Any = UNSET
+    is_error: Any = UNSET
+
+
+class _ToolResult(Struct):
+    """The `toolUseResult` fields outcomes read (outputs and file contents but a new file's
+    are skipped)."""
+
+    type: Any = UNSET
+    structuredPatch: Any = UNSET
+    userModified: Any = UNSET
+    content: Any = UNSET
+    gitOperation: Any = UNSET
 
 
 class _Message(Struct):
@@ -67,6 +84,8 @@ class _Line(Struct):
     isCompactSummary: Any = UNSET
     requestId: Any = UNSET
     message: _Message | UnsetType | None = UNSET
+    toolUseResult: str | _ToolResult | list[Any] | UnsetType | None = UNSET
+    toolDenialKind: Any = UNSET
 
 
 _decoder = msgspec.json.Decoder(_Line)
@@ -139,6 +158,16 @@ class ClaudeCode(LineAdapter):
         return text(obj.get("sessionId")) or rel.stem
 
     def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
+        found = self._figures(obj, rel, st)
+        at = ts(obj.get("timestamp"))
+        if at is not None and obj.get("type") in ("user", "assistant"):
+            found += outcomes.observe(TOOL, obj, self._session(obj, rel), at, st)
+        return found
+
+    def _figures(
+        self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState
+    ) -> list[Observation]:
+        """Activity and token usage of one line."""
         kind = obj.get("type")
         if kind not in ("user", "assistant"):
             return []
