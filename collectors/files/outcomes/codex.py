@@ -2,8 +2,8 @@
 file, whose `+`/`-` lines are counted), command executions (exit code, status), and patches the
 person refused, which show as a proposed `apply_patch` call followed by an aborted turn.
 
-Proposed patches not yet answered are a count in the file state; each counted item carries its
-item id (or call id) as dedup key, so a forked rollout that replays history counts once.
+The call ids of proposed patches not yet answered are kept in the file state; each count
+carries its item or call id as dedup key, so a forked rollout that replays history counts once.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ def proposal(
     """A `response_item` line: an `apply_patch` call is an edit proposed."""
     if payload.get("type") not in CALL_TYPES or payload.get("name") != PATCH_CALL:
         return []
-    st.data["open_patches"] = int(st.data.get("open_patches") or 0) + 1
-    cid = text(payload.get("call_id"))
-    key = f"o:{session}:{cid}" if cid else None
+    cid = text(payload.get("call_id")) or ""
+    st.data.setdefault("open_patches", []).append(cid)
+    key = f"o:use:{session}:{cid}" if cid else None
     return [OutcomeCounts(tool, session, at, {"edits_proposed": 1}, key)]
 
 
@@ -40,21 +40,31 @@ def event(
 ) -> list[OutcomeCounts]:
     """An `event_msg` line: completed items, and turns ending with patches unanswered."""
     kind = payload.get("type")
-    open_patches = int(st.data.get("open_patches") or 0)
+    open_patches: list[str] = st.data.setdefault("open_patches", [])
     if kind in ("turn_aborted", "task_complete"):
-        st.data["open_patches"] = 0
-        if kind == "turn_aborted" and open_patches:
-            # The person refused the proposed change in the TUI: the turn was aborted.
-            return [OutcomeCounts(tool, session, at, {"edits_rejected": open_patches})]
-        return []
+        answered, open_patches[:] = list(open_patches), []
+        if kind != "turn_aborted":
+            return []
+        # The person refused the proposed change in the TUI: the turn was aborted.
+        return [
+            OutcomeCounts(
+                tool,
+                session,
+                at,
+                {"edits_rejected": 1},
+                f"o:answer:{session}:{cid}" if cid else None,
+            )
+            for cid in answered
+        ]
     item = payload.get("item")
     if kind != "item_completed" or not isinstance(item, Mapping):
         return []
     iid = text(item.get("id"))
-    key = f"o:{session}:{iid}" if iid else None
+    key = f"o:item:{session}:{iid}" if iid else None
     if item.get("type") == "FileChange":
-        st.data["open_patches"] = max(0, open_patches - 1)
         counts = {} if open_patches else {"edits_proposed": 1}
+        if open_patches:
+            open_patches.remove(iid if iid in open_patches else open_patches[0])
         status = item.get("status")
         if status in DECLINED:
             counts["edits_rejected"] = 1
