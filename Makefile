@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint imports typecheck unit bench dist clean venv
+.PHONY: run test lint imports typecheck unit bench dist clean venv realclients
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint imports typecheck unit
+
+# Records the real clients' fixtures (tests/realclients/README.md): needs npm, tmux and the
+# npm registry; not part of `make test`. Narrow it with REALCLIENTS_ARGS="--tools codex".
+realclients: $(STAMP)
+	$(BIN)/python -m tests.realclients $(REALCLIENTS_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
