@@ -27,11 +27,14 @@ TRUTH: dict[str, dict[str, dict[str, int]]] = json.loads((OUTCOMES / "truth.json
 def tailer(tmp_path: Path) -> Iterator[Tailer]:
     store = Store(tmp_path / "s.db")
     yield Tailer(Sessionizer(store), store)
-    store.close()
-    # Every byte the store holds (WAL included) is free of the planted content: this suite's
-    # markers and the real-client recordings'.
-    for marker in (b"CANARY", b"AITALLY-MARKER"):
-        assert scan_for(tmp_path, marker, only="s.db") == []
+    # Every byte the store holds is free of the planted content (this suite's markers and the
+    # real-client recordings'): the WAL while open, the file with its free pages after close.
+    assert (tmp_path / "s.db-wal").exists()
+    for closed in (False, True):
+        if closed:
+            store.close()
+        for marker in (b"CANARY", b"AITALLY-MARKER"):
+            assert scan_for(tmp_path, marker, only="s.db") == []
 
 
 def read_all(tailer: Tailer, tool: str, root: Path) -> None:
