@@ -30,19 +30,26 @@ def recorded_kinds(outcomes: Sequence[dict[str, int]]) -> list[str]:
     return [k for k in OUTCOME_KINDS if any(k in o for o in outcomes)]
 
 
-def table(
+# Kinds shown in one table at most: with every kind recorded, two tables of six kinds each
+# still fit 80 columns beside a tool name.
+GROUPS = (OUTCOME_KINDS[:6], OUTCOME_KINDS[6:])
+
+
+def tables(
     label: str, rows: Sequence[tuple[str, dict[str, int]]], *, colour: bool, width: int
-) -> str | None:
-    """One row per label with a column per kind recorded in any row ("-": not recorded for
-    that row's tool, never 0); None when no row recorded any outcome."""
-    kinds = recorded_kinds([o for _, o in rows])
-    if not kinds:
-        return None
-    body = [[name, *(str(o[k]) if k in o else "-" for k in kinds)] for name, o in rows]
-    numeric = tuple(range(1, len(kinds) + 1))
-    return render(
-        [label, *(HEADERS[k] for k in kinds)], body, colour=colour, width=width, right=numeric
-    )
+) -> list[str]:
+    """One row per label, a column per kind recorded in any row ("-": not recorded for that
+    row's tool, never 0), edits and lines in one table, commands, commits and suggestions in
+    another; a table only where some row recorded one of its kinds."""
+    out = []
+    for group in GROUPS:
+        kinds = [k for k in recorded_kinds([o for _, o in rows]) if k in group]
+        if kinds:
+            body = [[name, *(str(o[k]) if k in o else "-" for k in kinds)] for name, o in rows]
+            right = tuple(range(1, len(kinds) + 1))
+            head = [label, *(HEADERS[k] for k in kinds)]
+            out.append(render(head, body, colour=colour, width=width, right=right))
+    return out
 
 
 def brief(o: dict[str, Any]) -> str:

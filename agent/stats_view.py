@@ -91,11 +91,11 @@ def print_overview(
         out.append("")
         previous = period
     month = data["periods"][-1]
-    made = outcomes_view.table(
+    made = outcomes_view.tables(
         "tool", [(r["tool"], r["outcomes"]) for r in month["rows"]], colour=colour, width=width
     )
-    if made is not None:
-        out += [_heading(f"What it produced ({_period_title(month)})", colour), made, ""]
+    if made:
+        out += [_heading(f"What it produced ({_period_title(month)})", colour), *made, ""]
     if data["daily"]:
         out += _sparklines(data["days"], data["daily"], colour)
     else:
@@ -118,7 +118,7 @@ def print_stats(data: dict[str, Any], *, colour: bool, width: int) -> None:
     title = f"By {by}, {since:%Y-%m-%d} .. {last:%Y-%m-%d}"
     print(_heading(title, colour))
     print(render([by, *HEADERS], rows, colour=colour, width=width, right=NUMERIC))
-    made = outcomes_view.table(
+    made = outcomes_view.tables(
         by,
         [
             *((str(r[by]), r["outcomes"]) for r in data["rows"]),
@@ -127,9 +127,9 @@ def print_stats(data: dict[str, Any], *, colour: bool, width: int) -> None:
         colour=colour,
         width=width,
     )
-    if made is not None:
+    if made:
         print()
         print(_heading("What it produced", colour))
-        print(made)
+        print("\n".join(made))
     if by == "project":
         print("project names are shown here only; uploads carry a keyed hash or nothing")
