@@ -148,7 +148,7 @@ def test_outcomes_of_every_kind_fit_80_columns_and_absent_kinds_show_a_dash() ->
 
     built = build_store()
     store = Store(paths.store_file())
-    every = {k: 100 + i for i, k in enumerate(OUTCOME_KINDS)}
+    every: dict[str, int] = {k: 100 + i for i, k in enumerate(OUTCOME_KINDS)}
     Sessionizer(store).apply(
         [
             OutcomeCounts("claude-code", "cc-open", built["now"] - 30, every, "k1"),
