@@ -39,13 +39,21 @@ RECENT = 32
 REGISTRY_MAX_BYTES = 64 * 1024
 
 
+class _CallInput(Struct):
+    """A tool call's input: a shell command only (searched in memory for an AI commit trailer);
+    file contents and edit strings are skipped."""
+
+    command: Any = UNSET
+
+
 class _Block(Struct):
-    """A content block: its type and a tool call's ids, name and error flag (a tool result's
-    text, a reply's text and a call's input are skipped)."""
+    """A content block: its type and a tool call's ids, name, command and error flag (a tool
+    result's text and a reply's text are skipped)."""
 
     type: Any = UNSET
     id: Any = UNSET
     name: Any = UNSET
+    input: _CallInput | UnsetType = UNSET
     tool_use_id: Any = UNSET
     is_error: Any = UNSET
 

@@ -1,7 +1,8 @@
 """Claude Code outcomes from transcript lines: edit tool calls (`Edit`, `Write`, `MultiEdit`,
 `NotebookEdit`) and the person's answer in their result line's `toolUseResult` (rejected,
 accepted, accepted as modified), the lines each change added and removed, shell calls and their
-failures, and commits (`gitOperation.commit`, counted; its sha never read out).
+failures, and commits (`gitOperation.commit`, counted; its sha never read out), with AI when
+the commit command carries an AI co-author or "Generated with" trailer (searched in memory).
 
 A call and its result are on different lines: the call's id and kind are kept in the file
 state (ids only) until its result comes. Each outcome carries the tool-use id as its dedup key,
@@ -10,6 +11,7 @@ so history copied into a resumed session's file counts once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +23,13 @@ EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"})
 SHELL_TOOLS = frozenset({"Bash"})
 # What Claude Code writes as a result's `toolUseResult` when the person rejects the call.
 REJECTED = "User rejected tool use"
+# The trailers AI tools write into a commit message (Claude Code's own by default); a commit
+# command with one makes a commit with AI.
+AI_TRAILER = re.compile(
+    r"co-authored-by:[^\n]*\b(claude|anthropic|codex|openai|gemini|copilot|cursor)\b"
+    r"|generated with[^\n]*\b(claude|codex|gemini|copilot|cursor)\b",
+    re.IGNORECASE,
+)
 # Calls per file awaiting their result (a result normally follows its call at once).
 PENDING = 256
 
@@ -42,7 +51,7 @@ def observe(
             cid, name = text(block.get("id")), block.get("name")
             if cid is None or not (name in EDIT_TOOLS or name in SHELL_TOOLS):
                 continue
-            calls[cid] = "edit" if name in EDIT_TOOLS else "shell"
+            calls[cid] = "edit" if name in EDIT_TOOLS else _shell_kind(block.get("input"))
             while len(calls) > PENDING:
                 del calls[next(iter(calls))]
             if name in EDIT_TOOLS:
@@ -55,6 +64,14 @@ def observe(
             if counts:
                 out.append(OutcomeCounts(tool, session, at, counts, f"o:result:{cid}"))
     return out
+
+
+def _shell_kind(call_input: Any) -> str:
+    """`shell`, or `ai-commit` for a git commit whose message carries an AI trailer."""
+    command = dig(call_input, "command")
+    if isinstance(command, str) and "commit" in command and AI_TRAILER.search(command):
+        return "ai-commit"
+    return "shell"
 
 
 def _rejected(obj: Mapping[str, Any]) -> bool:
@@ -77,7 +94,9 @@ def _answer(call: str | None, block: Mapping[str, Any], obj: Mapping[str, Any]) 
         return {answer: 1, **_lines(result)}
     commit = dig(result, "gitOperation", "commit")
     commits = {"commits": 1} if isinstance(commit, Mapping) else {}
-    if call == "shell":
+    if commits and call == "ai-commit":
+        commits["commits_with_ai"] = 1
+    if call in ("shell", "ai-commit"):
         if _rejected(obj):
             return {}  # never ran
         return {"commands_run": 1, **({"commands_failed": 1} if failed else {}), **commits}

@@ -58,3 +58,33 @@ def test_pending_calls_are_bounded() -> None:
     assert len(st.data["calls"]) == PENDING
     # The newest are kept: a result right after its call is still matched.
     assert counts(st, result(f"t{PENDING + 49}", {"stdout": "CANARY"})) == [{"commands_run": 1}]
+
+
+def test_a_commit_is_with_ai_only_when_its_command_carries_an_ai_trailer() -> None:
+    st = FileState()
+
+    def bash(tid: str, command: str) -> dict[str, Any]:
+        line = use(tid, "Bash")
+        line["message"]["content"][0]["input"] = {"command": command}
+        return line
+
+    commit = {"gitOperation": {"commit": {"sha": "4f2a9c1d", "kind": "committed"}}}
+    trailer = "git commit -m 'CANARY fix' -m 'Co-Authored-By: Claude <noreply@anthropic.com>'"
+    generated = "git commit -F- <<EOF\nCANARY\n\n🤖 Generated with [Claude Code](https://x)\nEOF"
+    assert counts(
+        st,
+        bash("c1", trailer),
+        result("c1", commit),
+        bash("c2", generated),
+        result("c2", commit),
+        bash("c3", "git commit -m 'CANARY by hand; claude was not here'"),
+        result("c3", commit),
+        # A trailer-looking command that made no commit makes no commit with AI.
+        bash("c4", trailer),
+        result("c4", {"stdout": "nothing to commit"}),
+    ) == [
+        {"commands_run": 1, "commits": 1, "commits_with_ai": 1},
+        {"commands_run": 1, "commits": 1, "commits_with_ai": 1},
+        {"commands_run": 1, "commits": 1},
+        {"commands_run": 1},
+    ]
