@@ -168,6 +168,25 @@ class Sessionizer:
         elif isinstance(ob, ProcessLink):
             self._link(conn, ob)
 
+    def _first(
+        self,
+        conn: sqlite3.Connection,
+        tool: str,
+        key: str | None,
+        fresh: set[tuple[str, str]],
+        repeat: str,
+    ) -> bool:
+        """Whether an observation with this dedup key is counted now (no key: always); a key
+        already counted is taken as a repeat and counted under the `repeat` counter."""
+        if key is None:
+            return True
+        try:
+            fresh.remove((tool, key))
+        except KeyError:
+            self.store.count(repeat, tool, 1, conn)
+            return False
+        return True
+
     def _usage(self, conn: sqlite3.Connection, ob: Usage, fresh: set[tuple[str, str]]) -> None:
         if ob.call_id is not None and not sessions.claim_call(
             conn, ob.tool, ob.call_id, ob.signal, ob.at
@@ -175,12 +194,8 @@ class Sessionizer:
             # The same billed call, already counted from another signal (docs/architecture.md).
             self.store.count("usage_reconciled", f"{ob.tool}/{ob.signal}", 1, conn)
             return
-        if ob.dedup_key is not None:
-            try:
-                fresh.remove((ob.tool, ob.dedup_key))
-            except KeyError:
-                self.store.count("usage_duplicate", ob.tool, 1, conn)
-                return
+        if not self._first(conn, ob.tool, ob.dedup_key, fresh, "usage_duplicate"):
+            return
         sid = self._session(
             conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
         )
@@ -193,12 +208,8 @@ class Sessionizer:
     def _outcomes(
         self, conn: sqlite3.Connection, ob: OutcomeCounts, fresh: set[tuple[str, str]]
     ) -> None:
-        if ob.dedup_key is not None:
-            try:
-                fresh.remove((ob.tool, ob.dedup_key))
-            except KeyError:
-                self.store.count("outcome_duplicate", ob.tool, 1, conn)
-                return
+        if not self._first(conn, ob.tool, ob.dedup_key, fresh, "outcome_duplicate"):
+            return
         sid = self._session(conn, ob.tool, ob.session_key, ob.session_key, None, None)
         seg = self._touch(conn, sid, ob.at, active=True, signal=ob.signal)
         add_outcomes(seg.outcomes, ob.counts)
