@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from aitally.core.segment_state import add_outcomes
+from aitally.core.outcomes import add_outcomes, in_order
 from aitally.core.store import pauses as store_pauses
 from aitally.core.store import segments
 from aitally.core.textsafe import csv_safe
@@ -57,18 +57,13 @@ def sessions(
             "turns": r["turns"],
             "tokens": _tokens(r),
             "models": models.get(r["id"], {}),
-            "outcomes": ordered(outcomes.get(r["id"], {})),
+            "outcomes": in_order(outcomes.get(r["id"], {})),
             "signals": [s for s in r["signals"].split(",") if s],
             "pids": [int(p) for p in r["pids"].split(",") if p],
             "project": r["project"],
         }
         for r in rows
     ]
-
-
-def ordered(counts: dict[str, int]) -> dict[str, int]:
-    """Outcome counts in `OUTCOME_KINDS` order; kinds never recorded stay absent."""
-    return {k: counts[k] for k in OUTCOME_KINDS if k in counts}
 
 
 def _key(s: dict[str, Any], by: str) -> list[str]:
@@ -108,7 +103,7 @@ def _add(acc: dict[str, Any], s: dict[str, Any], tokens: dict[str, int | None] |
 def _finish(acc: dict[str, Any]) -> dict[str, Any]:
     acc["active_seconds"] = round(acc["active_seconds"], 1)
     acc["present_seconds"] = round(acc["present_seconds"], 1)
-    acc["outcomes"] = ordered(acc["outcomes"])
+    acc["outcomes"] = in_order(acc["outcomes"])
     return acc
 
 

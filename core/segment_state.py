@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aitally.core.store import segments
@@ -16,12 +15,6 @@ def add_tokens(acc: TokenList, values: TokenList) -> None:
     for i, v in enumerate(values):
         if v is not None:
             acc[i] = (acc[i] or 0) + v
-
-
-def add_outcomes(acc: OutcomeTotals, counts: Mapping[str, int]) -> None:
-    """A segment's outcomes are the sum of its observations' (absent kinds stay absent)."""
-    for kind, n in counts.items():
-        acc[kind] = acc.get(kind, 0) + n
 
 
 @dataclass(slots=True)

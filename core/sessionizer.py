@@ -19,7 +19,8 @@ from aitally.core.observation import (
     ProcessSeen,
     Usage,
 )
-from aitally.core.segment_state import OpenSegment, add_outcomes, add_tokens
+from aitally.core.outcomes import add_outcomes
+from aitally.core.segment_state import OpenSegment, add_tokens
 from aitally.core.sink import Counter, FilePosition
 from aitally.core.store import Store, outbox, pauses, segments, sessions
 from aitally.core.store import positions as positions_table

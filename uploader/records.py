@@ -9,9 +9,10 @@ import time
 import uuid
 from typing import Any
 
+from aitally.core.outcomes import in_order
 from aitally.core.store.records import closed_segment, segment_models
 from aitally.core.store.segments import outcomes_of
-from aitally.core.wire import BATCH_SCHEMA, OUTCOME_KINDS, TOKEN_KINDS
+from aitally.core.wire import BATCH_SCHEMA, TOKEN_KINDS
 from aitally.uploader.http import agent_version
 from aitally.uploader.policy import DAY, Policy
 
@@ -31,14 +32,9 @@ def tokens_or_null(values: dict[str, int | None]) -> dict[str, int | None] | Non
     return {k: values.get(k) for k in TOKEN_KINDS}
 
 
-def outcomes_in_order(counts: dict[str, int]) -> dict[str, int]:
-    """The wire's `outcomes` object: the recorded kinds of `OUTCOME_KINDS`, in its order."""
-    return {k: int(counts[k]) for k in OUTCOME_KINDS if k in counts}
-
-
 def _with_outcomes(rec: Record, counts: dict[str, int]) -> Record:
     """Adds `outcomes` when any kind was recorded; absent otherwise (docs/wire-protocol.md)."""
-    ordered = outcomes_in_order(counts)
+    ordered = in_order(counts)
     if ordered:
         rec["outcomes"] = ordered
     return rec

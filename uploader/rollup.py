@@ -8,13 +8,13 @@ import math
 import sqlite3
 from typing import Any
 
-from aitally.core.segment_state import add_outcomes
+from aitally.core.outcomes import add_outcomes, in_order
 from aitally.core.store import outbox, pauses, uploads
 from aitally.core.store.records import queued_segments_started_before, segment_models
 from aitally.core.store.segments import outcomes_of
 from aitally.core.wire import TOKEN_KINDS
 from aitally.uploader.policy import DAY
-from aitally.uploader.records import outcomes_in_order, tokens_or_null
+from aitally.uploader.records import tokens_or_null
 
 
 def enqueue_pauses(conn: sqlite3.Connection, now: float) -> int:
@@ -72,7 +72,7 @@ def roll_up_days(conn: sqlite3.Connection, now: float) -> int:
             "tokens": tokens_or_null(tokens),
             "models": {k: {t: v.get(t) for t in TOKEN_KINDS} for k, v in sorted(models.items())},
             "signals": sorted(signals),
-            "outcomes": outcomes_in_order(outcomes),
+            "outcomes": in_order(outcomes),
         }
         ids = [m["record_id"] for m in members]
         identity = f"{tool}:{day:.0f}:" + hashlib.sha256("\x1f".join(ids).encode()).hexdigest()
