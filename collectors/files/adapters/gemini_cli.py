@@ -35,7 +35,7 @@ def message(msg: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[O
     found = _figures(msg, rel, st)
     at = ts(msg.get("timestamp"))
     if at is not None and msg.get("type") == "gemini":
-        found += outcomes.tool_calls(TOOL, msg, _session(rel, st), at)
+        found += outcomes.tool_calls(TOOL, msg, _session(rel, st), at, st)
     return found
 
 

@@ -60,7 +60,7 @@ def observe(
             cid = text(block.get("tool_use_id"))
             if cid is None:
                 continue
-            counts = _answer(calls.pop(cid, None), block, obj)
+            counts = _answer(calls.pop(cid, None), block, obj, st)
             if counts:
                 out.append(OutcomeCounts(tool, session, at, counts, f"o:result:{cid}"))
     return out
@@ -81,7 +81,9 @@ def _rejected(obj: Mapping[str, Any]) -> bool:
     )
 
 
-def _answer(call: str | None, block: Mapping[str, Any], obj: Mapping[str, Any]) -> dict[str, int]:
+def _answer(
+    call: str | None, block: Mapping[str, Any], obj: Mapping[str, Any], st: FileState
+) -> dict[str, int]:
     """What one result line says of its call; empty when it says nothing countable."""
     result = obj.get("toolUseResult")
     failed = block.get("is_error") is True
@@ -91,7 +93,7 @@ def _answer(call: str | None, block: Mapping[str, Any], obj: Mapping[str, Any]) 
         if failed or not isinstance(result, Mapping):
             return {}  # the tool could not apply it (a stale old_string): no answer
         answer = "edits_modified" if result.get("userModified") is True else "edits_accepted"
-        return {answer: 1, **_lines(result)}
+        return {answer: 1, **_lines(result, st)}
     commit = dig(result, "gitOperation", "commit")
     commits = {"commits": 1} if isinstance(commit, Mapping) else {}
     if commits and call == "ai-commit":
@@ -103,10 +105,13 @@ def _answer(call: str | None, block: Mapping[str, Any], obj: Mapping[str, Any]) 
     return commits
 
 
-def _lines(result: Mapping[str, Any]) -> dict[str, int]:
-    """Lines added and removed by an applied edit; absent when the result has no patch."""
+def _lines(result: Mapping[str, Any], st: FileState) -> dict[str, int]:
+    """Lines added and removed by an applied edit; absent when the result has no patch (a
+    patch of another shape is counted as format drift)."""
     patch = result.get("structuredPatch")
     if not isinstance(patch, list):
+        if patch is not None:
+            st.drifted()
         return {}
     added = removed = 0
     for hunk in patch:

@@ -69,7 +69,7 @@ def event(
         if status in DECLINED:
             counts["edits_rejected"] = 1
         elif status not in FAILED:
-            counts.update(edits_accepted=1, **_changed_lines(item.get("changes")))
+            counts.update(edits_accepted=1, **_changed_lines(item.get("changes"), st))
         return [OutcomeCounts(tool, session, at, counts, key)]
     if item.get("type") == "CommandExecution":
         status = item.get("status")
@@ -82,10 +82,12 @@ def event(
     return []
 
 
-def _changed_lines(changes: Any) -> dict[str, int]:
+def _changed_lines(changes: Any, st: FileState) -> dict[str, int]:
     """Lines added and removed over a file change's files: an update's unified diff, an added
-    or deleted file's whole content; absent when no file says."""
+    or deleted file's whole content; absent when no file says (changes of another shape are
+    counted as format drift)."""
     if not isinstance(changes, Mapping):
+        st.drifted()
         return {}
     added = removed = 0
     known = False

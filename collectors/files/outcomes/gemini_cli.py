@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aitally.collectors.files.adapters.base import dig, num, text
+from aitally.collectors.files.adapters.base import FileState, dig, num, text
 from aitally.core.observation import OutcomeCounts
 
 SHELL_TOOLS = frozenset({"run_shell_command"})
@@ -22,14 +22,22 @@ ENDED = frozenset({"success", "error", "cancelled"})
 EXIT_CODE = re.compile(r"Exit Code: (-?\d+)")
 
 
-def tool_calls(tool: str, msg: Mapping[str, Any], session: str, at: float) -> list[OutcomeCounts]:
-    """The outcomes of a `gemini` message's ended tool calls."""
+def tool_calls(
+    tool: str, msg: Mapping[str, Any], session: str, at: float, st: FileState
+) -> list[OutcomeCounts]:
+    """The outcomes of a `gemini` message's ended tool calls (calls of another shape are
+    counted as format drift)."""
     calls = msg.get("toolCalls")
     if not isinstance(calls, list):
+        if calls is not None:
+            st.drifted()
         return []
     out: list[OutcomeCounts] = []
     for call in calls:
-        if not isinstance(call, Mapping) or call.get("status") not in ENDED:
+        if not isinstance(call, Mapping):
+            st.drifted()
+            continue
+        if call.get("status") not in ENDED:
             continue
         cid = text(call.get("id"))
         counts = _counts(call)

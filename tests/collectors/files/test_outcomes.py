@@ -63,6 +63,7 @@ def test_fixture_outcomes_equal_the_truth_and_count_once(
     shutil.copytree(OUTCOMES / tool, root)
     read_all(tailer, tool, root)
     assert outcomes_by_session(tailer, tool) == TRUTH[tool]
+    assert tailer.store.counters("drift") == {}  # every shape was one the parser knows
     # The files appended to again with a copy of their own lines (a resumed or re-appended
     # history): nothing is counted twice.
     for path in root.rglob("*.jsonl"):
@@ -119,6 +120,7 @@ def test_real_client_recordings_give_their_outcomes(
     (folder,) = (FIXTURES / "realclients" / tool).glob(f"*/{scenario}")
     read_all(tailer, tool, folder / "home" / REAL_HOMES[tool])
     assert outcomes_by_session(tailer, tool) == REAL_EXPECTED[(tool, scenario)]
+    assert tailer.store.counters("drift") == {}
 
 
 def test_a_forked_claude_code_history_counts_its_command_once(tailer: Tailer) -> None:

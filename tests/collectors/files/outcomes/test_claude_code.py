@@ -30,10 +30,12 @@ def test_an_edit_without_a_patch_is_answered_without_lines() -> None:
         {"edits_proposed": 1},
         {"edits_accepted": 1},
     ]
-    # A malformed patch (not a list) says nothing of lines either: absent, never 0.
+    # A malformed patch (not a list) says nothing of lines either: absent, never 0, and the
+    # shape is counted as format drift.
     assert counts(st, use("t2", "Edit"), result("t2", {"structuredPatch": "CANARY"}))[1] == {
         "edits_accepted": 1
     }
+    assert st.drift == 1
 
 
 def test_a_commit_counts_whatever_call_made_it_and_its_sha_is_not_kept() -> None:

@@ -44,7 +44,9 @@ def test_declined_and_failed_changes_and_unknown_diffs() -> None:
         {"edits_proposed": 1},
         {"edits_proposed": 1, "edits_accepted": 1},
     ]
-    assert st.data["open_patches"] == []
+    assert st.data["open_patches"] == [] and st.drift == 0
+    counts(st, item(type="FileChange", id="c4", status="completed", changes=["CANARY"]))
+    assert st.drift == 1
 
 
 def test_commands_by_status_and_exit_code() -> None:

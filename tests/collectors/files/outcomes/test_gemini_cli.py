@@ -6,10 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from aitally.collectors.files.outcomes.gemini_cli import tool_calls
+from aitally.collectors.files.state import FileState
 
 
-def counts(*calls: dict[str, Any]) -> list[dict[str, int]]:
-    return [dict(o.counts) for o in tool_calls("gemini-cli", {"toolCalls": list(calls)}, "S", 1.0)]
+def counts(*calls: Any) -> list[dict[str, int]]:
+    msg = {"toolCalls": list(calls)}
+    return [dict(o.counts) for o in tool_calls("gemini-cli", msg, "S", 1.0, FileState())]
+
+
+def test_calls_of_another_shape_are_counted_as_drift_and_the_rest_kept() -> None:
+    st = FileState()
+    call = {"id": "x", "name": "run_shell_command", "status": "error"}
+    found = tool_calls("gemini-cli", {"toolCalls": ["CANARY", call]}, "S", 1.0, st)
+    assert [dict(o.counts) for o in found] == [{"commands_run": 1, "commands_failed": 1}]
+    tool_calls("gemini-cli", {"toolCalls": {"CANARY": 1}}, "S", 1.0, st)
+    assert st.drift == 2
 
 
 def test_calls_still_running_or_awaiting_an_answer_are_not_counted_yet() -> None:
