@@ -59,7 +59,7 @@ def test_outcome_markers_appear_nowhere_the_agent_writes(tmp_path: Path, isolate
         json.dumps(o, sort_keys=True) for o in want.values()
     )
     assert b"What it produced" in shown[("stats", "--by", "tool", "--since", "3650d")]
-    assert b"edits kept" in shown[("sessions",)]
+    assert b"edits kept" in shown[("sessions",)] and b"edits kept" in shown[("preview",)]
 
     with ingest(tmp_path) as server, receiver() as collector:
         collector.path = "/v1/logs"
