@@ -54,7 +54,8 @@ def test_outcome_markers_appear_nowhere_the_agent_writes(tmp_path: Path, isolate
     got = {(s["tool"], s["tool_session_id"]): s["outcomes"] for s in sessions if s["outcomes"]}
     want = {(t, sid): o for t, by_id in TRUTH.items() for sid, o in by_id.items()}
     assert got == want
-    preview = json.loads(shown[("preview", "--json")])["records"]
+    # (Other records may come from tool processes that happen to run on this machine.)
+    preview = [r for r in json.loads(shown[("preview", "--json")])["records"] if "outcomes" in r]
     assert sorted(json.dumps(r["outcomes"], sort_keys=True) for r in preview) == sorted(
         json.dumps(o, sort_keys=True) for o in want.values()
     )
@@ -73,7 +74,7 @@ def test_outcome_markers_appear_nowhere_the_agent_writes(tmp_path: Path, isolate
         sent = subprocess.run(aitally_cmd("upload"), env=env, capture_output=True, timeout=120)
         assert sent.returncode == 0, sent.stderr.decode()[-2000:]
         written += [sent.stdout, sent.stderr, server.raw_bytes(), *collector.bodies]
-        assert len(server.record_ids()) == len(want)
+        assert {r["record_id"] for r in preview} <= set(server.record_ids())
         otlp_body = b"".join(collector.bodies)
     assert b"aitally.outcomes.edits_rejected" in otlp_body
     files = [p for p in isolated_env.rglob("*") if p.is_file()]
