@@ -5,6 +5,8 @@ the counts themselves arrive everywhere."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import subprocess
@@ -59,6 +61,12 @@ def test_outcome_markers_appear_nowhere_the_agent_writes(tmp_path: Path, isolate
     assert sorted(json.dumps(r["outcomes"], sort_keys=True) for r in preview) == sorted(
         json.dumps(o, sort_keys=True) for o in want.values()
     )
+    csv_rows = list(csv.DictReader(io.StringIO(shown[("export", "--format", "csv")].decode())))
+    exported = {r["tool_session_id"]: r for r in csv_rows}
+    claude = want[("claude-code", next(iter(TRUTH["claude-code"])))]
+    row = exported[next(iter(TRUTH["claude-code"]))]
+    assert {k: int(row[f"outcomes_{k}"]) for k in claude} == claude
+    assert row["outcomes_lines_suggested"] == ""  # not recorded: empty, never 0
     assert b"What it produced" in shown[("stats", "--by", "tool", "--since", "3650d")]
     assert b"edits kept" in shown[("sessions",)] and b"edits kept" in shown[("preview",)]
 
