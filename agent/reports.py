@@ -10,11 +10,12 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from aitally.core.outcomes import add_outcomes, in_order
 from aitally.core.store import pauses as store_pauses
 from aitally.core.store import segments
 from aitally.core.textsafe import csv_safe
 from aitally.core.timerange import iso, parse_bound
-from aitally.core.wire import TOKEN_KINDS
+from aitally.core.wire import OUTCOME_KINDS, TOKEN_KINDS
 
 BY_CHOICES = ("tool", "surface", "day", "model", "project")
 
@@ -39,6 +40,7 @@ def sessions(
     models: dict[int, dict[str, dict[str, int | None]]] = {}
     for m in segments.models_of(conn, [int(r["id"]) for r in rows]):
         models.setdefault(m["segment_id"], {})[m["model"]] = {k: m[k] for k in TOKEN_KINDS}
+    outcomes = segments.outcomes_of(conn, [int(r["id"]) for r in rows])
     return [
         {
             "id": r["id"],
@@ -55,6 +57,7 @@ def sessions(
             "turns": r["turns"],
             "tokens": _tokens(r),
             "models": models.get(r["id"], {}),
+            "outcomes": in_order(outcomes.get(r["id"], {})),
             "signals": [s for s in r["signals"].split(",") if s],
             "pids": [int(p) for p in r["pids"].split(",") if p],
             "project": r["project"],
@@ -83,6 +86,7 @@ def _empty() -> dict[str, Any]:
         "present_seconds": 0.0,
         "turns": 0,
         "tokens": dict.fromkeys(TOKEN_KINDS, 0),
+        "outcomes": {},
     }
 
 
@@ -93,11 +97,13 @@ def _add(acc: dict[str, Any], s: dict[str, Any], tokens: dict[str, int | None] |
     acc["turns"] += s["turns"]
     for k, v in (tokens or {}).items():
         acc["tokens"][k] += v or 0
+    add_outcomes(acc["outcomes"], s["outcomes"])
 
 
 def _finish(acc: dict[str, Any]) -> dict[str, Any]:
     acc["active_seconds"] = round(acc["active_seconds"], 1)
     acc["present_seconds"] = round(acc["present_seconds"], 1)
+    acc["outcomes"] = in_order(acc["outcomes"])
     return acc
 
 
@@ -231,6 +237,7 @@ CSV_COLUMNS = (
     "present_seconds",
     "turns",
     *(f"tokens_{k}" for k in TOKEN_KINDS),
+    *(f"outcomes_{k}" for k in OUTCOME_KINDS),
     "models",
     "signals",
     "project",
@@ -247,6 +254,7 @@ def write_csv(rows: Iterable[dict[str, Any]], out: TextIO) -> int:
         flat = {
             **s,
             **{f"tokens_{k}": tokens.get(k) for k in TOKEN_KINDS},
+            **{f"outcomes_{k}": s["outcomes"].get(k) for k in OUTCOME_KINDS},
             "open": int(s["open"]),
             "models": ";".join(s["models"]),
             "signals": ";".join(s["signals"]),

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from aitally.agent import outcomes_view
 from aitally.agent.table import human_seconds, human_tokens, render, sparkline
 from aitally.core.terminal import style
 
@@ -90,6 +91,12 @@ def print_overview(
             out.append(_period_table(period, colour, width))
         out.append("")
         previous = period
+    month = data["periods"][-1]
+    made = outcomes_view.tables(
+        "tool", [(r["tool"], r["outcomes"]) for r in month["rows"]], colour=colour, width=width
+    )
+    if made:
+        out += [_heading(f"What it produced ({_period_title(month)})", colour), *made, ""]
     if data["daily"]:
         out += _sparklines(data["days"], data["daily"], colour)
     else:
@@ -112,5 +119,18 @@ def print_stats(data: dict[str, Any], *, colour: bool, width: int) -> None:
     title = f"By {by}, {since:%Y-%m-%d} .. {last:%Y-%m-%d}"
     print(_heading(title, colour))
     print(render([by, *HEADERS], rows, colour=colour, width=width, right=NUMERIC))
+    made = outcomes_view.tables(
+        by,
+        [
+            *((str(r[by]), r["outcomes"]) for r in data["rows"]),
+            ("total", data["totals"]["outcomes"]),
+        ],
+        colour=colour,
+        width=width,
+    )
+    if made:
+        print()
+        print(_heading("What it produced", colour))
+        print("\n".join(made))
     if by == "project":
         print("project names are shown here only; uploads carry a keyed hash or nothing")

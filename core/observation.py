@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -107,7 +108,22 @@ class Usage:
     merge: bool = False
 
 
-Observation = ProcessSeen | ProcessGone | ProcessLink | Activity | Usage
+@dataclass(frozen=True, slots=True)
+class OutcomeCounts:
+    """Content-free counts of what a use produced at a moment (`OUTCOME_KINDS`, e.g. one edit
+    proposed and accepted with its lines added and removed); kinds the tool does not record
+    are absent, never zero. dedup_key is the tool's own id of the call (a tool-use or
+    tool-call id) so that re-read or copied history counts once, as for `Usage`."""
+
+    tool: str
+    session_key: str
+    at: float
+    counts: Mapping[str, int]
+    dedup_key: str | None = None
+    signal: str = "transcript"
+
+
+Observation = ProcessSeen | ProcessGone | ProcessLink | Activity | Usage | OutcomeCounts
 
 
 @dataclass(slots=True)

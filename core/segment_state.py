@@ -6,7 +6,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from aitally.core.store import segments
-from aitally.core.store.segments import SegmentAdditions, TokenList
+from aitally.core.store.segments import OutcomeTotals, SegmentAdditions, TokenList
 from aitally.core.wire import TOKEN_KINDS
 
 
@@ -32,6 +32,7 @@ class OpenSegment:
     turns: int = 0
     tokens: TokenList = field(default_factory=lambda: [None] * len(TOKEN_KINDS))
     models: dict[str, TokenList] = field(default_factory=dict)
+    outcomes: OutcomeTotals = field(default_factory=dict)
     dirty: bool = False
 
     @classmethod
@@ -62,10 +63,12 @@ class OpenSegment:
                 pids=",".join(sorted(self.pids, key=int)),
                 tokens=self.tokens,
                 models=self.models,
+                outcomes=self.outcomes,
             ),
         )
         self.active = self.present = 0.0
         self.turns = 0
         self.tokens = [None] * len(TOKEN_KINDS)
         self.models = {}
+        self.outcomes = {}
         self.dirty = False

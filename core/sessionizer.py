@@ -13,11 +13,13 @@ from aitally.core.logs import RateLimited
 from aitally.core.observation import (
     Activity,
     Observation,
+    OutcomeCounts,
     ProcessGone,
     ProcessLink,
     ProcessSeen,
     Usage,
 )
+from aitally.core.outcomes import add_outcomes
 from aitally.core.segment_state import OpenSegment, add_tokens
 from aitally.core.sink import Counter, FilePosition
 from aitally.core.store import Store, outbox, pauses, segments, sessions
@@ -98,7 +100,7 @@ class Sessionizer:
             paused = pauses.windows(conn)
             kept: list[Observation] = []
             for ob in observations:
-                if isinstance(ob, Usage | Activity) and ob.at > wall + FUTURE_SLACK:
+                if isinstance(ob, Usage | Activity | OutcomeCounts) and ob.at > wall + FUTURE_SLACK:
                     self.problems.warning(
                         f"future:{ob.tool}",
                         "%s: a record dated %.0f s ahead of the clock is counted as of now",
@@ -109,20 +111,21 @@ class Sessionizer:
                     ob = dataclasses.replace(ob, at=wall)
                 if (
                     paused
-                    and isinstance(ob, Usage | Activity | ProcessSeen)
+                    and isinstance(ob, Usage | Activity | OutcomeCounts | ProcessSeen)
                     and any(start <= ob.at < end for start, end in paused)
                 ):
                     # The engineer paused collection: nothing of that time is recorded.
                     self.store.count("paused_dropped", ob.tool, 1, conn)
                     continue
                 kept.append(ob)
-            # Replies' dedup keys in one statement for the batch, not one per reply.
+            # Replies' and outcomes' dedup keys in one statement for the batch, not one each.
             fresh = sessions.mark_usage_seen(
                 conn,
                 [
                     (ob.tool, ob.dedup_key, ob.at)
                     for ob in kept
-                    if isinstance(ob, Usage) and ob.dedup_key is not None and not ob.merge
+                    if (isinstance(ob, OutcomeCounts) or (isinstance(ob, Usage) and not ob.merge))
+                    and ob.dedup_key is not None
                 ],
             )
             for ob in kept:
@@ -164,6 +167,8 @@ class Sessionizer:
         taken out as its first reply is counted."""
         if isinstance(ob, Usage):
             self._usage(conn, ob, fresh)
+        elif isinstance(ob, OutcomeCounts):
+            self._outcomes(conn, ob, fresh)
         elif isinstance(ob, Activity):
             sid = self._session(
                 conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
@@ -175,6 +180,25 @@ class Sessionizer:
             self._process_gone(conn, ob)
         elif isinstance(ob, ProcessLink):
             self._link(conn, ob)
+
+    def _first(
+        self,
+        conn: sqlite3.Connection,
+        tool: str,
+        key: str | None,
+        fresh: set[tuple[str, str]],
+        repeat: str,
+    ) -> bool:
+        """Whether an observation with this dedup key is counted now (no key: always); a key
+        already counted is taken as a repeat and counted under the `repeat` counter."""
+        if key is None:
+            return True
+        try:
+            fresh.remove((tool, key))
+        except KeyError:
+            self.store.count(repeat, tool, 1, conn)
+            return False
+        return True
 
     def _usage(self, conn: sqlite3.Connection, ob: Usage, fresh: set[tuple[str, str]]) -> None:
         if ob.call_id is not None and not sessions.claim_call(
@@ -190,12 +214,8 @@ class Sessionizer:
                 self.store.count("usage_duplicate", ob.tool, 1, conn)
                 return
             values = grown
-        elif ob.dedup_key is not None:
-            try:
-                fresh.remove((ob.tool, ob.dedup_key))
-            except KeyError:
-                self.store.count("usage_duplicate", ob.tool, 1, conn)
-                return
+        elif not self._first(conn, ob.tool, ob.dedup_key, fresh, "usage_duplicate"):
+            return
         sid = self._session(
             conn, ob.tool, ob.session_key, ob.session_key, ob.surface, ob.tool_version
         )
@@ -203,6 +223,15 @@ class Sessionizer:
         add_tokens(seg.tokens, values)
         if ob.model:
             add_tokens(seg.models.setdefault(ob.model, [None] * len(TOKEN_KINDS)), values)
+
+    def _outcomes(
+        self, conn: sqlite3.Connection, ob: OutcomeCounts, fresh: set[tuple[str, str]]
+    ) -> None:
+        if not self._first(conn, ob.tool, ob.dedup_key, fresh, "outcome_duplicate"):
+            return
+        sid = self._session(conn, ob.tool, ob.session_key, ob.session_key, None, None)
+        seg = self._touch(conn, sid, ob.at, active=True, signal=ob.signal)
+        add_outcomes(seg.outcomes, ob.counts)
 
     def _process_seen(self, conn: sqlite3.Connection, ob: ProcessSeen) -> None:
         if ob.role != "session":

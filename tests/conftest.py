@@ -18,7 +18,8 @@ from tests.uploader.helpers import self_signed
 REPO = Path(__file__).resolve().parent.parent
 # Transcripts written by the real Claude Code and Codex clients, with their true totals
 # (tests/fixtures/real-clients/README.md).
-SAMPLES = REPO / "tests" / "fixtures" / "real-clients"
+FIXTURES = REPO / "tests" / "fixtures"
+SAMPLES = FIXTURES / "real-clients"
 TOOL_VARIABLES = {"CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DIR", "COPILOT_HOME"}
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from aitally.core.wire import RECORD_SCHEMA, TOKEN_KINDS
+from aitally.core.wire import OUTCOME_KINDS, RECORD_SCHEMA, TOKEN_KINDS
 from aitally.uploader import records
 from aitally.uploader.answer import Answer, Outcome, classify_status
 from aitally.uploader.http import agent_version
@@ -37,6 +37,8 @@ USAGE = {
 }
 # Our disjoint kinds as they are, beside the conventions' sums.
 OWN_USAGE = {k: f"aitally.usage.{k}_tokens" for k in TOKEN_KINDS}
+# Outcome counts (docs/wire-protocol.md `outcomes`), one integer attribute per recorded kind.
+OUTCOMES = {k: f"aitally.outcomes.{k}" for k in OUTCOME_KINDS}
 # os.type well-known values of the OS resource conventions, by sys.platform prefix.
 OS_TYPES = (("win32", "windows"), ("cygwin", "windows"), ("darwin", "darwin"), ("linux", "linux"))
 SEVERITY_INFO = 9
@@ -105,6 +107,8 @@ def _log_record(rec: records.Record, observed: str) -> dict[str, Any]:
     if len(rec["models"]) == 1:
         attrs["gen_ai.request.model"] = next(iter(rec["models"]))
     attrs.update(_usage(rec["tokens"]))
+    outcomes = rec.get("outcomes") or {}
+    attrs.update({name: outcomes.get(kind) for kind, name in OUTCOMES.items()})
     if rec["models"]:
         attrs["aitally.models"] = {
             m: {k: v for k, v in t.items() if v is not None} for m, t in rec["models"].items()

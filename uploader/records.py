@@ -9,7 +9,9 @@ import time
 import uuid
 from typing import Any
 
+from aitally.core.outcomes import in_order
 from aitally.core.store.records import closed_segment, segment_models
+from aitally.core.store.segments import outcomes_of
 from aitally.core.wire import BATCH_SCHEMA, TOKEN_KINDS
 from aitally.uploader.http import agent_version
 from aitally.uploader.policy import DAY, Policy
@@ -28,6 +30,14 @@ def tokens_or_null(values: dict[str, int | None]) -> dict[str, int | None] | Non
     if all(values.get(k) is None for k in TOKEN_KINDS):
         return None
     return {k: values.get(k) for k in TOKEN_KINDS}
+
+
+def _with_outcomes(rec: Record, counts: dict[str, int]) -> Record:
+    """Adds `outcomes` when any kind was recorded; absent otherwise (docs/wire-protocol.md)."""
+    ordered = in_order(counts)
+    if ordered:
+        rec["outcomes"] = ordered
+    return rec
 
 
 def _base(
@@ -80,7 +90,7 @@ def _segment(conn: sqlite3.Connection, policy: Policy, rid: str, segment_id: int
         signals=sorted(filter(None, row["signals"].split(","))),
         project=policy.project(row["project"]),
     )
-    return rec
+    return _with_outcomes(rec, outcomes_of(conn, [segment_id]).get(segment_id, {}))
 
 
 def _from_payload(policy: Policy, rid: str, kind: str, payload: dict[str, Any]) -> Record:
@@ -93,7 +103,7 @@ def _from_payload(policy: Policy, rid: str, kind: str, payload: dict[str, Any]) 
     for key in ("active_seconds", "present_seconds", "turns", "sessions", "tokens", "models"):
         rec[key] = payload[key]
     rec.update(signals=payload["signals"], surface=payload.get("surface"), user=None, device=None)
-    return rec
+    return _with_outcomes(rec, payload.get("outcomes") or {})
 
 
 def build(conn: sqlite3.Connection, policy: Policy, row: sqlite3.Row) -> Record | None:

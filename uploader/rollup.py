@@ -8,8 +8,10 @@ import math
 import sqlite3
 from typing import Any
 
+from aitally.core.outcomes import add_outcomes, in_order
 from aitally.core.store import outbox, pauses, uploads
 from aitally.core.store.records import queued_segments_started_before, segment_models
+from aitally.core.store.segments import outcomes_of
 from aitally.core.wire import TOKEN_KINDS
 from aitally.uploader.policy import DAY
 from aitally.uploader.records import tokens_or_null
@@ -46,11 +48,14 @@ def roll_up_days(conn: sqlite3.Connection, now: float) -> int:
     groups: dict[tuple[str, float], list[sqlite3.Row]] = {}
     for r in rows:
         groups.setdefault((r["tool"], math.floor(r["started_at"] / DAY) * DAY), []).append(r)
+    counted = outcomes_of(conn, [int(r["id"]) for r in rows])
     for (tool, day), members in groups.items():
         tokens: dict[str, int | None] = {}
         models: dict[str, dict[str, int | None]] = {}
         signals: set[str] = set()
+        outcomes: dict[str, int] = {}
         for m in members:
+            add_outcomes(outcomes, counted.get(int(m["id"]), {}))
             _add(tokens, {k: m[f"tok_{k}"] for k in TOKEN_KINDS})
             for mm in segment_models(conn, m["id"]):
                 _add(models.setdefault(mm["model"], {}), dict(mm))
@@ -67,6 +72,7 @@ def roll_up_days(conn: sqlite3.Connection, now: float) -> int:
             "tokens": tokens_or_null(tokens),
             "models": {k: {t: v.get(t) for t in TOKEN_KINDS} for k, v in sorted(models.items())},
             "signals": sorted(signals),
+            "outcomes": in_order(outcomes),
         }
         ids = [m["record_id"] for m in members]
         identity = f"{tool}:{day:.0f}:" + hashlib.sha256("\x1f".join(ids).encode()).hexdigest()

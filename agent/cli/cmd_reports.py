@@ -8,7 +8,7 @@ import time
 from contextlib import closing
 from typing import Any
 
-from aitally.agent import reports
+from aitally.agent import outcomes_view, reports
 from aitally.agent.table import human_seconds, human_tokens, render
 from aitally.core import paths
 from aitally.core.cli_args import positive_int
@@ -84,12 +84,24 @@ def cmd_sessions(args: argparse.Namespace) -> int:
                 str(s["turns"]),
                 human_tokens(tok.get("input")),
                 human_tokens(tok.get("output")),
+                outcomes_view.brief(s["outcomes"]),
                 ",".join(s["models"]) or "-",
             ]
         )
     print(
         render(
-            ["id", "tool", "started (UTC)", "length", "active", "turns", "in", "out", "models"],
+            [
+                "id",
+                "tool",
+                "started (UTC)",
+                "length",
+                "active",
+                "turns",
+                "in",
+                "out",
+                "outcomes",
+                "models",
+            ],
             table,
             colour=use_colour(),
             right=(0, 3, 4, 5, 6, 7),

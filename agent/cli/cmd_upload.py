@@ -9,6 +9,7 @@ import sys
 import threading
 from types import FrameType
 
+from aitally.agent import outcomes_view
 from aitally.agent.table import render
 from aitally.core import config, paths
 from aitally.core.cli_output import add_json, emit
@@ -51,12 +52,14 @@ def cmd_preview(args: argparse.Namespace) -> int:
             r["ended_at"],
             f"{r['active_seconds']:g}",
             str(sum(v or 0 for v in (r["tokens"] or {}).values())),
+            outcomes_view.brief(r.get("outcomes") or {}),
             r["user"] or "-",
             r["project"] or "-",
         ]
         for r in batch["records"]
     ]
-    print(render(["kind", "tool", "start", "end", "active s", "tokens", "user", "project"], rows))
+    head = ["kind", "tool", "start", "end", "active s", "tokens", "outcomes", "user", "project"]
+    print(render(head, rows))
     print(
         f"\n{len(rows)} records in the next batch ({len(body)} bytes before gzip), {more} more"
         f" queued; policy {cfg.get('privacy', 'level')}. `aitally preview --json` shows the body."

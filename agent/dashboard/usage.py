@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from aitally.agent import reports
+from aitally.agent import outcomes_view, reports
 from aitally.agent.dashboard.charts import stacked_days, stacked_rows
 from aitally.agent.dashboard.layout import (
     TELEMETRY_SIGNAL,
@@ -143,7 +143,26 @@ def overview(ctx: Context) -> str:
                 empty="nothing recorded this month",
             )
         )
+        body.append(_outcomes_table(month))
     return page(ctx.frame, "", "Overview", "".join(body))
+
+
+def _outcomes_table(month: dict[str, Any]) -> str:
+    """This month's outcomes per tool, a column per kind some tool records ("-": its tool
+    records no such kind)."""
+    kinds = outcomes_view.recorded_kinds([r["outcomes"] for r in month["rows"]])
+    if not kinds:
+        return ""
+    rows = [
+        [h(r["tool"]), *(str(r["outcomes"][k]) if k in r["outcomes"] else "-" for k in kinds)]
+        for r in month["rows"]
+    ]
+    return "<h2>What it produced this month, per tool</h2>" + table(
+        ["tool", *(outcomes_view.HEADERS[k] for k in kinds)],
+        rows,
+        numeric=range(1, len(kinds) + 1),
+        empty="",
+    )
 
 
 COLUMNS = (
@@ -156,6 +175,7 @@ COLUMNS = (
     "output",
     "cache",
     "reasoning",
+    "outcomes",
     "models",
     "project",
     "signals",
@@ -198,6 +218,7 @@ def _session_row(s: dict[str, Any]) -> str:
         *(num(tok.get(k), human_tokens(tok.get(k))) for k in ("input", "output")),
         num(cache, human_tokens(cache)),
         num(tok.get("reasoning"), human_tokens(tok.get("reasoning"))),
+        f"<td>{h(outcomes_view.brief(s['outcomes']))}</td>",
         f"<td>{h(', '.join(s['models']) or '-')}</td>",
         f"<td>{h(s['project'] or '-')}</td>",
         _signals_cell(s["signals"]),

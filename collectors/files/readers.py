@@ -57,7 +57,7 @@ problems = RateLimited(log)
 
 
 @dataclass(slots=True)
-class Outcome:
+class ReadTally:
     """What one pass over one file did, for counters, progress and the catch-up summary."""
 
     bytes: int = 0
@@ -80,7 +80,7 @@ class ReadContext:
     position: Position
     size: int
     mtime: float
-    out: Outcome
+    out: ReadTally
     # Observations dated before this are counted as skipped, not applied.
     cutoff: float | None
     # Takes the observations read up to `position`: committed with it (or batched).
@@ -119,7 +119,7 @@ class ReadContext:
         return []
 
 
-def parse_json(raw: bytes, out: Outcome) -> tuple[bool, Any]:
+def parse_json(raw: bytes, out: ReadTally) -> tuple[bool, Any]:
     """(True, value), or (False, None) with the reason counted (invalid_utf8, bad_json)."""
     try:
         return True, json.loads(raw)

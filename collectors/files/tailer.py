@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from aitally.collectors.files.adapters.base import Adapter
 from aitally.collectors.files.lines import MAX_LINE
-from aitally.collectors.files.readers import BATCH_LINES, Outcome, ReadContext, reader_for
+from aitally.collectors.files.readers import BATCH_LINES, ReadContext, ReadTally, reader_for
 from aitally.collectors.files.state import Position
 from aitally.core.logs import RateLimited
 from aitally.core.observation import Observation
@@ -120,7 +120,7 @@ class Tailer:
         path: str,
         pos: Position,
         obs: list[Observation],
-        out: Outcome,
+        out: ReadTally,
         drift: int,
         cutoff: float | None,
     ) -> None:
@@ -165,9 +165,9 @@ class Tailer:
         adapter: Adapter,
         *,
         cutoff: float | None = None,
-    ) -> Outcome:
+    ) -> ReadTally:
         """Catch up on one file. `cutoff`: an unseen file older than this starts at its end."""
-        out = Outcome()
+        out = ReadTally()
         key = str(path)
         reader = reader_for(adapter)
         try:

@@ -19,7 +19,7 @@ from aitally.collectors.files import registry, roots, status
 from aitally.collectors.files.adapters.base import Adapter
 from aitally.collectors.files.adapters.claude_code import live_links
 from aitally.collectors.files.progress import Progress
-from aitally.collectors.files.readers import SNAPSHOT_QUIET, Outcome, reader_for
+from aitally.collectors.files.readers import SNAPSHOT_QUIET, ReadTally, reader_for
 from aitally.collectors.files.status import CatchUpSummary
 from aitally.collectors.files.tailer import Tailer
 from aitally.core.config import Config
@@ -254,7 +254,7 @@ class FileCollector:
             todo.append((size - (known.offset if known else 0), p, rel, a))
         seen = {str(p) for _, p, _, _ in todo}
         bar = Progress(sum(max(0, t[0]) for t in todo), enabled=progress)
-        total = Outcome()
+        total = ReadTally()
         cutoff = self._cutoff()
         self.tailer.defer = True
         try:

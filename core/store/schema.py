@@ -109,4 +109,13 @@ MIGRATIONS: list[str] = [
     # 2: the largest figures counted under a dedup key whose reply is seen more than once with
     # growing figures (core/observation.py Usage.merge).
     "ALTER TABLE usage_seen ADD COLUMN figures TEXT;",
+    # 3: outcome counts per segment (OUTCOME_KINDS); a kind without a row was not recorded.
+    """
+    CREATE TABLE segment_outcomes (
+        segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        PRIMARY KEY (segment_id, kind)
+    ) WITHOUT ROWID;
+    """,
 ]

@@ -1,7 +1,9 @@
-"""Queries of the segments and segment_models tables: open segments, their flush, closing, merging.
+"""Queries of the segments, segment_models and segment_outcomes tables: open segments, their
+flush, closing, merging.
 
 Token columns are named after `TOKEN_KINDS`; a NULL figure means the tool records no such
-kind, so additions keep NULL until some reply records it.
+kind, so additions keep NULL until some reply records it. Outcome counts are rows of
+segment_outcomes, one per recorded kind of `OUTCOME_KINDS`: no row means not recorded.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from aitally.core.wire import TOKEN_KINDS
 
 TokenList = list[int | None]
+OutcomeTotals = dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class SegmentAdditions:
     pids: str
     tokens: TokenList
     models: dict[str, TokenList]
+    outcomes: OutcomeTotals
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +109,11 @@ def add_to_segment(conn: sqlite3.Connection, segment_id: int, add: SegmentAdditi
         f" ON CONFLICT(segment_id, model) DO UPDATE SET {upd}",
         [(segment_id, model, *values) for model, values in add.models.items()],
     )
+    conn.executemany(
+        "INSERT INTO segment_outcomes(segment_id, kind, count) VALUES (?, ?, ?)"
+        " ON CONFLICT(segment_id, kind) DO UPDATE SET count = count + excluded.count",
+        [(segment_id, kind, n) for kind, n in add.outcomes.items()],
+    )
 
 
 def merge_segments(conn: sqlite3.Connection, src: int, dst: int) -> None:
@@ -128,6 +137,13 @@ def merge_segments(conn: sqlite3.Connection, src: int, dst: int) -> None:
             ",".join(pids),
             dst,
         ),
+    )
+    # `WHERE true`: SQLite's upsert after a SELECT needs a WHERE to parse unambiguously.
+    conn.execute(
+        "INSERT INTO segment_outcomes(segment_id, kind, count)"
+        " SELECT ?, kind, count FROM segment_outcomes WHERE segment_id = ? AND true"
+        " ON CONFLICT(segment_id, kind) DO UPDATE SET count = count + excluded.count",
+        (dst, src),
     )
     conn.execute("DELETE FROM segments WHERE id = ?", (src,))
 
@@ -228,6 +244,21 @@ def models_of(conn: sqlite3.Connection, segment_ids: Sequence[int]) -> list[sqli
     return conn.execute(
         f"SELECT * FROM segment_models WHERE segment_id IN ({marks})", list(segment_ids)
     ).fetchall()
+
+
+def outcomes_of(conn: sqlite3.Connection, segment_ids: Sequence[int]) -> dict[int, OutcomeTotals]:
+    """The outcome counts of these segments, by segment id (segments without any left out)."""
+    out: dict[int, OutcomeTotals] = {}
+    for chunk in range(0, len(segment_ids), 500):  # within SQLite's bound-parameter limit
+        ids = list(segment_ids[chunk : chunk + 500])
+        marks = ",".join("?" * len(ids))
+        for r in conn.execute(
+            "SELECT segment_id, kind, count FROM segment_outcomes"
+            f" WHERE segment_id IN ({marks}) ORDER BY segment_id, kind",
+            ids,
+        ):
+            out.setdefault(int(r[0]), {})[str(r[1])] = int(r[2])
+    return out
 
 
 def tools_seen(conn: sqlite3.Connection) -> list[sqlite3.Row]:

@@ -296,3 +296,35 @@ def test_figures_from_telemetry_are_marked(tmp_path: Path) -> None:
     tool_rows = {row.split("<")[0]: row for row in month.split("<tr><td>")[1:]}
     assert "class=badge" in tool_rows["claude-code"]
     assert "class=badge" not in tool_rows["codex"]
+
+
+def test_outcomes_are_shown_on_the_overview_and_per_session() -> None:
+    from aitally.core.observation import OutcomeCounts
+    from aitally.core.sessionizer import Sessionizer
+    from aitally.core.store import Store
+
+    built = build_store()
+    store = Store(paths.store_file())
+    counts = {"edits_proposed": 2, "edits_accepted": 1, "lines_added": 12, "commands_run": 3}
+    Sessionizer(store).apply(
+        [OutcomeCounts("claude-code", "cc-open", built["now"] - 30, counts, "k-dash")]
+    )
+    store.close()
+    d = start_dashboard()
+    try:
+        overview = d.text(d.base)
+        sessions = d.text(d.base + "sessions")
+    finally:
+        assert stop(d) == 0
+    made = overview.split("What it produced this month, per tool", 1)[1]
+    # Only the kinds some tool recorded get a column; a tool without any shows "-".
+    head = made.split("</thead>", 1)[0]
+    assert [c for c in ("edits", "accepted", "+lines", "cmds", "rejected") if c in head] == [
+        "edits",
+        "accepted",
+        "+lines",
+        "cmds",
+    ]
+    assert "<td>claude-code</td><td class=n>2</td><td class=n>1</td><td class=n>12</td>" in made
+    assert "<td>codex</td><td class=n>-</td>" in made
+    assert sessions.count("1/2 edits kept, +12 -0, 3 cmds") == 1

@@ -10,6 +10,7 @@ import pytest
 from aitally.agent import reports
 from aitally.core.observation import (
     Activity,
+    OutcomeCounts,
     ProcessGone,
     ProcessLink,
     ProcessSeen,
@@ -17,7 +18,7 @@ from aitally.core.observation import (
     Usage,
 )
 from aitally.core.sessionizer import Sessionizer
-from aitally.core.store import Store
+from aitally.core.store import Store, segments
 
 T0 = 1_790_000_000.0
 
@@ -244,3 +245,53 @@ def test_pause_drops_observations_in_window(store: Store, sz: Sessionizer) -> No
     sz.apply([Activity("codex", "X", T0 + 10), Activity("codex", "Y", T0 + 70)])
     assert [s["tool_session_id"] for s in segs(store)] == ["Y"]
     assert store.counters("paused_dropped") == {"codex": 1}
+
+
+def test_outcomes_sum_per_segment_once_per_dedup_key(store: Store, sz: Sessionizer) -> None:
+    edit = OutcomeCounts(
+        "claude-code", "S1", T0, {"edits_proposed": 1, "edits_accepted": 1, "lines_added": 4}, "k1"
+    )
+    shell = OutcomeCounts("claude-code", "S1", T0 + 5, {"commands_run": 1}, "k2")
+    sz.apply([edit, shell, edit])
+    sz.apply([edit, OutcomeCounts("claude-code", "S1", T0 + 9, {"lines_added": 2}, None)])
+    (s,) = segs(store)
+    # Absent kinds stay absent; each key counts once across batches.
+    assert s["outcomes"] == {
+        "edits_proposed": 1,
+        "edits_accepted": 1,
+        "lines_added": 6,
+        "commands_run": 1,
+    }
+    assert store.counters("outcome_duplicate") == {"claude-code": 2}
+    assert s["signals"] == ["transcript"] and s["active_seconds"] == 9
+
+
+def test_outcomes_follow_idle_cuts_and_pauses(store: Store, sz: Sessionizer) -> None:
+    store.conn.execute(
+        "INSERT INTO pauses(started_at, ends_at) VALUES (?, ?)", (T0 + 5000, T0 + 5100)
+    )
+    sz.apply(
+        [
+            OutcomeCounts("codex", "X", T0, {"commands_run": 1}),
+            OutcomeCounts("codex", "X", T0 + 1000, {"commands_run": 2, "commands_failed": 1}),
+            OutcomeCounts("codex", "X", T0 + 5050, {"commands_run": 7}),
+        ]
+    )
+    first, second = segs(store)
+    assert first["outcomes"] == {"commands_run": 1} and not first["open"]
+    assert second["outcomes"] == {"commands_run": 2, "commands_failed": 1}
+    assert store.counters("paused_dropped") == {"codex": 1}
+
+
+def test_merging_segments_adds_their_outcomes(store: Store, sz: Sessionizer) -> None:
+    sz.apply(
+        [
+            OutcomeCounts("codex", "A", T0, {"commands_run": 1, "edits_proposed": 2}),
+            OutcomeCounts("codex", "B", T0, {"commands_run": 3}),
+        ]
+    )
+    a, b = (s["id"] for s in segs(store))
+    with store.transaction() as conn:
+        segments.merge_segments(conn, a, b)
+    (s,) = segs(store)
+    assert s["id"] == b and s["outcomes"] == {"edits_proposed": 2, "commands_run": 4}

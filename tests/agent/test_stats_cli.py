@@ -158,3 +158,34 @@ def test_a_first_day_does_not_repeat_the_same_table() -> None:
     out = _piped(COLUMNS="80").stdout
     assert out.count("gpt-5-codex") == 1
     assert "  same as today" in out and "  same as this week" in out
+
+
+def test_outcomes_of_every_kind_fit_80_columns_and_absent_kinds_show_a_dash() -> None:
+    from aitally.core.observation import OutcomeCounts
+    from aitally.core.wire import OUTCOME_KINDS
+
+    built = build_store()
+    store = Store(paths.store_file())
+    every: dict[str, int] = {k: 100 + i for i, k in enumerate(OUTCOME_KINDS)}
+    Sessionizer(store).apply(
+        [
+            OutcomeCounts("claude-code", "cc-open", built["now"] - 30, every, "k1"),
+            OutcomeCounts("codex", "cx-0", built["now"] - 5 * 3600, {"commands_run": 7}, "k2"),
+        ]
+    )
+    store.close()
+    for args in ((), ("--by", "tool", "--since", "30d")):
+        out = ANSI.sub("", _on_tty(*args))
+        _fits(out)
+        made = out.split("What it produced", 1)[1].split("Active time per day")[0]
+        claude = [line for line in made.splitlines() if line.startswith("claude-code")]
+        codex = [line for line in made.splitlines() if line.startswith("codex")]
+        # Two tables: edits and lines, then commands, commits and suggested lines.
+        assert [line.split()[1:] for line in claude] == [
+            [str(every[k]) for k in OUTCOME_KINDS[:6]],
+            [str(every[k]) for k in OUTCOME_KINDS[6:]],
+        ]
+        assert [line.split()[1:] for line in codex] == [["-"] * 6, ["7"] + ["-"] * 5]
+    data = json.loads(_piped("--json").stdout)
+    (codex_row,) = [r for r in data["rows"] if r["tool"] == "codex"]
+    assert codex_row["outcomes"] == {"commands_run": 7}

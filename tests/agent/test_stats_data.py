@@ -99,13 +99,15 @@ def _open() -> Store:
     return Store(paths.store_file())
 
 
-def test_stats_json_shape_is_unchanged() -> None:
+def test_stats_json_shape_is_unchanged_but_for_outcomes() -> None:
     built = build_store()
     store = _open()
     data = reports.stats(store.conn, since=built["now"] - 30 * DAY, until=built["now"] + 1)
     assert set(data) == {"since", "until", "by", "rows", "totals"}
     row_keys = {"tool", "sessions", "active_seconds", "present_seconds", "turns", "tokens"}
-    assert all(set(r) == row_keys for r in data["rows"])
+    # `outcomes` is the one key added since (README "JSON contract"): {} where none recorded.
+    assert all(set(r) == row_keys | {"outcomes"} for r in data["rows"])
+    assert all(r["outcomes"] == {} for r in data["rows"])
     assert {r["tool"] for r in data["rows"]} == {"claude-code", "codex", "gemini-cli", "cursor"}
     by_model = reports.stats(store.conn, since=0, until=built["now"] + 1, by="model")
     models = {r["model"]: r["tokens"]["input"] for r in by_model["rows"]}

@@ -13,6 +13,7 @@ from msgspec import UNSET, Struct, UnsetType
 
 from aitally.collectors.files.adapters.base import FileState, LineAdapter, dig, num, text, ts
 from aitally.collectors.files.lines import open_regular
+from aitally.collectors.files.outcomes import claude_code as outcomes
 from aitally.core.observation import (
     Activity,
     ActivityKind,
@@ -48,10 +49,36 @@ COMMAND_TAGS = (
 )
 
 
+class _CallInput(Struct):
+    """A tool call's input: a shell command only (searched in memory for an AI commit trailer);
+    file contents and edit strings are skipped."""
+
+    command: Any = UNSET
+
+
 class _Block(Struct):
-    """A content block: its type only (a tool result's text, a reply's text are skipped)."""
+    """A content block: its type and a tool call's ids, name, command and error flag (a tool
+    result's text and a reply's text are skipped)."""
 
     type: Any = UNSET
+    id: Any = UNSET
+    name: Any = UNSET
+    input: _CallInput | UnsetType = UNSET
+    tool_use_id: Any = UNSET
+    is_error: Any = UNSET
+
+
+class _ToolResult(Struct):
+    """The `toolUseResult` fields read: what outcomes need (outputs and file contents but a
+    new file's are skipped) and a subagent's id and last reply's usage."""
+
+    type: Any = UNSET
+    structuredPatch: Any = UNSET
+    userModified: Any = UNSET
+    content: Any = UNSET
+    gitOperation: Any = UNSET
+    agentId: Any = UNSET  # camelCase: the transcript's own keys; a subagent's id
+    usage: Any = UNSET  # a subagent's last reply's usage
 
 
 class _Message(Struct):
@@ -60,14 +87,6 @@ class _Message(Struct):
     content: str | list[_Block] | UnsetType | None = UNSET
     model: Any = UNSET
     id: Any = UNSET
-    usage: Any = UNSET
-
-
-class _AgentResult(Struct):
-    """A tool result's fields read: a subagent's id and its last reply's usage (its text,
-    prompt and every other tool's output are skipped unread)."""
-
-    agentId: Any = UNSET  # camelCase: the transcript's own keys
     usage: Any = UNSET
 
 
@@ -86,7 +105,8 @@ class _Line(Struct):
     requestId: Any = UNSET
     promptId: Any = UNSET
     message: _Message | UnsetType | None = UNSET
-    toolUseResult: _AgentResult | str | list[_AgentResult] | UnsetType | None = UNSET
+    toolUseResult: str | _ToolResult | list[Any] | UnsetType | None = UNSET
+    toolDenialKind: Any = UNSET
 
 
 _decoder = msgspec.json.Decoder(_Line)
@@ -160,6 +180,16 @@ class ClaudeCode(LineAdapter):
         return text(obj.get("sessionId")) or rel.stem
 
     def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
+        found = self._figures(obj, rel, st)
+        at = ts(obj.get("timestamp"))
+        if at is not None and obj.get("type") in ("user", "assistant"):
+            found += outcomes.observe(TOOL, obj, self._session(obj, rel), at, st)
+        return found
+
+    def _figures(
+        self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState
+    ) -> list[Observation]:
+        """Activity and token usage of one line."""
         kind = obj.get("type")
         if kind not in ("user", "assistant", "queue-operation"):
             return []

@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from aitally.collectors.files.adapters.base import FileState, LineAdapter, dig, minus, num, text, ts
+from aitally.collectors.files.outcomes import codex as outcomes
 from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 TOOL = "codex"
@@ -35,6 +36,8 @@ class Codex(LineAdapter):
         b'"user_message"',
         b'"item_completed"',
         b'"task_complete"',
+        b'"apply_patch"',
+        b'"turn_aborted"',
     )
     dirs = ("sessions", "archived_sessions")
 
@@ -46,6 +49,20 @@ class Codex(LineAdapter):
         )
 
     def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
+        found = self._activity(obj, rel, st)
+        kind, payload, at = obj.get("type"), obj.get("payload"), ts(obj.get("timestamp"))
+        if isinstance(payload, Mapping) and at is not None:
+            sid = st.data.get("sid") or rel.stem[-36:]
+            if kind == "response_item":
+                found += outcomes.proposal(TOOL, payload, sid, at, st)
+            elif kind == "event_msg":
+                found += outcomes.event(TOOL, payload, sid, at, st)
+        return found
+
+    def _activity(
+        self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState
+    ) -> list[Observation]:
+        """Prompts, replies and token figures of one line."""
         kind, payload = obj.get("type"), obj.get("payload")
         if not isinstance(payload, Mapping):
             return []

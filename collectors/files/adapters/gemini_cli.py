@@ -15,6 +15,7 @@ from aitally.collectors.files.adapters.base import (
     text,
     ts,
 )
+from aitally.collectors.files.outcomes import gemini_cli as outcomes
 from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 TOOL = "gemini-cli"
@@ -48,7 +49,16 @@ def _not_typed(msg: Mapping[str, Any]) -> bool:
 
 
 def message(msg: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
-    """One message record; a record re-appended with new figures adds only the difference."""
+    """One message record: its activity, figures and the outcomes of its ended tool calls."""
+    found = _figures(msg, rel, st)
+    at = ts(msg.get("timestamp"))
+    if at is not None and msg.get("type") == "gemini":
+        found += outcomes.tool_calls(TOOL, msg, _session(rel, st), at, st)
+    return found
+
+
+def _figures(msg: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
+    """A record re-appended with new figures adds only the difference."""
     at = ts(msg.get("timestamp"))
     mid = text(msg.get("id"))
     kind = msg.get("type")
@@ -92,7 +102,7 @@ class GeminiJsonl(LineAdapter):
     """Chat records, one per line; a message re-appended with new figures adds the difference."""
 
     tool = TOOL
-    markers = (b'"tokens"', b'"user"', b'"sessionId"')
+    markers = (b'"tokens"', b'"user"', b'"sessionId"', b'"toolCalls"')
     dirs = ("tmp",)
 
     def matches(self, rel: PurePosixPath) -> bool:

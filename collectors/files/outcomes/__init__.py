@@ -1,0 +1,1 @@
+"""Outcome parsing, one small pure module per tool: what a use produced, as content-free counts."""

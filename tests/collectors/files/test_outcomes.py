@@ -1,0 +1,132 @@
+"""Outcome counts from each tool's files, through the real tailer and store: exactly the
+fixtures' truth, once however often the files are read, and none of their content kept."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pytest
+
+from aitally.agent import reports
+from aitally.collectors.files import registry
+from aitally.collectors.files.tailer import Tailer
+from aitally.core.sessionizer import Sessionizer
+from aitally.core.store import Store
+from tests.collectors.files.helpers import scan_for
+from tests.conftest import FIXTURES, SAMPLES
+
+OUTCOMES = FIXTURES / "outcomes"
+TRUTH: dict[str, dict[str, dict[str, int]]] = json.loads((OUTCOMES / "truth.json").read_text())
+
+
+@pytest.fixture
+def tailer(tmp_path: Path) -> Iterator[Tailer]:
+    store = Store(tmp_path / "s.db")
+    yield Tailer(Sessionizer(store), store)
+    # Every byte the store holds is free of the planted content (this suite's markers and the
+    # real-client recordings'): the WAL while open, the file with its free pages after close.
+    assert (tmp_path / "s.db-wal").exists()
+    for closed in (False, True):
+        if closed:
+            store.close()
+        for marker in (b"CANARY", b"AITALLY-MARKER"):
+            assert scan_for(tmp_path, marker, only="s.db") == []
+
+
+def read_all(tailer: Tailer, tool: str, root: Path) -> None:
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        rel = PurePosixPath(path.relative_to(root).as_posix())
+        adapter = next((a for a in registry.adapters() if a.tool == tool and a.matches(rel)), None)
+        if adapter is not None:
+            tailer.process(path, rel, adapter)
+
+
+def outcomes_by_session(tailer: Tailer, tool: str) -> dict[str, dict[str, Any]]:
+    return {
+        s["tool_session_id"]: s["outcomes"]
+        for s in reports.sessions(tailer.store.conn, tool=tool)
+        if s["outcomes"]
+    }
+
+
+@pytest.mark.parametrize("tool", sorted(TRUTH))
+def test_fixture_outcomes_equal_the_truth_and_count_once(
+    tailer: Tailer, tmp_path: Path, tool: str
+) -> None:
+    root = tmp_path / "root"
+    shutil.copytree(OUTCOMES / tool, root)
+    read_all(tailer, tool, root)
+    assert outcomes_by_session(tailer, tool) == TRUTH[tool]
+    assert tailer.store.counters("drift") == {}  # every shape was one the parser knows
+    # The files appended to again with a copy of their own lines (a resumed or re-appended
+    # history): nothing is counted twice.
+    for path in root.rglob("*.jsonl"):
+        path.write_bytes(path.read_bytes() * 2)
+    read_all(tailer, tool, root)
+    assert outcomes_by_session(tailer, tool) == TRUTH[tool]
+
+
+def test_claude_code_real_samples_count_their_shell_calls(tailer: Tailer, tmp_path: Path) -> None:
+    """The real client transcripts (no edits, Bash calls that succeeded) give exactly that."""
+    root = tmp_path / "root"
+    shutil.copytree(SAMPLES / "claude-code" / "projects", root / "projects")
+    read_all(tailer, "claude-code", root)
+    assert outcomes_by_session(tailer, "claude-code") == {
+        "4bd3503e-e3c4-424d-8bef-a86530d0a17e": {"commands_run": 1},
+        "a83accff-5f32-45cb-aafa-15761d1ae4b0": {"commands_run": 2},
+    }
+
+
+# The real-client recordings (tests/fixtures/realclients), counted by hand from their files:
+# the "tool" scenario runs one shell command and makes one accepted one-line edit; the
+# resumed, forked and subagent scenarios run one shell command. Their truth.json files carry
+# no outcome counts yet, so the expectation is here.
+REAL_HOMES = {"claude-code": ".claude", "codex": ".codex", "gemini-cli": ".gemini"}
+ONE_COMMAND = {"commands_run": 1}
+EDIT_AND_COMMAND = {
+    "edits_proposed": 1,
+    "edits_accepted": 1,
+    "lines_added": 1,
+    "lines_removed": 1,
+    "commands_run": 1,
+}
+REAL_EXPECTED: dict[tuple[str, str], dict[str, dict[str, int]]] = {
+    ("claude-code", "plain"): {},
+    ("claude-code", "tool"): {"4d73d99f-9484-4752-ae66-2a2125d0cd25": EDIT_AND_COMMAND},
+    ("claude-code", "resumed"): {"8ff8f59a-6901-4574-993a-9d000d0174a9": ONE_COMMAND},
+    # The shell ran in a subagent: its file belongs to the parent session.
+    ("claude-code", "subagent"): {"08847612-e97f-4723-a4db-0a6573a155ff": ONE_COMMAND},
+    ("codex", "plain"): {},
+    ("codex", "tool"): {"01a23870-55be-77d2-97d4-b822eff51b7f": ONE_COMMAND},
+    ("codex", "resumed"): {"01a23870-7ec0-7f93-acae-f8dd65608193": ONE_COMMAND},
+    ("codex", "forked"): {"01a23870-aa5a-7033-9535-8d790e058002": ONE_COMMAND},
+    ("gemini-cli", "plain"): {},
+    ("gemini-cli", "tool"): {"838ee946-04eb-45fa-a91f-0c2bf3d5dfaa": EDIT_AND_COMMAND},
+    # The call is re-appended with the history twice more: counted once, by its id.
+    ("gemini-cli", "resumed"): {"5e9308a6-2e70-4b36-bd93-5d2f0361ddde": ONE_COMMAND},
+}
+
+
+@pytest.mark.parametrize(("tool", "scenario"), sorted(REAL_EXPECTED))
+def test_real_client_recordings_give_their_outcomes(
+    tailer: Tailer, tool: str, scenario: str
+) -> None:
+    (folder,) = (FIXTURES / "realclients" / tool).glob(f"*/{scenario}")
+    read_all(tailer, tool, folder / "home" / REAL_HOMES[tool])
+    assert outcomes_by_session(tailer, tool) == REAL_EXPECTED[(tool, scenario)]
+    assert tailer.store.counters("drift") == {}
+
+
+def test_a_forked_claude_code_history_counts_its_command_once(tailer: Tailer) -> None:
+    """The fork's file repeats the parent's tool call under the fork's session id; the call is
+    counted once (its tool-use id), for whichever file is read first (docs/architecture.md)."""
+    (folder,) = (FIXTURES / "realclients" / "claude-code").glob("*/forked")
+    read_all(tailer, "claude-code", folder / "home" / ".claude")
+    found = outcomes_by_session(tailer, "claude-code")
+    assert list(found.values()) == [ONE_COMMAND]
