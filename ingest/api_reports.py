@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from aitally.ingest import effectiveness as effect_reports
 from aitally.ingest import levels as level_reports
 from aitally.ingest import reports
 from aitally.ingest.api_people import record_read
@@ -80,6 +81,9 @@ for _name, _report, _summary in (
      "Active people per day, ISO week or month, per tool and org unit; small groups merged."),
     ("usage", reports.usage,
      "Active time, sessions and tokens per tool, and tokens per tool and model (CSV: tools)."),
+    ("effectiveness", effect_reports.effectiveness,
+     "Acceptance, lines per active hour, kept-change share, failure rate and commits with AI "
+     "per active person-week, per week or month, tool and org unit (docs/measuring.md)."),
 ):  # fmt: skip
     router.add_api_route(
         f"/v1/reports/{_name}",
@@ -94,7 +98,7 @@ for _name, _report, _summary in (
 @router.get("/v1/reports/levels", responses=_REPORT_DOC)
 async def levels(
     request: Request,
-    recipe: Literal["volume", "consistency", "absolute"] = "volume",
+    recipe: Literal["volume", "consistency", "depth", "absolute"] = "volume",
     as_of: dt.date | None = None,
     tool: str | None = Query(None, max_length=64),
     format: Format = "json",

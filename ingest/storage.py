@@ -14,6 +14,7 @@ from aitally.ingest.identity import Attribution, Enrollment
 from aitally.ingest.migrations import render, statements
 from aitally.ingest.rows import Activity, Device, DeviceHealth, ModelTokens, Stored, TokenSums
 from aitally.ingest.schema import Record, Tokens
+from aitally.ingest.storage_outcomes import OutcomeStore
 from aitally.ingest.storage_people import PeopleStore
 from aitally.ingest.wire import Batch
 
@@ -107,7 +108,7 @@ def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
     )
 
 
-class Storage(PeopleStore, ABC):
+class Storage(PeopleStore, OutcomeStore, ABC):
     """One database, shared by request threads through a connection pool of the backend's."""
 
     dialect: str
