@@ -268,11 +268,12 @@ def _row_order(g: Group) -> tuple[int, str]:
     return ({OTHER: 1, ALL: 2}.get(g.key, 0), g.key)
 
 
-def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flat_row(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A report row with nested figures as dotted columns (tokens.input), as in its CSV."""
     out: dict[str, Any] = {}
     for key, value in row.items():
         if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
+            out.update(flat_row(value, f"{prefix}{key}."))
         else:
             out[f"{prefix}{key}"] = value
     return out
@@ -281,7 +282,7 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def to_csv(doc: dict[str, Any]) -> str:
     """The report's rows flattened (tokens.input, ...) under its header line."""
     # Org units and model names come from agents: no cell may start a formula.
-    flat = [{k: csv_safe(v) for k, v in _flat(r).items()} for r in doc["rows"]]
+    flat = [{k: csv_safe(v) for k, v in flat_row(r).items()} for r in doc["rows"]]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=doc["columns"], lineterminator="\n")
     writer.writeheader()
