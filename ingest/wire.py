@@ -184,10 +184,8 @@ def _record_error(err: ErrorDetails) -> RecordError:
     if depth is None or len(loc) == 1:  # a list item (signals) is its list's failure
         path, reason = top, field_reason(Record, top)
     elif top == "outcomes" and str(loc[-1]) not in OutcomeCounts.model_fields:
-        # The key is the sender's text: cut, and repr() so no control character is echoed.
-        return RecordError(
-            top, f"unknown key {str(loc[-1])[:32]!r}; use " + ", ".join(OUTCOME_KINDS)
-        )
+        # The key is never echoed: the reason is logged, and a wrong key might hold content.
+        return RecordError(top, "unknown key; use only " + ", ".join(OUTCOME_KINDS))
     elif top == "outcomes":
         reason = field_reason(OutcomeCounts, str(loc[-1]))
     elif len(loc) == depth:

@@ -45,7 +45,7 @@ def test_unknown_outcome_key_rejects_that_record_only(fresh_server: Server) -> N
     assert answer.status_code == 200
     doc = answer.json()
     assert doc["accepted"] == 1 and [r["index"] for r in doc["rejected"]] == [1]
-    assert doc["rejected"][0]["reason"].startswith("outcomes: unknown key 'commit'; use ")
+    assert doc["rejected"][0]["reason"].startswith("outcomes: unknown key; use only ")
 
 
 def test_migration_adds_outcome_columns_to_an_older_database(tmp_path: Path) -> None:
