@@ -40,7 +40,8 @@ W, H, PAD = 760, 300, 48
 
 
 def line_chart(rows: list[dict[str, Any]], org_unit: str = ALL) -> str:
-    """Active people per period and tool in one org unit ((all) by default), a line a tool."""
+    """Active people (solid) and engaged people (dashed) per period and tool in one org unit
+    ((all) by default), a line a tool."""
     rows = [r for r in rows if r["org_unit"] == org_unit]
     periods = sorted({r["period"] for r in rows})
     tools = sorted({r["tool"] for r in rows}, key=lambda t: (t != ALL, t))
@@ -79,7 +80,11 @@ def line_chart(rows: list[dict[str, Any]], org_unit: str = ALL) -> str:
             f'<rect x="{W - 150}" y="{12 + 16 * i}" width="12" height="12" fill="{color}"/>'
             f'<text x="{W - 132}" y="{22 + 16 * i}">{escape(tool)}</text>'
         )
-    return _svg("active people per tool", parts)
+    parts.append(
+        f'<text x="{PAD}" y="16">solid: active people; dashed: engaged (active on 2+ of 28 '
+        "days)</text>"
+    )
+    return _svg("active and engaged people per tool", parts)
 
 
 def stacked_bars(report: dict[str, Any]) -> str:

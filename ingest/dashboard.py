@@ -25,7 +25,8 @@ h3{font-size:14px;margin-top:20px}
 .note{color:#666;font-size:12px}svg{background:#fafafa;border:1px solid #ddd}
 svg text{font:11px system-ui,sans-serif;fill:#333}
 table{border-collapse:collapse;margin:8px 0;font-size:12px}
-th,td{border:1px solid #ddd;padding:3px 6px;text-align:right}th{background:#f3f3f3}
+th,td{border:1px solid #ddd;padding:3px 6px;text-align:right;white-space:nowrap}
+th{background:#f3f3f3}
 td:first-child,th:first-child{text-align:left}td.hidden{color:#999;font-style:italic}
 form{background:#f7f7f7;border:1px solid #ddd;padding:10px;display:flex;gap:14px;
 flex-wrap:wrap;align-items:end}label{display:flex;flex-direction:column;font-size:12px}
@@ -146,7 +147,7 @@ single out fewer than {k}. No one is ranked or listed. Periods {escape(adoption[
 {escape(adoption["until"])} (UTC). What each figure means: docs/measuring.md.</p>
 <h2>Adoption: active and engaged people</h2>
 <p class="note">Active: any use in the period. Engaged: active on at least 2 of the 28 days
-up to the period's end. Lines: active people per tool in {escape(chart_org)}.</p>
+up to the period's end. Lines: people per tool in {escape(chart_org)}.</p>
 {line_chart(adoption_lines, chart_org)}
 {table("adoption", adoption["columns"], pick(adoption["rows"], f), shut=True)}
 <h2>Levels per org unit</h2>
