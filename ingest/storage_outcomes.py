@@ -90,25 +90,28 @@ class OutcomeStore:
             rows = cur.fetchall()
         return [OutcomeSums(*r[:5], *(_number(v) for v in r[5:])) for r in rows]
 
-    def engaged(
-        self, windows: Sequence[tuple[str, str, str]], by_tool: bool, min_days: int = 2
-    ) -> list[Engaged]:
-        """People active on at least min_days days of each (label, first day, last day)
-        window, per tool (by_tool) or on any tool (tool None); a person seen in two org units
-        counts once, under the first by name."""
+    def engaged(self, windows: Sequence[tuple[str, str, str]], by_tool: bool) -> list[Engaged]:
+        """People active on at least 2 days of each (label, first day, last day) window, per
+        tool (by_tool) or on any tool (tool None); a person seen in two org units counts
+        once, under the first by name."""
         if not windows:
             return []
         values, params = _values(windows)
-        tool = "r.tool" if by_tool else "NULL"
-        group = "w.label, r.person" + (", r.tool" if by_tool else "")
+        first, last = min(w[1] for w in windows), max(w[2] for w in windows)
+        tool, by = ("r.tool", ", r.tool") if by_tool else ("NULL", "")
         with self.reading() as cur:
+            # Active days first (one row per person, tool and day, however many records),
+            # then the windows over them.
             cur.execute(
-                f"WITH w (label, first_day, last_day) AS (VALUES {values}) "
-                f"SELECT w.label, r.person, {tool}, MIN(r.org_unit) "
-                "FROM records r JOIN w ON r.day >= w.first_day AND r.day <= w.last_day "
-                f"WHERE r.kind <> 'pause' AND {ACTIVE} "
-                f"GROUP BY {group} HAVING COUNT(DISTINCT r.day) >= ?",
-                [*params, min_days],
+                f"WITH w (label, first_day, last_day) AS (VALUES {values}), "
+                f"d (person, tool, day, org_unit) AS (SELECT r.person, {tool}, r.day, "
+                "MIN(r.org_unit) FROM records r WHERE r.day >= ? AND r.day <= ? "
+                f"AND r.kind <> 'pause' AND {ACTIVE} GROUP BY r.person{by}, r.day) "
+                "SELECT w.label, d.person, d.tool, MIN(d.org_unit) "
+                "FROM d JOIN w ON d.day >= w.first_day AND d.day <= w.last_day "
+                # Two distinct days or more: the first and last differ (no DISTINCT sort).
+                "GROUP BY w.label, d.person, d.tool HAVING MIN(d.day) < MAX(d.day)",
+                [*params, first, last],
             )
             rows = cur.fetchall()
         return [Engaged(*r) for r in rows]
