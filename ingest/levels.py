@@ -112,7 +112,7 @@ def _depth_levels(
             continue
         if s.active:
             active.add(s.person)
-        if s.edits_accepted > 0 or s.lines_kept > 0:
+        if s.kept_records > 0:
             kept.add(s.person)
         if s.agentic_segments > 0:
             agentic_tools[s.person].add(s.tool)

@@ -121,6 +121,8 @@ class OutcomeSums(NamedTuple):
     """lines_accepted where the tool records it (Cursor), else lines_added"""
     lines_seconds: float
     """active seconds of the records that carry a line figure"""
+    kept_records: float
+    """records (of any kind) with an accepted edit or accepted lines"""
     kept_sessions: float
     """segments with an accepted edit or accepted lines"""
     outcome_sessions: float

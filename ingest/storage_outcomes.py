@@ -40,6 +40,7 @@ _SUMS = f"""
     SUM(COALESCE(r.out_edits_accepted, 0) + COALESCE(r.out_edits_rejected, 0)),
     SUM(COALESCE({_LINES}, 0)),
     SUM(CASE WHEN {_LINES} IS NOT NULL THEN r.active_seconds ELSE 0 END),
+    SUM(CASE WHEN {_KEPT} THEN 1 ELSE 0 END),
     SUM(CASE WHEN r.kind = 'segment' AND {_KEPT} THEN 1 ELSE 0 END),
     SUM(CASE WHEN r.kind = 'segment' AND {_ANY_OUTCOME} THEN 1 ELSE 0 END),
     SUM(COALESCE(r.out_commits_with_ai, 0)),
