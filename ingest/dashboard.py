@@ -158,7 +158,7 @@ up to the period's end. Lines: people per tool in {escape(chart_org)}.</p>
 <h3>Tokens by model</h3>
 {table("models", model_columns, pick(usage["models"], Filters(tool=f.tool)), shut=True)}
 <h2>Effectiveness</h2>
-<p class="note">What the use produced, beside how much there was (people, active hours):
+<p class="note">What the use produced, beside how much there was (people here; hours above):
 acceptance rate of proposed edits, lines kept per active hour, share of sessions that left a
 kept change, tool failure rate of commands, commits with AI per active person-week. Each counts
 only the tools that record it.</p>

@@ -2,7 +2,8 @@
 
 Five figures (docs/measuring.md), each a ratio of two sums over the records that carry its
 inputs, so a tool that records nothing of a kind neither counts as failing nor dilutes the
-figure. Beside them, the cell's active people and hours (volume).
+figure. Beside them, the cell's active people (volume, counted as in the adoption report; hours
+are the usage report's, whose per-day suppression a second sum here would undo).
 
 Suppression, beside the rows' (`aitally.ingest.suppress.merge_small`, as the adoption report):
 a figure is shown only when at least k people contributed to it, and not when its
@@ -33,7 +34,7 @@ FIGURES: dict[str, Ratio] = {
     "failure_rate": (lambda s: s.commands_failed, lambda s: s.commands_run, 3),
 }
 PERSON_WEEKS = "commits_with_ai_per_person_week"
-COLUMNS = ["period", "tool", "org_unit", "people", "active_hours", *FIGURES, PERSON_WEEKS]
+COLUMNS = ["period", "tool", "org_unit", "people", *FIGURES, PERSON_WEEKS]
 
 
 @dataclass
@@ -45,9 +46,8 @@ class Cell:
     person_weeks: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, s: OutcomeSums) -> None:
-        """Adds one person's sums of one bucket."""
-        if s.active:
-            self.people.add(s.person, active_seconds=s.active_seconds)
+        """Adds one person's sums of one bucket (with active use)."""
+        self.people.add(s.person)
         for name, (num, den, _) in FIGURES.items():
             if den(s) > 0:
                 self.figures.setdefault(name, Group(name)).add(s.person, num=num(s), den=den(s))
@@ -111,6 +111,8 @@ def effectiveness(
     start, end = window(granularity, since, until)
     cells: dict[tuple[str, str], dict[str, Cell]] = defaultdict(dict)
     for s in storage.outcome_sums(buckets(granularity, start, end)):
+        if not s.active:
+            continue  # presence alone is not use, as in adoption: no empty groups to merge
         org = s.org_unit or NO_ORG
         for tool in (s.tool, ALL):
             cells[(s.period, tool)].setdefault(org, Cell(Group(org))).add(s)
@@ -129,7 +131,6 @@ def effectiveness(
                 "tool": tool,
                 "org_unit": key,
                 "people": len(cell.people.persons),
-                "active_hours": round(cell.people.sums.get("active_seconds", 0.0) / 3600, 1),
             }
             for name in [*FIGURES, PERSON_WEEKS]:
                 row[name] = cell.value(name) if _shown(name, cell, enclosing, k) else None

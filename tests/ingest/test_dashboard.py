@@ -229,3 +229,16 @@ def test_screenshots_show_the_charts(fleet: Server) -> None:
         )
     )
     assert colours(picked.read_bytes())[2][_rgb(LEVEL_COLORS["heavy"])] > 200
+
+
+def test_effectiveness_people_are_adoption_people(fleet: Server) -> None:
+    """Two tables on one page: their people never differ, so neither can be subtracted from
+    the other, at any granularity."""
+    for granularity in ("week", "month"):
+        adoption = _api(fleet, "/v1/reports/adoption", granularity=granularity)
+        effect = _api(fleet, "/v1/reports/effectiveness", granularity=granularity)
+        people = {(r["period"], r["tool"], r["org_unit"]): r["people"] for r in effect["rows"]}
+        active = {
+            (r["period"], r["tool"], r["org_unit"]): r["active_users"] for r in adoption["rows"]
+        }
+        assert people == active and len(people) > 10
