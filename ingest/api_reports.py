@@ -157,7 +157,7 @@ async def dashboard(
             effect_reports.effectiveness(s, granularity, first, last, k),
             [
                 level_reports.levels(s, recipe, last, tool or None, k, hours)
-                for recipe in ("volume", "consistency", "depth", "absolute")
+                for recipe in level_reports.RECIPES
             ],
         )
 
