@@ -190,6 +190,13 @@ def test_cli_answers_what_the_api_answers(central: Server) -> None:
         ingest_cmd("report", "effectiveness", *args), capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout)["rows"] == api["rows"]
+    daily = subprocess.run(
+        ingest_cmd("report", "effectiveness", "--granularity", "day", "--db", central.db),
+        capture_output=True,
+        text=True,
+    )
+    assert daily.returncode == 2 and daily.stderr.count("\n") == 1
+    assert "granularity: effectiveness counts person-weeks; use week or month" in daily.stderr
     csv_text = central.admin("GET", f"/v1/reports/effectiveness?{q}&format=csv").text
     header, *lines = csv_text.splitlines()
     assert header.split(",") == api["columns"] and len(lines) == len(api["rows"])
