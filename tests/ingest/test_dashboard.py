@@ -242,3 +242,14 @@ def test_effectiveness_people_are_adoption_people(fleet: Server) -> None:
             (r["period"], r["tool"], r["org_unit"]): r["active_users"] for r in adoption["rows"]
         }
         assert people == active and len(people) > 10
+
+
+def test_empty_database_draws_notes_not_errors(tmp_path: Path) -> None:
+    server = Server(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
+    try:
+        for query in ("", "?granularity=month&since=2026-01-01&tool=codex&org_unit=eng"):
+            page = server.admin("GET", f"/dashboard{query}")
+            assert page.status_code == 200 and "No groups large enough to show" in page.text
+            assert "<table" not in page.text  # nothing under k, so nothing at all
+    finally:
+        server.stop()
