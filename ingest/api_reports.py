@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from aitally.ingest import effectiveness as effect_reports
 from aitally.ingest import levels as level_reports
 from aitally.ingest import reports
 from aitally.ingest.api_people import record_read
 from aitally.ingest.auth import AdminAuth, AdminPageAuth
 from aitally.ingest.context import Context
-from aitally.ingest.dashboard import render_dashboard
+from aitally.ingest.dashboard import Filters, render_dashboard
 from aitally.ingest.responses import problem, problems
 from aitally.ingest.storage import Storage
 
@@ -80,6 +81,9 @@ for _name, _report, _summary in (
      "Active people per day, ISO week or month, per tool and org unit; small groups merged."),
     ("usage", reports.usage,
      "Active time, sessions and tokens per tool, and tokens per tool and model (CSV: tools)."),
+    ("effectiveness", effect_reports.effectiveness,
+     "Acceptance, lines per active hour, kept-change share, failure rate and commits with AI "
+     "per active person-week, per week or month, tool and org unit (docs/measuring.md)."),
 ):  # fmt: skip
     router.add_api_route(
         f"/v1/reports/{_name}",
@@ -94,7 +98,7 @@ for _name, _report, _summary in (
 @router.get("/v1/reports/levels", responses=_REPORT_DOC)
 async def levels(
     request: Request,
-    recipe: Literal["volume", "consistency", "absolute"] = "volume",
+    recipe: Literal["volume", "consistency", "depth", "absolute"] = "volume",
     as_of: dt.date | None = None,
     tool: str | None = Query(None, max_length=64),
     format: Format = "json",
@@ -109,27 +113,59 @@ async def levels(
     )
 
 
+def _day(name: str, text: str) -> dt.date | None:
+    """A date filter of the dashboard form; empty: none."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise reports.ReportError(f"{name}: {text[:16]!r} is not a date; use YYYY-MM-DD") from None
+
+
 @pages.get(
     "/dashboard",
     response_class=HTMLResponse,
     responses={
+        400: {"content": {"application/json": {"schema": {"type": "object"}}}},
         401: {"content": {"text/plain": {"schema": {"type": "string"}}}},
         429: {"content": {"application/json": {"schema": {"type": "object"}}}},
     },
 )
-async def dashboard(request: Request) -> Response:
-    """Adoption and usage levels as one page of inline SVG (no external assets)."""
+async def dashboard(
+    request: Request,
+    granularity: Literal["week", "month"] = "week",
+    since: str = Query("", max_length=10),
+    until: str = Query("", max_length=10),
+    tool: str = Query("", max_length=64),
+    org_unit: str = Query("", max_length=128),
+) -> Response:
+    """Adoption, levels, usage and effectiveness on one page (inline SVG and tables, no
+    script), filtered by period, tool and org unit; each table downloadable as CSV."""
     ctx: Context = request.app.state.ctx
-    k = ctx.settings.min_group_size
+    k, hours = ctx.settings.min_group_size, ctx.settings.absolute_hours
+    f = Filters(granularity, since, until, tool, org_unit)
 
     def build() -> str:
-        record_read(ctx, request, "dashboard", {})
+        first, last = _day("since", since), _day("until", until)
+        record_read(ctx, request, "dashboard", dict(request.query_params))
+        s = ctx.storage
         return render_dashboard(
-            reports.adoption(ctx.storage, "week", None, None, k),
-            level_reports.levels(ctx.storage, "volume", None, None, k),
-            level_reports.levels(ctx.storage, "consistency", None, None, k),
+            f,
+            reports.adoption(s, granularity, first, last, k),
+            reports.usage(s, granularity, first, last, k),
+            effect_reports.effectiveness(s, granularity, first, last, k),
+            [
+                level_reports.levels(s, recipe, last, tool or None, k, hours)
+                for recipe in level_reports.RECIPES
+            ],
         )
 
-    # Everything is inline: the policy forbids any fetch, script or external asset.
-    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-    return HTMLResponse(await run_in_threadpool(build), headers={"Content-Security-Policy": csp})
+    try:
+        page = await run_in_threadpool(build)
+    except reports.ReportError as exc:
+        return problem(400, str(exc))
+    # Everything is inline: the policy forbids any fetch, script or external asset (the CSV
+    # downloads are data: links, which need no fetch).
+    csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'"
+    return HTMLResponse(page, headers={"Content-Security-Policy": csp})

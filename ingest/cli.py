@@ -19,7 +19,7 @@ from aitally.core import cli_help
 from aitally.core.cli_args import Parser, positive_int, run_command, version_line
 from aitally.core.cli_output import add_json, emit
 from aitally.core.terminal import style, use_colour
-from aitally.ingest import levels, reports
+from aitally.ingest import effectiveness, levels, reports
 from aitally.ingest.api_people import purge
 from aitally.ingest.context import (
     ENV_ADMIN_TOKEN,
@@ -232,10 +232,13 @@ def _day(text: str) -> dt.date:
 def _report(args: argparse.Namespace) -> int:
     storage = _open(args)
     k = args.min_group_size
-    if args.kind == "adoption":
-        doc = reports.adoption(storage, args.granularity, args.since, args.until, k)
-    elif args.kind == "usage":
-        doc = reports.usage(storage, args.granularity, args.since, args.until, k)
+    periodic = {
+        "adoption": reports.adoption,
+        "usage": reports.usage,
+        "effectiveness": effectiveness.effectiveness,
+    }
+    if args.kind in periodic:
+        doc = periodic[args.kind](storage, args.granularity, args.since, args.until, k)
     else:
         doc = levels.levels(storage, args.recipe, args.until, args.tool, k, args.absolute_hours)
     if args.format == "csv":
@@ -322,8 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_json(devices)
     devices.set_defaults(func=_devices)
 
-    report = sub.add_parser("report", help="adoption, usage or levels report")
-    report.add_argument("kind", choices=["adoption", "usage", "levels"])
+    report = sub.add_parser("report", help="adoption, usage, effectiveness or levels report")
+    report.add_argument("kind", choices=["adoption", "usage", "effectiveness", "levels"])
     report.add_argument("--db", help=db_help)
     report.add_argument("--granularity", choices=reports.GRANULARITIES, default="week")
     report.add_argument("--since", type=_day, help="YYYY-MM-DD (widened to whole periods)")

@@ -1,150 +1,167 @@
-"""The central dashboard: adoption and usage-level reports drawn as inline SVG, no assets."""
+"""The central dashboard page: adoption, levels, usage and effectiveness for IT and leads.
+
+One server-rendered page, no script: the filters are a GET form (period, tool, org unit)
+and every table comes with a CSV download embedded as a data: link. Every figure is a
+report answer (aitally.ingest.reports, levels, effectiveness) printed as the API gives it,
+rows picked by the filters, never recomputed; None (suppressed) prints as "suppressed".
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
+from aitally.ingest.charts import line_chart, stacked_bars
+from aitally.ingest.reports import flat_row, to_csv
 from aitally.ingest.suppress import ALL
 
-PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-)
-LEVEL_COLORS = {
-    "heavy": "#08519c",
-    "consistent": "#08519c",
-    "moderate": "#3182bd",
-    "regular": "#3182bd",
-    "light": "#6baed6",
-    "occasional": "#9ecae1",
-    "minimal": "#c6dbef",
-    "none": "#e0e0e0",
-    "suppressed": "#bdbdbd",
-}
-SUPPRESSED = "suppressed"
-W, H, PAD = 760, 300, 48
-
+HIDDEN = "suppressed"
 _STYLE = """
-body{font:14px system-ui,sans-serif;margin:24px;color:#222;background:#fff}
-h1{font-size:20px}h2{font-size:16px;margin-top:28px}
+body{font:14px system-ui,sans-serif;margin:24px;color:#222;background:#fff;max-width:1100px}
+h1{font-size:20px}h2{font-size:16px;margin-top:32px;border-top:1px solid #ddd;padding-top:12px}
+h3{font-size:14px;margin-top:20px}
 .note{color:#666;font-size:12px}svg{background:#fafafa;border:1px solid #ddd}
 svg text{font:11px system-ui,sans-serif;fill:#333}
+table{border-collapse:collapse;margin:8px 0;font-size:12px}
+th,td{border:1px solid #ddd;padding:3px 6px;text-align:right;white-space:nowrap}
+th{background:#f3f3f3}
+td:first-child,th:first-child{text-align:left}td.hidden{color:#999;font-style:italic}
+form{background:#f7f7f7;border:1px solid #ddd;padding:10px;display:flex;gap:14px;
+flex-wrap:wrap;align-items:end}label{display:flex;flex-direction:column;font-size:12px}
+a.csv{font-size:12px}summary{cursor:pointer;font-size:12px;color:#444}
 """
 
 
-def _line_chart(rows: list[dict[str, Any]]) -> str:
-    """Weekly active people per tool (all org units), one line per tool."""
-    rows = [r for r in rows if r["org_unit"] == ALL]
-    periods = sorted({r["period"] for r in rows})
-    tools = sorted({r["tool"] for r in rows}, key=lambda t: (t != ALL, t))
-    if not periods:
-        return '<p class="note">No groups large enough to show yet.</p>'
-    top = max(r["active_users"] for r in rows)
-    x_step = (W - 2 * PAD) / max(len(periods) - 1, 1)
+@dataclass(frozen=True)
+class Filters:
+    """What the reader picked: whole periods since..until, one tool, one org unit."""
 
-    def xy(period: str, value: int) -> str:
-        x = PAD + periods.index(period) * x_step
-        y = H - PAD - (H - 2 * PAD) * value / top
-        return f"{x:.1f},{y:.1f}"
+    granularity: str = "week"
+    since: str = ""
+    until: str = ""
+    tool: str = ""
+    org_unit: str = ""
 
-    parts = [
-        f'<line x1="{PAD}" y1="{H - PAD}" x2="{W - PAD}" y2="{H - PAD}" stroke="#999"/>',
-        f'<text x="4" y="{PAD}">{top}</text><text x="4" y="{H - PAD}">0</text>',
+
+def pick(rows: list[dict[str, Any]], f: Filters) -> list[dict[str, Any]]:
+    """The rows the filters select: one tool's, one org unit's (where rows have them)."""
+    return [
+        r
+        for r in rows
+        if (not f.tool or r.get("tool", f.tool) == f.tool)
+        and (not f.org_unit or r.get("org_unit", f.org_unit) == f.org_unit)
     ]
-    for i, p in enumerate(periods):
-        if i % max(len(periods) // 6, 1) == 0:
-            # Centred on their tick, so the last label stays inside the chart.
-            parts.append(
-                f'<text x="{PAD + i * x_step:.1f}" y="{H - PAD + 16}" text-anchor="middle">'
-                f"{escape(p)}</text>"
-            )
-    for i, tool in enumerate(tools):
-        color = PALETTE[i % len(PALETTE)]
-        points = [xy(r["period"], r["active_users"]) for r in rows if r["tool"] == tool]
-        parts.append(
-            f'<polyline fill="none" stroke="{color}" stroke-width="3" points="{" ".join(points)}"/>'
-        )
-        parts += [
-            f'<circle cx="{p.split(",")[0]}" cy="{p.split(",")[1]}" r="4" fill="{color}"/>'
-            for p in points
-        ]
-        parts.append(
-            f'<rect x="{W - 150}" y="{12 + 16 * i}" width="12" height="12" fill="{color}"/>'
-            f'<text x="{W - 132}" y="{22 + 16 * i}">{escape(tool)}</text>'
-        )
-    return _svg("weekly active people per tool", parts)
 
 
-def _stacked_bars(report: dict[str, Any]) -> str:
-    """People per usage level, one horizontal bar per org unit."""
-    rows, names = report["rows"], report["levels"]
-    if not rows:
-        return '<p class="note">No groups large enough to show yet.</p>'
-    bar_h, label_w = 32, 140
-    height = int(PAD + len(rows) * (bar_h + 8) + 40)
-    parts = []
-    for i, row in enumerate(rows):
-        y = PAD / 2 + i * (bar_h + 8)
-        x = float(label_w)
-        parts.append(
-            f'<text x="4" y="{y + bar_h / 2 + 4:.1f}">{escape(row["org_unit"])} '
-            f"({row['people']})</text>"
-        )
-        # Suppressed counts (None: under the minimum) share one grey segment at the end.
-        hidden = row["people"] - sum(row[name] or 0 for name in names)
-        for name, count in [*((n, row[n]) for n in names), (SUPPRESSED, hidden)]:
-            width = (W - label_w - PAD) * (count or 0) / max(row["people"], 1)
-            if width > 0:
-                parts.append(
-                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" height="{bar_h}" '
-                    f'fill="{LEVEL_COLORS[name]}"><title>{name}: {count}</title></rect>'
-                )
-            x += width
-    for i, name in enumerate(names):
-        parts.append(
-            f'<rect x="{label_w + 110 * i}" y="{height - 24}" width="12" height="12" '
-            f'fill="{LEVEL_COLORS[name]}"/><text x="{label_w + 110 * i + 16}" '
-            f'y="{height - 14}">{name}</text>'
-        )
-    return _svg(f"usage levels ({report['recipe_version']})", parts, height)
+def _cell(value: Any) -> str:
+    if value is None:
+        return f'<td class="hidden">{HIDDEN}</td>'
+    return f"<td>{escape(str(value))}</td>"
 
 
-def _svg(title: str, parts: list[str], height: int = H) -> str:
+def _csv_link(name: str, columns: list[str], rows: list[dict[str, Any]]) -> str:
+    data = quote(to_csv({"columns": columns, "rows": rows}), safe="")
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{height}" '
-        f'viewBox="0 0 {W} {height}" role="img" aria-label="{escape(title)}">'
-        + "".join(parts)
-        + "</svg>"
+        f'<a class="csv" download="aitally-{name}.csv" '
+        f'href="data:text/csv;charset=utf-8,{data}">CSV: {escape(name)}</a>'
+    )
+
+
+def table(name: str, columns: list[str], rows: list[dict[str, Any]], shut: bool = False) -> str:
+    """An HTML table of report rows (nested figures flattened, tokens.input) and its CSV;
+    shut: folded (long tables), one click away and still in the page."""
+    flat = [flat_row(r) for r in rows]
+    if not flat:
+        return f'<p class="note" data-table="{escape(name)}">No groups large enough to show.</p>'
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(_cell(r.get(c)) for c in columns) + "</tr>" for r in flat)
+    return (
+        f"<details{'' if shut else ' open'}><summary>{escape(name)}: {len(flat)} rows</summary>"
+        f'<table data-table="{escape(name)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></details>{_csv_link(name, columns, flat)}"
+    )
+
+
+def _select(name: str, label: str, chosen: str, options: list[str], empty: str | None) -> str:
+    """A select of options; empty: the label of the "no filter" choice, if there is one."""
+    opts = []
+    if empty is not None:
+        opts.append(f'<option value=""{"" if chosen else " selected"}>{escape(empty)}</option>')
+    for o in options:
+        sel = " selected" if o == chosen else ""
+        opts.append(f'<option value="{escape(o)}"{sel}>{escape(o)}</option>')
+    return f'<label>{label}<select name="{name}">{"".join(opts)}</select></label>'
+
+
+def _form(f: Filters, tools: list[str], orgs: list[str]) -> str:
+    return (
+        '<form method="get" action="/dashboard">'
+        f"{_select('granularity', 'periods', f.granularity, ['week', 'month'], None)}"
+        f'<label>since<input type="date" name="since" value="{escape(f.since)}"></label>'
+        f'<label>until<input type="date" name="until" value="{escape(f.until)}"></label>'
+        f"{_select('tool', 'tool', f.tool, tools, 'all tools')}"
+        f"{_select('org_unit', 'org unit', f.org_unit, orgs, 'all org units')}"
+        '<button type="submit">Show</button></form>'
+    )
+
+
+def _levels_section(doc: dict[str, Any], f: Filters) -> str:
+    shown = dict(doc, rows=pick(doc["rows"], f))
+    return (
+        f"<h3>{escape(doc['recipe'])} ({escape(doc['recipe_version'])}), "
+        f"{escape(doc['since'])} to {escape(doc['until'])}</h3>"
+        f'<p class="note">{escape(doc["definition"])}</p>'
+        f"{stacked_bars(shown)}{table('levels-' + doc['recipe'], doc['columns'], shown['rows'])}"
     )
 
 
 def render_dashboard(
-    adoption: dict[str, Any], volume: dict[str, Any], consistency: dict[str, Any]
+    f: Filters,
+    adoption: dict[str, Any],
+    usage: dict[str, Any],
+    effectiveness: dict[str, Any],
+    levels: list[dict[str, Any]],
 ) -> str:
-    """The whole dashboard page from the three reports it draws."""
+    """The whole page from the report answers it shows."""
     k = adoption["min_group_size"]
+    tools = sorted({r["tool"] for r in adoption["rows"] + usage["rows"]} - {ALL})
+    orgs = sorted({r["org_unit"] for r in adoption["rows"]} - {ALL})
+    if f.tool and f.tool not in tools:
+        tools.append(f.tool)
+    chart_org = f.org_unit or ALL
+    adoption_lines = [r for r in adoption["rows"] if not f.tool or r["tool"] in (f.tool, ALL)]
+    usage_columns = usage["columns"]
+    model_columns = ["period", "tool", "model", "people"] + [
+        c for c in usage_columns if c.startswith("tokens.")
+    ]
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>aitally adoption</title>
+<html lang="en"><head><meta charset="utf-8"><title>aitally: AI tool use</title>
 <style>{_STYLE}</style></head><body>
-<h1>AI tool adoption</h1>
-<p class="note">Groups under {k} people are merged into "(other)" or not shown.
-Weeks {escape(adoption["since"])} to {escape(adoption["until"])} (UTC).</p>
-<h2>Weekly active people</h2>
-{_line_chart(adoption["rows"])}
-<h2>Usage levels by volume, {escape(volume["since"])} to {escape(volume["until"])}</h2>
-<p class="note">{escape(volume["definition"])}</p>
-{_stacked_bars(volume)}
-<h2>Consistency, {escape(consistency["since"])} to {escape(consistency["until"])}</h2>
-<p class="note">{escape(consistency["definition"])}</p>
-{_stacked_bars(consistency)}
+<h1>AI tool use across the organisation</h1>
+{_form(f, tools, orgs)}
+<p class="note">Every figure counts at least {k} people: smaller groups are merged into
+"(other)" or shown as "{HIDDEN}", and so are figures whose difference from another would
+single out fewer than {k}. No one is ranked or listed. Periods {escape(adoption["since"])} to
+{escape(adoption["until"])} (UTC). What each figure means: docs/measuring.md.</p>
+<h2>Adoption: active and engaged people</h2>
+<p class="note">Active: any use in the period. Engaged: active on at least 2 of the 28 days
+up to the period's end. Lines: people per tool in {escape(chart_org)}.</p>
+{line_chart(adoption_lines, chart_org)}
+{table("adoption", adoption["columns"], pick(adoption["rows"], f), shut=True)}
+<h2>Levels per org unit</h2>
+{"".join(_levels_section(doc, f) for doc in levels)}
+<h2>Usage by tool and model</h2>
+<p class="note">Active seconds, sessions, turns and tokens; not split by org unit.</p>
+{table("usage", usage_columns, pick(usage["rows"], Filters(tool=f.tool)), shut=True)}
+<h3>Tokens by model</h3>
+{table("models", model_columns, pick(usage["models"], Filters(tool=f.tool)), shut=True)}
+<h2>Effectiveness</h2>
+<p class="note">What the use produced, beside how much there was (people here; hours above):
+acceptance rate of proposed edits, lines kept per active hour, share of sessions that left a
+kept change, tool failure rate of commands, commits with AI per active person-week. Each counts
+only the tools that record it.</p>
+{table("effectiveness", effectiveness["columns"], pick(effectiveness["rows"], f))}
 </body></html>
 """

@@ -1,6 +1,6 @@
 """Usage levels: how many people sit at each level, per org unit; never a person's figure.
 
-Three versioned recipes (`RECIPES`); `absolute` takes its thresholds from the ingest's
+Four versioned recipes (`RECIPES`); `absolute` takes its thresholds from the ingest's
 configuration, and its version names them. Every shown figure comes from at least k
 people: relative thresholds are computed only over >= k active people and coarsened to
 half hours, and a level count under k is suppressed together with complementary cells
@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from aitally.ingest.reports import REPORT_VERSION, ReportError, period_start
+from aitally.ingest.reports import REPORT_VERSION, ReportError, buckets, period_start
 from aitally.ingest.storage import Storage
 from aitally.ingest.suppress import NO_ORG, Group, merge_small, suppress_cells, total
 
@@ -33,6 +33,15 @@ RECIPES: dict[str, dict[str, Any]] = {
         "levels": ["consistent", "regular", "occasional", "none"],
         "definition": "active weeks out of the last 12 full ISO weeks: consistent 9-12, "
         "regular 5-8, occasional 1-4, none 0",
+    },
+    "depth": {
+        "version": "depth-v1",
+        "levels": ["multi_agentic", "agentic", "assisted", "chat", "none"],
+        "definition": "outcomes over the last 4 full ISO weeks: multi_agentic: agentic use on "
+        "2 or more tools; agentic: at least one record with 2+ accepted edits, 1+ command run "
+        "and 1+ commit; assisted: accepted edits or accepted suggested lines, none agentic; "
+        "chat: active use with no accepted edit recorded (tools that record no outcomes land "
+        "here); none: no activity",
     },
     "absolute": {
         "version": "absolute-v1",
@@ -91,6 +100,32 @@ def _consistency(weeks: int) -> str:
     return "occasional" if weeks >= 1 else "none"
 
 
+def _depth_levels(
+    storage: Storage, first: dt.date, last: dt.date, tool: str | None, people: Iterable[str]
+) -> dict[str, str]:
+    """Each person's depth level over first..last (RECIPES["depth"])."""
+    active: set[str] = set()
+    kept: set[str] = set()
+    agentic_tools: dict[str, set[str]] = defaultdict(set)
+    for s in storage.outcome_sums(buckets("week", first, last)):
+        if tool and s.tool != tool:
+            continue
+        if s.active:
+            active.add(s.person)
+        if s.kept_records > 0:
+            kept.add(s.person)
+        if s.agentic_segments > 0:
+            agentic_tools[s.person].add(s.tool)
+    out = {}
+    for p in people:
+        n_agentic = len(agentic_tools.get(p, ()))
+        if n_agentic:
+            out[p] = "multi_agentic" if n_agentic >= 2 else "agentic"
+        else:
+            out[p] = "assisted" if p in kept else "chat" if p in active else "none"
+    return out
+
+
 def recipe_version(recipe: str, hours: tuple[float, float, float]) -> str:
     """The version an answer names; an absolute recipe's names its thresholds."""
     version = str(RECIPES[recipe]["version"])
@@ -135,6 +170,8 @@ def levels(
         assigned = {p: _by_thresholds(volume.get(p, 0.0), heavy, moderate, light) for p in orgs}
         thresholds = {"heavy_hours_week": hours[0], "moderate_hours_week": hours[1]}
         thresholds["light_hours_week"] = hours[2]
+    elif recipe == "depth":
+        assigned = _depth_levels(storage, first4, last, tool, orgs)
     else:
         assigned = {p: _consistency(len(active_weeks.get(p, ()))) for p in orgs}
         since = first12

@@ -89,6 +89,22 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE devices ADD COLUMN proof TEXT;
     """,
+    # 4: outcome counts (docs/measuring.md), one column per OUTCOME_KINDS entry; NULL: the
+    # record did not carry that count (older agents, or a tool that records nothing of it).
+    """
+    ALTER TABLE records ADD COLUMN out_edits_proposed {BIGINT};
+    ALTER TABLE records ADD COLUMN out_edits_accepted {BIGINT};
+    ALTER TABLE records ADD COLUMN out_edits_rejected {BIGINT};
+    ALTER TABLE records ADD COLUMN out_edits_modified {BIGINT};
+    ALTER TABLE records ADD COLUMN out_lines_added {BIGINT};
+    ALTER TABLE records ADD COLUMN out_lines_removed {BIGINT};
+    ALTER TABLE records ADD COLUMN out_commands_run {BIGINT};
+    ALTER TABLE records ADD COLUMN out_commands_failed {BIGINT};
+    ALTER TABLE records ADD COLUMN out_commits {BIGINT};
+    ALTER TABLE records ADD COLUMN out_commits_with_ai {BIGINT};
+    ALTER TABLE records ADD COLUMN out_lines_suggested {BIGINT};
+    ALTER TABLE records ADD COLUMN out_lines_accepted {BIGINT};
+    """,
 ]
 
 _TYPES = {

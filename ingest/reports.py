@@ -1,4 +1,5 @@
-"""Adoption, usage-level and token/time reports over fixed calendar periods, small groups merged."""
+"""Adoption (active and engaged people), usage and token/time reports over fixed calendar
+periods, small groups merged."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from aitally.core.textsafe import csv_safe
 from aitally.core.wire import TOKEN_KINDS
-from aitally.ingest.rows import TokenSums
+from aitally.ingest.rows import Bucket, TokenSums
 from aitally.ingest.storage import Storage
 from aitally.ingest.suppress import ALL, NO_ORG, OTHER, Group, merge_small, nested_safe, total
 
@@ -56,6 +57,66 @@ def window(
     return period_start(start, granularity), period_end(period_start(end, granularity), granularity)
 
 
+def buckets(granularity: str, start: dt.date, end: dt.date) -> list[Bucket]:
+    """The days start..end as periods cut at ISO week ends (a month holds 4 to 6 buckets),
+    so a query can count person-weeks within a period without one row per day."""
+    cut: dict[tuple[str, str], list[str]] = defaultdict(list)
+    day = start
+    while day <= end:
+        key = (period_start(day, granularity).isoformat(), period_start(day, "week").isoformat())
+        cut[key].append(day.isoformat())
+        day += dt.timedelta(days=1)
+    return [Bucket(p, w, days[0], days[-1]) for (p, w), days in sorted(cut.items())]
+
+
+ENGAGED_DAYS = 28  # engaged: active on at least 2 of the last 28 days (docs/measuring.md)
+
+
+def _engaged(
+    storage: Storage, periods: list[str], granularity: str
+) -> dict[tuple[str, str], set[str]]:
+    """Who was engaged at the end of each period, per (period, tool) and (period, ALL)."""
+    windows = []
+    for p in periods:
+        last = period_end(dt.date.fromisoformat(p), granularity)
+        first = last - dt.timedelta(days=ENGAGED_DAYS - 1)
+        windows.append((p, first.isoformat(), last.isoformat()))
+    out: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for by_tool in (True, False):
+        for e in storage.engaged(windows, by_tool):
+            out[(e.label, e.tool or ALL)].add(e.person)
+    return out
+
+
+def _engaged_counts(
+    groups: list[Group],
+    dropped: set[str],
+    engaged: set[str],
+    outer: list[Group],
+    outer_engaged: set[str],
+    k: int,
+) -> dict[str, int | None]:
+    """Engaged people per group of one (period, tool), None where showing the figure would
+    isolate fewer than k people: under k; active minus engaged 1..k-1; beside the same org
+    unit's all-tools figure (outer, empty for the all-tools rows) by 1..k-1; and the (all)
+    row's figure when the figures of the rows hidden or dropped add up to 1..k-1 (the total
+    minus the shown rows would give them)."""
+    around = {g.key: Group(g.key, g.persons & outer_engaged) for g in outer}
+    counts: dict[str, int | None] = {}
+    hidden = 0
+    for g in groups:
+        inner = Group(g.key, g.persons & engaged)
+        safe = g.key not in dropped and len(inner.persons) >= k and nested_safe(inner, g, k)
+        if g.key in around:
+            safe = safe and nested_safe(inner, around[g.key], k)
+        counts[g.key] = len(inner.persons) if safe else None
+        if not safe and g.key != ALL:
+            hidden += len(inner.persons)
+    if ALL in counts and 0 < hidden < k:
+        counts[ALL] = None
+    return counts
+
+
 def _meta(name: str, k: int, **extra: Any) -> dict[str, Any]:
     return {"report": name, "version": REPORT_VERSION, "min_group_size": k, **extra}
 
@@ -82,20 +143,34 @@ def adoption(
         shown[(period, tool)] = [*merge_small(groups, k), *([whole] if whole else [])]
     # A tool's cell is a subset of all tools' cell of the same org unit: showing both
     # when they differ by fewer than k people isolates those people (7 beside 6).
+    engaged = _engaged(storage, sorted({period for period, _ in shown}), granularity)
     rows: list[dict[str, Any]] = []
     for (period, tool), groups in sorted(shown.items()):
         everyone = {g.key: g for g in shown.get((period, ALL), [])}
-        for g in groups:
-            outer = everyone.get(g.key)
-            if tool != ALL and outer is not None and not nested_safe(g, outer, k):
-                continue
-            rows.append(
-                {"period": period, "tool": tool, "org_unit": g.key, "active_users": len(g.persons)}
-            )
+        kept = [
+            g
+            for g in groups
+            if tool == ALL or g.key not in everyone or nested_safe(g, everyone[g.key], k)
+        ]
+        outer = shown.get((period, ALL), []) if tool != ALL else []
+        dropped = {g.key for g in groups} - {g.key for g in kept}
+        counts = _engaged_counts(
+            groups, dropped, engaged[(period, tool)], outer, engaged[(period, ALL)], k
+        )
+        rows += [
+            {
+                "period": period,
+                "tool": tool,
+                "org_unit": g.key,
+                "active_users": len(g.persons),
+                "engaged_users": counts[g.key],
+            }
+            for g in kept
+        ]
     return _meta(
         "adoption",
         k,
-        columns=["period", "tool", "org_unit", "active_users"],
+        columns=["period", "tool", "org_unit", "active_users", "engaged_users"],
         granularity=granularity,
         since=start.isoformat(),
         until=end.isoformat(),
@@ -193,11 +268,12 @@ def _row_order(g: Group) -> tuple[int, str]:
     return ({OTHER: 1, ALL: 2}.get(g.key, 0), g.key)
 
 
-def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flat_row(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A report row with nested figures as dotted columns (tokens.input), as in its CSV."""
     out: dict[str, Any] = {}
     for key, value in row.items():
         if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
+            out.update(flat_row(value, f"{prefix}{key}."))
         else:
             out[f"{prefix}{key}"] = value
     return out
@@ -206,7 +282,7 @@ def _flat(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def to_csv(doc: dict[str, Any]) -> str:
     """The report's rows flattened (tokens.input, ...) under its header line."""
     # Org units and model names come from agents: no cell may start a formula.
-    flat = [{k: csv_safe(v) for k, v in _flat(r).items()} for r in doc["rows"]]
+    flat = [{k: csv_safe(v) for k, v in flat_row(r).items()} for r in doc["rows"]]
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=doc["columns"], lineterminator="\n")
     writer.writeheader()

@@ -89,3 +89,57 @@ class AuditEntry(NamedTuple):
     actor: str
     action: str
     detail: dict[str, Any]
+
+
+class Bucket(NamedTuple):
+    """A report period cut at ISO week ends: the days of one period within one ISO week."""
+
+    period: str
+    """the period's first day"""
+    week: str
+    """the ISO week's Monday"""
+    first_day: str
+    last_day: str
+
+
+class OutcomeSums(NamedTuple):
+    """One person's outcome sums in one bucket, tool and org unit (storage_outcomes)."""
+
+    period: str
+    week: str
+    person: str
+    tool: str
+    org_unit: str | None
+    active_seconds: float
+    """of active records (rows.Activity.active)"""
+    active: float
+    """1 when any record was active, else 0"""
+    edits_accepted: float
+    edits_decided: float
+    """accepted plus rejected"""
+    lines_kept: float
+    """lines_accepted where the tool records it (Cursor), else lines_added"""
+    lines_seconds: float
+    """active seconds of the records that carry a line figure"""
+    kept_records: float
+    """records (of any kind) with an accepted edit or accepted lines"""
+    kept_sessions: float
+    """segments with an accepted edit or accepted lines"""
+    outcome_sessions: float
+    """segments that carry any outcome count"""
+    commits_with_ai: float
+    commit_active: float
+    """1 when an active record carries commits_with_ai, else 0"""
+    commands_failed: float
+    commands_run: float
+    agentic_segments: float
+    """records with a multi-step change that reached a commit (storage_outcomes.AGENTIC)"""
+
+
+class Engaged(NamedTuple):
+    """A person active on at least 2 days of a window (on one tool, or on any: tool None)."""
+
+    label: str
+    person: str
+    tool: str | None
+    org_unit: str | None

@@ -39,6 +39,7 @@ from aitally.core.wire import (
     MAX_ORG_UNIT,
     MAX_SECONDS,
     MAX_TOOL_VERSION,
+    OUTCOME_KINDS,
     PRIVACY_LEVELS,
     RECORD_KINDS,
     RECORD_SCHEMA,
@@ -184,6 +185,67 @@ TokenFigures = Annotated[
         )
     ),
 ]
+OutcomeCount = Annotated[int | None, Field(ge=0, le=MAX_COUNT, examples=[3]), _count_reason(0)]
+
+
+class OutcomeCounts(BaseModel):
+    """What a use produced, content-free (docs/measuring.md); a key absent: not recorded.
+
+    Unknown keys are refused (rather than ignored like unknown record fields): a count under
+    a misspelt name would otherwise vanish without anyone noticing.
+    """
+
+    model_config = ConfigDict(strict=True, extra="forbid", title="OutcomeCounts")
+
+    edits_proposed: Annotated[OutcomeCount, Field(description="code edits the tool proposed")] = (
+        None
+    )
+    edits_accepted: Annotated[
+        OutcomeCount, Field(description="proposed edits the person accepted (modified ones too)")
+    ] = None
+    edits_rejected: Annotated[
+        OutcomeCount, Field(description="proposed edits the person rejected")
+    ] = None
+    edits_modified: Annotated[
+        OutcomeCount, Field(description="accepted edits the person changed before accepting")
+    ] = None
+    lines_added: Annotated[OutcomeCount, Field(description="lines the tool's edits added")] = None
+    lines_removed: Annotated[OutcomeCount, Field(description="lines the tool's edits removed")] = (
+        None
+    )
+    commands_run: Annotated[OutcomeCount, Field(description="shell commands the tool ran")] = None
+    commands_failed: Annotated[
+        OutcomeCount, Field(description="commands that failed (non-zero exit, refused, blocked)")
+    ] = None
+    commits: Annotated[OutcomeCount, Field(description="commits made in the session")] = None
+    commits_with_ai: Annotated[
+        OutcomeCount, Field(description="commits carrying an AI co-author trailer or note")
+    ] = None
+    lines_suggested: Annotated[
+        OutcomeCount, Field(description="lines suggested (tab and composer, Cursor)")
+    ] = None
+    lines_accepted: Annotated[
+        OutcomeCount, Field(description="suggested lines the person accepted (Cursor)")
+    ] = None
+
+
+Outcomes = tuple[int | None, ...]
+"""Validated outcome counts in `OUTCOME_KINDS` order (None: not recorded), as stored."""
+
+
+def _as_outcomes(counts: OutcomeCounts) -> Outcomes:
+    return tuple(getattr(counts, kind) for kind in OUTCOME_KINDS)
+
+
+# Validated and documented as the OutcomeCounts object, held as a tuple.
+OutcomeFigures = Annotated[
+    Outcomes,
+    GetPydanticSchema(
+        lambda _type, handler: core_schema.no_info_after_validator_function(
+            _as_outcomes, handler(OutcomeCounts)
+        )
+    ),
+]
 ModelName = Annotated[str, Field(min_length=1, max_length=MAX_MODEL_NAME, pattern=PRINTABLE)]
 _HASH_EXAMPLE = "hmac:k1:" + "3f" * 16
 
@@ -298,6 +360,15 @@ class Record(BaseModel):
         Field(description="evidence the record was built from", examples=[["process"]]),
         Reason("must be a list of " + ", ".join(sorted(SIGNALS))),
     ] = Field(default_factory=list)
+    outcomes: Annotated[
+        OutcomeFigures | None,
+        Field(
+            description="content-free counts of what the use produced (docs/measuring.md); "
+            "a key absent where the tool records nothing of the kind; absent from older agents",
+            examples=[{"edits_proposed": 4, "edits_accepted": 3, "edits_rejected": 1}],
+        ),
+        Reason("must be an object of outcome counts"),
+    ] = None
     project: Annotated[
         str | None,
         Field(

@@ -9,10 +9,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
+from aitally.core.wire import OUTCOME_KINDS
 from aitally.ingest.identity import Attribution, Enrollment
 from aitally.ingest.migrations import render, statements
 from aitally.ingest.rows import Activity, Device, DeviceHealth, ModelTokens, Stored, TokenSums
 from aitally.ingest.schema import Record, Tokens
+from aitally.ingest.storage_outcomes import OutcomeStore
 from aitally.ingest.storage_people import PeopleStore
 from aitally.ingest.wire import Batch
 
@@ -26,13 +28,16 @@ class StorageBusy(StorageError):
 
 
 _TOK = "tok_input, tok_output, tok_cache_read, tok_cache_write, tok_reasoning"
+OUTCOME_COLUMNS = tuple(f"out_{kind}" for kind in OUTCOME_KINDS)
+"""The records columns holding outcome counts, in `OUTCOME_KINDS` order (NULL: not sent)."""
 _RECORD_COLUMNS = (
     "record_id, device_id, batch_id, received_at, kind, tool, surface, tool_version, "
     f"started_at, ended_at, day, active_seconds, present_seconds, turns, sessions, {_TOK}, "
-    "signals, project, user_id, device, org_unit, person"
+    f"signals, project, user_id, device, org_unit, person, {', '.join(OUTCOME_COLUMNS)}"
 )
 _INSERT_RECORD = (
-    f"INSERT INTO records ({_RECORD_COLUMNS}) VALUES ({', '.join(['?'] * 26)}) "
+    f"INSERT INTO records ({_RECORD_COLUMNS}) "
+    f"VALUES ({', '.join(['?'] * (26 + len(OUTCOME_COLUMNS)))}) "
     "ON CONFLICT (record_id) DO NOTHING RETURNING record_id"
 )
 _INSERT_MODEL = (
@@ -74,6 +79,7 @@ def _sums(values: Sequence[Any]) -> TokenSums:
 
 def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
     tokens = r.tokens or Tokens(None, None, None, None, None)
+    outcomes = r.outcomes or (None,) * len(OUTCOME_KINDS)
     # Identity columns come from the enrollment (aitally.ingest.identity), never the record.
     return (
         r.record_id,
@@ -98,10 +104,11 @@ def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
         who.device,
         who.org_unit,
         who.person,
+        *outcomes,
     )
 
 
-class Storage(PeopleStore, ABC):
+class Storage(PeopleStore, OutcomeStore, ABC):
     """One database, shared by request threads through a connection pool of the backend's."""
 
     dialect: str

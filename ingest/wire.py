@@ -22,8 +22,8 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from aitally.core.wire import BATCH_SCHEMA, MAX_COUNT, MAX_RECORDS, BatchSchema
-from aitally.ingest.schema import CUSTOM, Record, TokenCounts, field_reason
+from aitally.core.wire import BATCH_SCHEMA, MAX_COUNT, MAX_RECORDS, OUTCOME_KINDS, BatchSchema
+from aitally.ingest.schema import CUSTOM, OutcomeCounts, Record, TokenCounts, field_reason
 
 # Lone surrogates (JSON "\ud800") cannot be encoded to UTF-8: storing or echoing one fails.
 _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
@@ -179,10 +179,15 @@ def _record_error(err: ErrorDetails) -> RecordError:
     top = str(loc[0])
     if loc[-1] == "[key]":  # a model name
         return RecordError(top, field_reason(Record, top).text("[key]"))
-    depth = {"tokens": 2, "models": 3}.get(top)  # where the token figures are
+    depth = {"tokens": 2, "models": 3, "outcomes": 2}.get(top)  # where the counts are
     path = ".".join(str(p) for p in loc)
     if depth is None or len(loc) == 1:  # a list item (signals) is its list's failure
         path, reason = top, field_reason(Record, top)
+    elif top == "outcomes" and str(loc[-1]) not in OutcomeCounts.model_fields:
+        # The key is never echoed: the reason is logged, and a wrong key might hold content.
+        return RecordError(top, "unknown key; use only " + ", ".join(OUTCOME_KINDS))
+    elif top == "outcomes":
+        reason = field_reason(OutcomeCounts, str(loc[-1]))
     elif len(loc) == depth:
         reason = field_reason(TokenCounts, str(loc[-1]))
     else:  # models.<name>: its token object

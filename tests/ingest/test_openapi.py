@@ -64,6 +64,7 @@ def test_openapi_document_lists_the_contract(api: Api) -> None:
         "/v1/enroll",
         "/v1/devices",
         "/v1/reports/adoption",
+        "/v1/reports/effectiveness",
         "/v1/reports/levels",
         "/v1/reports/usage",
         "/healthz",

@@ -81,8 +81,10 @@ def test_adoption_suppresses_and_balances(fresh_server: Server) -> None:
         assert whole - sum(shown) == 0 or whole - sum(shown) >= 5
     text = fresh_server.admin("GET", f"/v1/reports/adoption?since={LAST_WEEK}&format=csv").text
     table = list(csv.DictReader(io.StringIO(text)))
-    assert table and set(table[0]) == {"period", "tool", "org_unit", "active_users"}
-    assert "ops" not in text and "eng" not in text and "codex" not in text
+    assert table and list(table[0]) == [*doc["columns"]]
+    assert doc["columns"] == ["period", "tool", "org_unit", "active_users", "engaged_users"]
+    cells = text.partition("\n")[2]
+    assert "ops" not in cells and "eng" not in cells and "codex" not in cells
 
 
 def test_usage_and_levels(fresh_server: Server) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aitally.core.wire import MAX_RECORDS, RECORD_KINDS, TOKEN_KINDS
+from aitally.core.wire import MAX_RECORDS, OUTCOME_KINDS, RECORD_KINDS, TOKEN_KINDS
 from aitally.ingest.api_batches import body_schema
+from aitally.ingest.schema import OutcomeCounts
 from aitally.ingest.wire import parse_batch
 from tests.ingest.builders import batch, record
 
 NOW = time.time()
+ESCAPE = "\x1b[31m" + "x" * 80  # a terminal escape as an outcome key
 
 
 def _record_schema() -> dict[str, Any]:
@@ -68,3 +70,35 @@ def test_canonical_values_are_stored() -> None:
     assert stored.record_id == "0b8f3c52-6c1e-4f7a-9a57-2f1d3c4b5a69"
     assert stored.signals == ["log", "process"]
     assert stored.tokens is not None and stored.tokens.input == 100
+
+
+def test_outcomes_are_validated_and_documented() -> None:
+    assert tuple(OutcomeCounts.model_fields) == OUTCOME_KINDS  # one vocabulary, one order
+    documented = _record_schema()["properties"]["outcomes"]["anyOf"][0]
+    assert list(documented["properties"]) == list(OUTCOME_KINDS)
+    assert documented["additionalProperties"] is False
+    good = record(outcomes={"edits_accepted": 3, "lines_added": 10})
+    old = record()  # an agent before outcomes sends none
+    bad = [
+        record(outcomes={"edits_acepted": 3}),
+        record(outcomes={"commits": -1}),
+        record(outcomes={"commits": True}),
+        record(outcomes={"commits": 10**13}),
+        record(outcomes=[1]),
+        record(outcomes={ESCAPE: 1}),
+    ]
+    parsed = parse_batch(batch([good, old, *bad]), NOW)
+    stored = {r.record_id: r.outcomes for r in parsed.records}
+    assert stored[good["record_id"]] == (None, 3, None, None, 10, *[None] * 7)
+    assert stored[old["record_id"]] is None
+    reasons = [(r["field"], r["reason"]) for r in parsed.rejected]
+    allowed = ", ".join(OUTCOME_KINDS)
+    assert reasons == [
+        ("outcomes", f"outcomes: unknown key; use only {allowed}"),
+        ("outcomes.commits", "outcomes.commits: must be an integer >= 0"),
+        ("outcomes.commits", "outcomes.commits: must be an integer >= 0"),
+        ("outcomes.commits", "outcomes.commits: must be at most 1000000000000"),
+        ("outcomes", "outcomes: must be an object of outcome counts"),
+        ("outcomes", f"outcomes: unknown key; use only {allowed}"),
+    ]
+    assert "acepted" not in str(reasons) and "\x1b" not in str(reasons)  # keys never echoed

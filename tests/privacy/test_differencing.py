@@ -97,3 +97,23 @@ def test_absolute_recipe_is_versioned_with_its_thresholds(tmp_path: Any) -> None
         assert whole["people"] == 6
     finally:
         server.stop()
+
+
+def test_engaged_beside_active_never_isolates_a_few(fresh_server: Server) -> None:
+    # Six people on codex; five of them on two days, one on a single day. Engaged 5 beside
+    # active 6 would tell that exactly one person came once: the engaged figure is hidden.
+    for i in range(6):
+        days = [MONDAY] if i == 0 else [MONDAY, MONDAY + dt.timedelta(days=1)]
+        fresh_server.post_as(f"p{i}", [record(day=d, tool="codex") for d in days])
+    doc = _get(fresh_server, f"/v1/reports/adoption?granularity=week&since={MONDAY}")
+    cells = {(r["tool"], r["org_unit"]): r for r in doc["rows"] if r["period"] == str(MONDAY)}
+    assert cells[("codex", ALL)]["active_users"] == 6
+    assert all(r["engaged_users"] is None for r in cells.values())
+    # A seventh engaged person makes it 6 of 7, still one apart; ten engaged of eleven too.
+    for i in range(6, 11):
+        fresh_server.post_as(f"p{i}", [record(day=MONDAY + dt.timedelta(days=d), tool="codex")
+                                       for d in (2, 3)])  # fmt: skip
+    doc = _get(fresh_server, f"/v1/reports/adoption?granularity=week&since={MONDAY}")
+    whole = next(r for r in doc["rows"] if r["period"] == str(MONDAY) and r["tool"] == ALL
+                 and r["org_unit"] == ALL)  # fmt: skip
+    assert (whole["active_users"], whole["engaged_users"]) == (11, None)
