@@ -56,8 +56,7 @@ def brief(o: dict[str, Any]) -> str:
     """A segment's outcomes in one short cell, e.g. `2/3 edits kept, +40 -3, 5 cmds (1 failed)`."""
     parts = []
     if "edits_proposed" in o:
-        kept = o.get("edits_accepted", 0) + o.get("edits_modified", 0)
-        parts.append(f"{kept}/{o['edits_proposed']} edits kept")
+        parts.append(f"{o.get('edits_accepted', 0)}/{o['edits_proposed']} edits kept")
     if "lines_added" in o or "lines_removed" in o:
         parts.append(f"+{o.get('lines_added', 0)} -{o.get('lines_removed', 0)}")
     if "commands_run" in o:

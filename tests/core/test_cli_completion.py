@@ -13,6 +13,7 @@ import pytest
 from aitally.agent.cli import build_parser as agent_parser
 from aitally.core import cli_completion, cli_help
 from aitally.ingest.cli import build_parser as ingest_parser
+from aitally.installer.templates import FORMATS
 
 # Sources the script, sets COMP_WORDS as bash does when Tab is pressed, calls the function the
 # script registered with `complete -F`, and prints what it offers.
@@ -61,9 +62,7 @@ def test_bash_completes_prefixes_values_and_nested_commands(tmp_path: Path) -> N
     # an option's value does not end the command path
     assert bash_complete(script, "aitally", "stats", "--by", "model", "--ti") == []
     assert bash_complete(script, "aitally", "config", "") == ["show"]
-    assert bash_complete(script, "aitally", "policy", "template", "--format", "") == sorted(
-        ["toml", "mobileconfig", "plist", "admx", "json-schema"]
-    )
+    assert bash_complete(script, "aitally", "policy", "template", "--format", "") == sorted(FORMATS)
     # a free-form value (a date) gets no command names offered
     assert bash_complete(script, "aitally", "stats", "--since", "") == []
     (tmp_path / "secret.txt").write_text("x")

@@ -11,11 +11,11 @@ so history copied into a resumed session's file counts once.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from aitally.collectors.files.adapters.base import FileState, dig, text
+from aitally.collectors.files.outcomes.commits import commit_counts, is_commit
 from aitally.collectors.files.outcomes.patch_lines import hunk_lines, text_lines
 from aitally.core.observation import OutcomeCounts
 
@@ -23,13 +23,6 @@ EDIT_TOOLS = frozenset({"Edit", "Write", "MultiEdit", "NotebookEdit"})
 SHELL_TOOLS = frozenset({"Bash"})
 # What Claude Code writes as a result's `toolUseResult` when the person rejects the call.
 REJECTED = "User rejected tool use"
-# The trailers AI tools write into a commit message (Claude Code's own by default); a commit
-# command with one makes a commit with AI.
-AI_TRAILER = re.compile(
-    r"co-authored-by:[^\n]*\b(claude|anthropic|codex|openai|gemini|copilot|cursor)\b"
-    r"|generated with[^\n]*\b(claude|codex|gemini|copilot|cursor)\b",
-    re.IGNORECASE,
-)
 # Calls per file awaiting their result (a result normally follows its call at once).
 PENDING = 256
 
@@ -67,11 +60,12 @@ def observe(
 
 
 def _shell_kind(call_input: Any) -> str:
-    """`shell`, or `ai-commit` for a git commit whose message carries an AI trailer."""
+    """`shell`, `commit` for a `git commit`, or `ai-commit` for one whose message carries an
+    AI trailer (the command is looked at here, in memory, and only this word kept)."""
     command = dig(call_input, "command")
-    if isinstance(command, str) and "commit" in command and AI_TRAILER.search(command):
-        return "ai-commit"
-    return "shell"
+    if not isinstance(command, str) or not is_commit(command):
+        return "shell"
+    return "ai-commit" if "commits_with_ai" in commit_counts(command) else "commit"
 
 
 def _rejected(obj: Mapping[str, Any]) -> bool:
@@ -92,13 +86,21 @@ def _answer(
             return {"edits_rejected": 1}
         if failed or not isinstance(result, Mapping):
             return {}  # the tool could not apply it (a stale old_string): no answer
-        answer = "edits_modified" if result.get("userModified") is True else "edits_accepted"
-        return {answer: 1, **_lines(result, st)}
-    commit = dig(result, "gitOperation", "commit")
-    commits = {"commits": 1} if isinstance(commit, Mapping) else {}
-    if commits and call == "ai-commit":
+        # A modified edit is still accepted: `edits_modified` is the part of `edits_accepted`
+        # the person changed first (docs/measuring.md).
+        answer = {"edits_accepted": 1}
+        if result.get("userModified") is True:
+            answer["edits_modified"] = 1
+        return {**answer, **_lines(result, st)}
+    # A commit: the result's `gitOperation.commit` where the version writes one, else a commit
+    # command that succeeded (docs/clients/claude-code.md).
+    committed = isinstance(dig(result, "gitOperation", "commit"), Mapping) or (
+        call in ("commit", "ai-commit") and not failed
+    )
+    commits: dict[str, int] = {"commits": 1} if committed else {}
+    if committed and call == "ai-commit":
         commits["commits_with_ai"] = 1
-    if call in ("shell", "ai-commit"):
+    if call in ("shell", "commit", "ai-commit"):
         if _rejected(obj):
             return {}  # never ran
         return {"commands_run": 1, **({"commands_failed": 1} if failed else {}), **commits}

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aitally.collectors.files.adapters.base import FileState, num, text
+from aitally.collectors.files.outcomes.commits import commit_counts
 from aitally.collectors.files.outcomes.patch_lines import text_lines, unified_diff
 from aitally.core.observation import OutcomeCounts
 
@@ -78,8 +79,18 @@ def event(
         code = num(item.get("exit_code", item.get("exitCode")))
         failed = status in FAILED or bool(code)
         counts = {"commands_run": 1, **({"commands_failed": 1} if failed else {})}
+        if not failed:
+            counts.update(commit_counts(_command_text(item.get("command"))))
         return [OutcomeCounts(tool, session, at, counts, key)]
     return []
+
+
+def _command_text(command: Any) -> str:
+    """A command item's command as one string (a list of argv words or a string), in memory
+    only, to see whether it commits."""
+    if isinstance(command, list):
+        return " ".join(word for word in command if isinstance(word, str))
+    return command if isinstance(command, str) else ""
 
 
 def _changed_lines(changes: Any, st: FileState) -> dict[str, int]:

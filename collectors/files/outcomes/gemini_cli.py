@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aitally.collectors.files.adapters.base import FileState, dig, num, text
+from aitally.collectors.files.outcomes.commits import commit_counts
 from aitally.core.observation import OutcomeCounts
 
 SHELL_TOOLS = frozenset({"run_shell_command"})
@@ -57,7 +58,10 @@ def _counts(call: Mapping[str, Any]) -> dict[str, int]:
         by_person = (num(stat.get("user_added_lines")) or 0) + (
             num(stat.get("user_removed_lines")) or 0
         )
-        counts = {"edits_proposed": 1, "edits_modified" if by_person else "edits_accepted": 1}
+        # A modified edit is still accepted (`edits_modified` is part of `edits_accepted`).
+        counts = {"edits_proposed": 1, "edits_accepted": 1}
+        if by_person:
+            counts["edits_modified"] = 1
         for kind, field in (
             ("lines_added", "model_added_lines"),
             ("lines_removed", "model_removed_lines"),
@@ -68,7 +72,11 @@ def _counts(call: Mapping[str, Any]) -> dict[str, int]:
         return counts
     if call.get("name") in SHELL_TOOLS and status != "cancelled":
         failed = status == "error" or _exit_code(call) not in (None, 0)
-        return {"commands_run": 1, **({"commands_failed": 1} if failed else {})}
+        if failed:
+            return {"commands_run": 1, "commands_failed": 1}
+        command = dig(call, "args", "command")
+        commits = commit_counts(command) if isinstance(command, str) else {}
+        return {"commands_run": 1, **commits}
     return {}
 
 

@@ -84,43 +84,58 @@ def test_claude_code_real_samples_count_their_shell_calls(tailer: Tailer, tmp_pa
 
 
 # The real-client recordings (tests/fixtures/realclients), counted by hand from their files:
-# the "tool" scenario runs one shell command and makes one accepted one-line edit; the
-# resumed, forked and subagent scenarios run one shell command. Their truth.json files carry
-# no outcome counts yet, so the expectation is here.
+# the "tool" scenario runs one shell command and makes one accepted one-line edit; the resumed,
+# forked and subagent scenarios run one shell command. Codex `exec` refused those commands
+# (they asked for escalated permissions under approval policy Never), so none ran there. Their
+# truth.json files carry no outcome counts, so the expectation is here, one dict per session
+# that has outcomes (session ids change whenever the harness records again).
 REAL_HOMES = {"claude-code": ".claude", "codex": ".codex", "gemini-cli": ".gemini"}
 ONE_COMMAND = {"commands_run": 1}
-EDIT_AND_COMMAND = {
-    "edits_proposed": 1,
-    "edits_accepted": 1,
-    "lines_added": 1,
-    "lines_removed": 1,
-    "commands_run": 1,
-}
-REAL_EXPECTED: dict[tuple[str, str], dict[str, dict[str, int]]] = {
-    ("claude-code", "plain"): {},
-    ("claude-code", "tool"): {"4d73d99f-9484-4752-ae66-2a2125d0cd25": EDIT_AND_COMMAND},
-    ("claude-code", "resumed"): {"8ff8f59a-6901-4574-993a-9d000d0174a9": ONE_COMMAND},
+ONE_EDIT = {"edits_proposed": 1, "edits_accepted": 1, "lines_added": 1, "lines_removed": 1}
+EDIT_AND_COMMAND = {**ONE_EDIT, "commands_run": 1}
+REAL_EXPECTED: dict[tuple[str, str], list[dict[str, int]]] = {
+    ("claude-code", "plain"): [],
+    ("claude-code", "tool"): [EDIT_AND_COMMAND],
+    ("claude-code", "resumed"): [ONE_COMMAND],
     # The shell ran in a subagent: its file belongs to the parent session.
-    ("claude-code", "subagent"): {"08847612-e97f-4723-a4db-0a6573a155ff": ONE_COMMAND},
-    ("codex", "plain"): {},
-    ("codex", "tool"): {"01a23870-55be-77d2-97d4-b822eff51b7f": ONE_COMMAND},
-    ("codex", "resumed"): {"01a23870-7ec0-7f93-acae-f8dd65608193": ONE_COMMAND},
-    ("codex", "forked"): {"01a23870-aa5a-7033-9535-8d790e058002": ONE_COMMAND},
-    ("gemini-cli", "plain"): {},
-    ("gemini-cli", "tool"): {"838ee946-04eb-45fa-a91f-0c2bf3d5dfaa": EDIT_AND_COMMAND},
+    ("claude-code", "subagent"): [ONE_COMMAND],
+    ("codex", "plain"): [],
+    ("codex", "tool"): [ONE_EDIT],
+    ("codex", "resumed"): [],
+    ("codex", "forked"): [],
+    ("gemini-cli", "plain"): [],
+    ("gemini-cli", "tool"): [EDIT_AND_COMMAND],
     # The call is re-appended with the history twice more: counted once, by its id.
-    ("gemini-cli", "resumed"): {"5e9308a6-2e70-4b36-bd93-5d2f0361ddde": ONE_COMMAND},
+    ("gemini-cli", "resumed"): [ONE_COMMAND],
 }
+
+
+def _read_recording(tailer: Tailer, tool: str, scenario: str) -> Path:
+    (folder,) = (FIXTURES / "realclients" / tool).glob(f"*/{scenario}")
+    read_all(tailer, tool, folder / "home" / REAL_HOMES[tool])
+    return folder
 
 
 @pytest.mark.parametrize(("tool", "scenario"), sorted(REAL_EXPECTED))
 def test_real_client_recordings_give_their_outcomes(
     tailer: Tailer, tool: str, scenario: str
 ) -> None:
-    (folder,) = (FIXTURES / "realclients" / tool).glob(f"*/{scenario}")
-    read_all(tailer, tool, folder / "home" / REAL_HOMES[tool])
-    assert outcomes_by_session(tailer, tool) == REAL_EXPECTED[(tool, scenario)]
+    _read_recording(tailer, tool, scenario)
+    found = list(outcomes_by_session(tailer, tool).values())
+    assert found == REAL_EXPECTED[(tool, scenario)]
     assert tailer.store.counters("drift") == {}
+
+
+@pytest.mark.parametrize("tool", sorted(REAL_HOMES))
+def test_recorded_outcome_scenarios_give_the_harness_truth(tailer: Tailer, tool: str) -> None:
+    """The harness's outcome scenario (an accepted edit, a rejected one, a failing command, a
+    commit with an AI trailer), checked against what the run really did (truth.json)."""
+    folder = _read_recording(tailer, tool, "outcomes")
+    truth = json.loads((folder / "truth.json").read_text())
+    assert truth["outcomes_verified"] is True
+    expected = {kind: n for kind, n in truth["outcomes"].items() if n}
+    (found,) = outcomes_by_session(tailer, tool).values()
+    assert {kind: n for kind, n in found.items() if n} == expected
 
 
 def test_a_forked_claude_code_history_counts_its_command_once(tailer: Tailer) -> None:

@@ -81,12 +81,20 @@ def test_a_commit_is_with_ai_only_when_its_command_carries_an_ai_trailer() -> No
         result("c2", commit),
         bash("c3", "git commit -m 'CANARY by hand; claude was not here'"),
         result("c3", commit),
-        # A trailer-looking command that made no commit makes no commit with AI.
+        # A commit command that failed ("nothing to commit" exits 1) makes no commit.
         bash("c4", trailer),
-        result("c4", {"stdout": "nothing to commit"}),
+        result("c4", {"stdout": "nothing to commit"}, is_error=True),
+        # Without `gitOperation` (2.1.197 run offline writes none), the command that
+        # succeeded is the commit (docs/clients/claude-code.md).
+        bash("c5", trailer),
+        result("c5", {"stdout": ""}),
+        bash("c6", "echo CANARY"),
+        result("c6", {"stdout": "CANARY"}),
     ) == [
         {"commands_run": 1, "commits": 1, "commits_with_ai": 1},
         {"commands_run": 1, "commits": 1, "commits_with_ai": 1},
         {"commands_run": 1, "commits": 1},
+        {"commands_run": 1, "commands_failed": 1},
+        {"commands_run": 1, "commits": 1, "commits_with_ai": 1},
         {"commands_run": 1},
     ]
