@@ -21,6 +21,7 @@ from aitally.collectors.catalog import Catalog
 from aitally.collectors.files import roots
 from aitally.collectors.files import watcher as file_collector
 from aitally.collectors.files.adapters import gemini_process
+from aitally.collectors.git import collector as git_collector
 from aitally.collectors.otlp import receiver as otlp_receiver
 from aitally.collectors.processes import ProcessScanner
 from aitally.core import exit_status, paths
@@ -52,6 +53,7 @@ def build_collectors(cfg: Config, store: Store, sessionizer: Sessionizer) -> lis
         file_collector.create(cfg, store, sessionizer),
         browser_collector.create(cfg, store, sessionizer),
         otlp_receiver.create(cfg, store, sessionizer),
+        git_collector.create(cfg, store),
         upload_service.create(cfg, store, sessionizer),
     ]
     return [p for p in parts if p is not None]

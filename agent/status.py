@@ -32,6 +32,7 @@ COUNTERS = {
     "parse_errors": "parse_error",
     "drift": "drift",
     "errors": "errors",
+    "git_repositories": "git",
 }
 
 

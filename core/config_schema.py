@@ -131,6 +131,18 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "disabled_tools": Key(list, [], "tool ids not to collect"),
         "extra_roots": Key(dict, {}, "tool id -> extra data folders to watch"),
         "polling": Key(bool, False, "use the polling file watcher everywhere"),
+        "git_commits": Key(
+            bool, True, "count commits with AI in the git repositories sessions work in"
+        ),
+        # A person often commits the work once the tool is done: half an hour after a session's
+        # last activity still counts for it (its upload waits that long).
+        "git_after": Key(
+            float,
+            1800.0,
+            "seconds after a session's end in which its repository's commits still count",
+            minimum=0,
+            maximum=86400,
+        ),
     },
     "browser": {
         "enabled": Key(bool, True, "read browser history for visits to AI services (host only)"),

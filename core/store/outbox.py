@@ -7,6 +7,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from aitally.core.store.keys import random_secret
+from aitally.core.store.repo_commits import HELD_SEGMENT
 from aitally.core.store.sql import placeholders
 
 if TYPE_CHECKING:  # only the type is needed here
@@ -56,15 +57,16 @@ LEASE_SECONDS = 600.0
 def pending(
     conn: sqlite3.Connection, now: float, limit: int, *, hold: str = ""
 ) -> list[sqlite3.Row]:
-    """Unclaimed rows of every kind but `hold`, oldest first.
+    """Unclaimed rows of every kind but `hold`, oldest first; a segment whose repository is
+    still to be read for commits waits (core/store/repo_commits.py).
 
     A claim from a clock that has since moved back counts as stale too.
     """
     return conn.execute(
         "SELECT * FROM outbox WHERE kind != ? AND"
         " (claimed_at IS NULL OR claimed_at < ? OR claimed_at > ?)"
-        " ORDER BY enqueued_at, record_id LIMIT ?",
-        (hold, now - LEASE_SECONDS, now + LEASE_SECONDS, limit),
+        f" AND NOT {HELD_SEGMENT} ORDER BY enqueued_at, record_id LIMIT ?",
+        (hold, now - LEASE_SECONDS, now + LEASE_SECONDS, now, limit),
     ).fetchall()
 
 

@@ -118,4 +118,24 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (segment_id, kind)
     ) WITHOUT ROWID;
     """,
+    # 4: commits with AI read from a session's git repository (collectors/git/): the sessions
+    # whose repository the running agent knows (their segments' uploads wait for the final
+    # read, never past hold_until), each segment's read, and each commit counted (a keyed hash
+    # of its sha: one segment counts it).
+    """
+    CREATE TABLE repo_sessions (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        hold_until REAL NOT NULL
+    );
+    CREATE TABLE repo_segments (
+        segment_id INTEGER PRIMARY KEY REFERENCES segments(id) ON DELETE CASCADE,
+        added INTEGER NOT NULL DEFAULT 0,   -- commits with AI added beyond the tool's own count
+        done INTEGER NOT NULL DEFAULT 0     -- 1: the read after the segment's end is made
+    );
+    CREATE TABLE repo_commits (
+        commit_key TEXT PRIMARY KEY,
+        segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    CREATE INDEX repo_commits_segment ON repo_commits(segment_id);
+    """,
 ]

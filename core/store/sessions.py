@@ -241,3 +241,12 @@ def live_processes(conn: sqlite3.Connection) -> list[LiveProcess]:
     down."""
     rows = conn.execute("SELECT pid, create_time, tool, last_seen FROM live_processes")
     return [LiveProcess(int(r[0]), float(r[1]), str(r[2]), float(r[3])) for r in rows]
+
+
+def live_process_sessions(conn: sqlite3.Connection) -> list[tuple[int, float, int]]:
+    """(pid, create time, session id) of every process tracked as alive that counts for a
+    session, e.g. to find the folder each session works in."""
+    rows = conn.execute(
+        "SELECT pid, create_time, session_id FROM live_processes WHERE session_id IS NOT NULL"
+    )
+    return [(int(r[0]), float(r[1]), int(r[2])) for r in rows]
