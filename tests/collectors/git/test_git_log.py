@@ -96,8 +96,7 @@ def test_a_huge_history_before_the_window_is_not_walked(tmp_path: Path) -> None:
         when = int(T0 - 10 * 86400 + i) if i < n - 1 else int(T0 + 5)
         msg = ai_message(f"c{i}").encode()
         stream.append(
-            f"commit refs/heads/main\ncommitter Dev <{ME}> {when} +0000\n"
-            f"data {len(msg)}\n".encode()
+            f"commit refs/heads/main\ncommitter Dev <{ME}> {when} +0000\ndata {len(msg)}\n".encode()
             + msg
             + b"\n"
         )
@@ -132,8 +131,18 @@ def test_a_hostile_repositorys_configuration_runs_nothing(tmp_path: Path) -> Non
         "printf -- '-----BEGIN PGP SIGNATURE-----\\n\\nx\\n-----END PGP SIGNATURE-----\\n'",
     )
     commit(repo, "seed", T0 + 1)
-    git(repo, "-c", f"gpg.program={signer}", "commit", "-q", "-S", "--amend", "-m", ai_message("s"),
-        env={"GIT_COMMITTER_DATE": f"@{int(T0 + 2)} +0000"})
+    git(
+        repo,
+        "-c",
+        f"gpg.program={signer}",
+        "commit",
+        "-q",
+        "-S",
+        "--amend",
+        "-m",
+        ai_message("s"),
+        env={"GIT_COMMITTER_DATE": f"@{int(T0 + 2)} +0000"},
+    )
     git_ai_note(repo, git(repo, "rev-parse", "HEAD").strip(), "1")
     for key, value in (
         ("core.fsmonitor", str(trap)),

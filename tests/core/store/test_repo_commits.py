@@ -71,9 +71,7 @@ def test_a_segment_without_the_tools_counts_gets_them_from_the_repository(
         repo_commits.record_read(conn, seg, [SHA_A], last=False)
         assert segments.outcomes_of(conn, [seg])[seg] == {"commits": 1, "commits_with_ai": 1}
         # The tool's own count arrives later (its line read after): still the larger.
-        conn.execute(
-            "UPDATE segment_outcomes SET count = count + 1 WHERE segment_id = ?", (seg,)
-        )
+        conn.execute("UPDATE segment_outcomes SET count = count + 1 WHERE segment_id = ?", (seg,))
         repo_commits.record_read(conn, seg, [SHA_A], last=True)
         assert segments.outcomes_of(conn, [seg])[seg] == {"commits": 1, "commits_with_ai": 1}
     store.close()

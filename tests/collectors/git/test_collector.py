@@ -1,0 +1,212 @@
+"""The git collector end to end: a real tool process working in a real repository, the
+sessionizer and store it feeds, the outbox that waits for the last read. Commits with AI in the
+window count once beside the tool's own; markers planted in commit messages, file names, a
+branch name and the repository's path appear in no byte the agent writes."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from aitally.collectors.git import collector as git_collector
+from aitally.collectors.git.collector import GitCollector
+from aitally.collectors.git.git_log import Git
+from aitally.core import config
+from aitally.core.observation import OutcomeCounts, ProcessGone, ProcessSeen
+from aitally.core.sessionizer import Sessionizer, process_key
+from aitally.core.store import Store, outbox, segments
+from tests.collectors.git.repos import ai_message, commit, git, new_repo
+
+MARKER = "QUILLFEATHER"
+AFTER = 600.0
+TOOL = "claude-code"
+
+
+@pytest.fixture
+def tool_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
+    """A real process working in a folder deep inside a repository whose path, branch, file
+    names and commit messages carry the marker."""
+    repo = new_repo(tmp_path / f"{MARKER}-repo")
+    git(repo, "checkout", "-q", "-b", f"{MARKER}-branch")
+    folder = repo / "src"
+    folder.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], cwd=folder)
+    try:
+        yield proc, repo
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def real_git() -> Git:
+    found = Git.find()
+    if found is None:
+        pytest.skip("the git binary is needed")
+    return found
+
+
+def held(store: Store, now: float) -> bool:
+    """Whether some outbox record waits (none of them is pending though queued)."""
+    return outbox.depth(store.conn) > len(outbox.pending(store.conn, now, 100))
+
+
+def test_commits_with_ai_in_the_window_count_once_and_the_upload_waits(
+    tool_process: tuple[subprocess.Popen[bytes], Path],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    proc, repo = tool_process
+    create_time = psutil.Process(proc.pid).create_time()
+    store = Store(tmp_path / "store.db")
+    sessionizer = Sessionizer(store)
+    collector = GitCollector(store, real_git(), after=AFTER)
+    collector.start()
+    t = time.time()
+    sessionizer.apply([ProcessSeen(TOOL, proc.pid, create_time, t, busy=True)], now=t)
+    collector.step(t)
+    before = commit(repo, ai_message(f"{MARKER} before"), t - 3600, file=f"{MARKER}.py")
+    # The tool commits (its own files count it), then the person commits twice by hand: one
+    # with the tool's trailer, one without; a colleague's commit is pulled in.
+    commit(repo, ai_message(f"{MARKER} by the tool"), t + 10, file=f"{MARKER}.py")
+    commit(repo, ai_message(f"{MARKER} after"), t + 300, file=f"{MARKER}/x.py")
+    commit(repo, f"{MARKER} plain\n\n{MARKER} body", t + 310)
+    commit(repo, ai_message(MARKER), t + 320, email="colleague@example.test")
+    late = commit(repo, ai_message(f"{MARKER} too late"), t + 20 + AFTER + 200)
+    key = process_key(proc.pid, create_time)
+    sessionizer.apply(
+        [
+            OutcomeCounts(TOOL, key, t + 11, {"commits": 1, "commits_with_ai": 1}, "o:c1"),
+            ProcessGone(TOOL, proc.pid, create_time, t + 20),
+        ],
+        now=t + 21,
+    )
+    (seg,) = [r["id"] for r in segments.segments_with_sessions(store.conn)]
+    assert held(store, t + 21)
+    collector.step(t + 22)  # not due yet: the window reaches AFTER past the end
+    assert held(store, t + 22)
+    assert segments.outcomes_of(store.conn, [seg])[seg]["commits_with_ai"] == 1
+    collector.step(t + 20 + AFTER + 1)
+    assert not held(store, t + 20 + AFTER + 1)
+    assert segments.outcomes_of(store.conn, [seg])[seg] == {"commits": 2, "commits_with_ai": 2}
+    # Nothing left to read, no process left: the session is forgotten and reads stop.
+    collector.step(t + 20 + AFTER + 400)
+    assert segments.outcomes_of(store.conn, [seg])[seg] == {"commits": 2, "commits_with_ai": 2}
+    assert store.conn.execute("SELECT COUNT(*) FROM repo_sessions").fetchone()[0] == 0
+    collector.stop()
+    store.close()
+    written = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
+    assert written  # not vacuous
+    for secret in (MARKER, str(repo), before, late, "colleague"):
+        assert secret.encode() not in written, secret
+        assert secret not in caplog.text, secret
+
+
+def test_an_open_segment_is_read_while_it_lasts(
+    tool_process: tuple[subprocess.Popen[bytes], Path], tmp_path: Path
+) -> None:
+    proc, repo = tool_process
+    create_time = psutil.Process(proc.pid).create_time()
+    store = Store(tmp_path / "store.db")
+    sessionizer = Sessionizer(store)
+    collector = GitCollector(store, real_git(), after=AFTER)
+    collector.start()
+    t = time.time()
+    sessionizer.apply([ProcessSeen(TOOL, proc.pid, create_time, t, busy=True)], now=t)
+    commit(repo, ai_message("one"), t + 5)
+    collector.step(t + 10)
+    (seg,) = [r["id"] for r in segments.segments_with_sessions(store.conn)]
+    assert segments.outcomes_of(store.conn, [seg])[seg]["commits_with_ai"] == 1
+    commit(repo, ai_message("two"), t + 20)
+    collector.step(t + 30)  # read again only after REREAD
+    assert segments.outcomes_of(store.conn, [seg])[seg]["commits_with_ai"] == 1
+    sessionizer.apply([ProcessSeen(TOOL, proc.pid, create_time, t + 350, busy=True)], now=t + 350)
+    collector.step(t + 40 + git_collector.REREAD)
+    assert segments.outcomes_of(store.conn, [seg])[seg]["commits_with_ai"] == 2
+    # A restart forgets every hold: the new run does not know where the repository is.
+    collector.stop()
+    again = GitCollector(store, real_git(), after=AFTER)
+    again.start()
+    assert store.conn.execute("SELECT COUNT(*) FROM repo_sessions").fetchone()[0] == 0
+    store.close()
+
+
+def test_a_hostile_repository_delays_nothing_and_is_counted(
+    tool_process: tuple[subprocess.Popen[bytes], Path], tmp_path: Path
+) -> None:
+    proc, _ = tool_process
+    create_time = psutil.Process(proc.pid).create_time()
+    fake = tmp_path / "git"
+    fake.write_text("#!/bin/sh\nsleep 60\n")
+    fake.chmod(0o755)
+    store = Store(tmp_path / "store.db")
+    sessionizer = Sessionizer(store)
+    collector = GitCollector(store, Git(str(fake), timeout=0.3), after=0.0)
+    collector.start()
+    t = time.time()
+    sessionizer.apply([ProcessSeen(TOOL, proc.pid, create_time, t, busy=True)], now=t)
+    start = time.perf_counter()
+    collector.step(t)  # the open segment's first read
+    assert time.perf_counter() - start < 3.0
+    sessionizer.apply(
+        [
+            OutcomeCounts(TOOL, process_key(proc.pid, create_time), t + 1, {"commits": 1}, "o:1"),
+            ProcessGone(TOOL, proc.pid, create_time, t + 2),
+        ],
+        now=t + 2,
+    )
+    assert held(store, t + 2)
+    start = time.perf_counter()
+    collector.step(t + 3)  # the last read
+    assert time.perf_counter() - start < 3.0
+    # The last read failed: the record goes with the tool's own counts, nothing lost.
+    assert not held(store, t + 3)
+    (seg,) = [r["id"] for r in segments.segments_with_sessions(store.conn)]
+    assert segments.outcomes_of(store.conn, [seg])[seg] == {"commits": 1}
+    assert store.counters("git") == {"timeout": 2}
+    store.close()
+
+
+def test_without_git_one_line_is_logged_counted_and_nothing_else_changes(
+    tool_process: tuple[subprocess.Popen[bytes], Path],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    proc, _ = tool_process
+    create_time = psutil.Process(proc.pid).create_time()
+    store = Store(tmp_path / "store.db")
+    sessionizer = Sessionizer(store)
+    collector = GitCollector(store, None, after=AFTER)
+    with caplog.at_level(logging.WARNING):
+        collector.start()
+    t = time.time()
+    sessionizer.apply(
+        [
+            ProcessSeen(TOOL, proc.pid, create_time, t, busy=True),
+            ProcessGone(TOOL, proc.pid, create_time, t + 2),
+        ],
+        now=t + 2,
+    )
+    for i in range(3):
+        collector.step(t + 3 + i)
+    assert not held(store, t + 5) and outbox.depth(store.conn) == 1
+    lines = [r for r in caplog.records if "git" in r.getMessage()]
+    assert len(lines) == 1 and "install git" in lines[0].getMessage()
+    assert store.counters("git") == {"not_installed": 1}
+    store.close()
+
+
+def test_configuration_turns_it_off(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.db")
+    on = config.load_default()
+    assert isinstance(git_collector.create(on, store), GitCollector)
+    on.values["collectors"]["git_commits"] = False
+    assert git_collector.create(on, store) is None
+    store.close()
