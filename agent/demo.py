@@ -29,6 +29,10 @@ BIN = Path(sys.executable).parent
 DEMO_MIN_GROUP = "1"
 # Closed segments reach the central dashboard within this many seconds in the demo.
 DEMO_UPLOAD_INTERVAL = "15"
+# A session's record waits for the commits in its git repository for this many seconds after
+# it ends (collectors.git_after, 30 minutes by default): none in the demo, so that a closed
+# session shows at once; the commits made during it still count.
+DEMO_GIT_AFTER = "0"
 
 
 class Children:
@@ -187,6 +191,7 @@ def run_whole_path(cfg: config.Config) -> int:
             **env,
             "AITALLY_UPLOAD_ENDPOINT": endpoint,
             "AITALLY_UPLOAD_INTERVAL": DEMO_UPLOAD_INTERVAL,
+            "AITALLY_COLLECTORS_GIT_AFTER": DEMO_GIT_AFTER,
         }
         agent = children.start("agent", [str(BIN / "aitally"), "run"], agent_env)
         dash = children.start(

@@ -71,7 +71,9 @@ class FakeClaude:
         exe = bin_dir / "claude"
         if not exe.exists():
             shutil.copy(SLEEP, exe)
-        self.proc = subprocess.Popen([str(exe), "600"])
+        # Working in the temporary home, not in a git repository (whose commits the agent
+        # would wait for: docs/clients/git.md).
+        self.proc = subprocess.Popen([str(exe), "600"], cwd=home)
         sessions = home / ".claude" / "sessions"
         sessions.mkdir(parents=True, exist_ok=True)
         self.registry = sessions / f"{self.proc.pid}.json"
