@@ -128,7 +128,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         + (" (managed)" if data["policy"]["managed"] else "")
     )
     lines.append(f"endpoint:     {data['endpoint'] or 'none (everything stays local)'}")
-    for key in ("dropped", "parse_errors", "drift", "errors"):
+    for key in ("dropped", "parse_errors", "drift", "errors", "git_repositories"):
         if data.get(key):
             lines.append(
                 f"{key.replace('_', ' ') + ':':14}"

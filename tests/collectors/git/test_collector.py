@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -57,6 +58,47 @@ def held(store: Store, now: float) -> bool:
     return outbox.depth(store.conn) > len(outbox.pending(store.conn, now, 100))
 
 
+@dataclass
+class Running:
+    """The tool process seen by the sessionizer at `t`, and a started git collector."""
+
+    store: Store
+    sessionizer: Sessionizer
+    collector: GitCollector
+    pid: int
+    create_time: float
+    t: float
+
+    def seen(self, at: float) -> ProcessSeen:
+        return ProcessSeen(TOOL, self.pid, self.create_time, at, busy=True)
+
+    def gone(self, at: float) -> ProcessGone:
+        return ProcessGone(TOOL, self.pid, self.create_time, at)
+
+    def outcome(self, at: float, counts: dict[str, int]) -> OutcomeCounts:
+        key = process_key(self.pid, self.create_time)
+        return OutcomeCounts(TOOL, key, at, counts, f"o:{at}")
+
+    def outcomes(self) -> dict[str, int]:
+        (seg,) = [r["id"] for r in segments.segments_with_sessions(self.store.conn)]
+        return segments.outcomes_of(self.store.conn, [seg]).get(seg, {})
+
+
+def run_tool(proc: subprocess.Popen[bytes], tmp_path: Path, git: Git | None) -> Running:
+    store = Store(tmp_path / "store.db")
+    run = Running(
+        store,
+        Sessionizer(store),
+        GitCollector(store, git, after=AFTER),
+        proc.pid,
+        psutil.Process(proc.pid).create_time(),
+        time.time(),
+    )
+    run.collector.start()
+    run.sessionizer.apply([run.seen(run.t)], now=run.t)
+    return run
+
+
 def test_commits_with_ai_in_the_window_count_once_and_the_upload_waits(
     tool_process: tuple[subprocess.Popen[bytes], Path],
     tmp_path: Path,
@@ -64,14 +106,9 @@ def test_commits_with_ai_in_the_window_count_once_and_the_upload_waits(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     proc, repo = tool_process
-    create_time = psutil.Process(proc.pid).create_time()
-    store = Store(tmp_path / "store.db")
-    sessionizer = Sessionizer(store)
-    collector = GitCollector(store, real_git(), after=AFTER)
-    collector.start()
-    t = time.time()
-    sessionizer.apply([ProcessSeen(TOOL, proc.pid, create_time, t, busy=True)], now=t)
-    collector.step(t)
+    run = run_tool(proc, tmp_path, real_git())
+    t, store = run.t, run.store
+    run.collector.step(t)
     before = commit(repo, ai_message(f"{MARKER} before"), t - 3600, file=f"{MARKER}.py")
     # The tool commits (its own files count it), then the person commits twice by hand: one
     # with the tool's trailer, one without; a colleague's commit is pulled in.
@@ -80,27 +117,22 @@ def test_commits_with_ai_in_the_window_count_once_and_the_upload_waits(
     commit(repo, f"{MARKER} plain\n\n{MARKER} body", t + 310)
     commit(repo, ai_message(MARKER), t + 320, email="colleague@example.test")
     late = commit(repo, ai_message(f"{MARKER} too late"), t + 20 + AFTER + 200)
-    key = process_key(proc.pid, create_time)
-    sessionizer.apply(
-        [
-            OutcomeCounts(TOOL, key, t + 11, {"commits": 1, "commits_with_ai": 1}, "o:c1"),
-            ProcessGone(TOOL, proc.pid, create_time, t + 20),
-        ],
+    run.sessionizer.apply(
+        [run.outcome(t + 11, {"commits": 1, "commits_with_ai": 1}), run.gone(t + 20)],
         now=t + 21,
     )
-    (seg,) = [r["id"] for r in segments.segments_with_sessions(store.conn)]
     assert held(store, t + 21)
-    collector.step(t + 22)  # not due yet: the window reaches AFTER past the end
+    run.collector.step(t + 22)  # not due yet: the window reaches AFTER past the end
     assert held(store, t + 22)
-    assert segments.outcomes_of(store.conn, [seg])[seg]["commits_with_ai"] == 1
-    collector.step(t + 20 + AFTER + 1)
+    assert run.outcomes()["commits_with_ai"] == 1
+    run.collector.step(t + 20 + AFTER + 1)
     assert not held(store, t + 20 + AFTER + 1)
-    assert segments.outcomes_of(store.conn, [seg])[seg] == {"commits": 2, "commits_with_ai": 2}
+    assert run.outcomes() == {"commits": 2, "commits_with_ai": 2}
     # Nothing left to read, no process left: the session is forgotten and reads stop.
-    collector.step(t + 20 + AFTER + 400)
-    assert segments.outcomes_of(store.conn, [seg])[seg] == {"commits": 2, "commits_with_ai": 2}
+    run.collector.step(t + 20 + AFTER + 400)
+    assert run.outcomes() == {"commits": 2, "commits_with_ai": 2}
     assert store.conn.execute("SELECT COUNT(*) FROM repo_sessions").fetchone()[0] == 0
-    collector.stop()
+    run.collector.stop()
     store.close()
     written = b"".join(p.read_bytes() for p in tmp_path.glob("store.db*"))
     assert written  # not vacuous
@@ -113,65 +145,47 @@ def test_an_open_segment_is_read_while_it_lasts(
     tool_process: tuple[subprocess.Popen[bytes], Path], tmp_path: Path
 ) -> None:
     proc, repo = tool_process
-    create_time = psutil.Process(proc.pid).create_time()
-    store = Store(tmp_path / "store.db")
-    sessionizer = Sessionizer(store)
-    collector = GitCollector(store, real_git(), after=AFTER)
-    collector.start()
-    t = time.time()
-    sessionizer.apply([ProcessSeen(TOOL, proc.pid, create_time, t, busy=True)], now=t)
+    run = run_tool(proc, tmp_path, real_git())
+    t = run.t
     commit(repo, ai_message("one"), t + 5)
-    collector.step(t + 10)
-    (seg,) = [r["id"] for r in segments.segments_with_sessions(store.conn)]
-    assert segments.outcomes_of(store.conn, [seg])[seg]["commits_with_ai"] == 1
+    run.collector.step(t + 10)
+    assert run.outcomes()["commits_with_ai"] == 1
     commit(repo, ai_message("two"), t + 20)
-    collector.step(t + 30)  # read again only after REREAD
-    assert segments.outcomes_of(store.conn, [seg])[seg]["commits_with_ai"] == 1
-    sessionizer.apply([ProcessSeen(TOOL, proc.pid, create_time, t + 350, busy=True)], now=t + 350)
-    collector.step(t + 40 + git_collector.REREAD)
-    assert segments.outcomes_of(store.conn, [seg])[seg]["commits_with_ai"] == 2
+    run.collector.step(t + 30)  # read again only after REREAD
+    assert run.outcomes()["commits_with_ai"] == 1
+    run.sessionizer.apply([run.seen(t + 350)], now=t + 350)
+    run.collector.step(t + 40 + git_collector.REREAD)
+    assert run.outcomes()["commits_with_ai"] == 2
     # A restart forgets every hold: the new run does not know where the repository is.
-    collector.stop()
-    again = GitCollector(store, real_git(), after=AFTER)
+    run.collector.stop()
+    again = GitCollector(run.store, real_git(), after=AFTER)
     again.start()
-    assert store.conn.execute("SELECT COUNT(*) FROM repo_sessions").fetchone()[0] == 0
-    store.close()
+    assert run.store.conn.execute("SELECT COUNT(*) FROM repo_sessions").fetchone()[0] == 0
+    run.store.close()
 
 
 def test_a_hostile_repository_delays_nothing_and_is_counted(
     tool_process: tuple[subprocess.Popen[bytes], Path], tmp_path: Path
 ) -> None:
     proc, _ = tool_process
-    create_time = psutil.Process(proc.pid).create_time()
     fake = tmp_path / "git"
     fake.write_text("#!/bin/sh\nsleep 60\n")
     fake.chmod(0o755)
-    store = Store(tmp_path / "store.db")
-    sessionizer = Sessionizer(store)
-    collector = GitCollector(store, Git(str(fake), timeout=0.3), after=0.0)
-    collector.start()
-    t = time.time()
-    sessionizer.apply([ProcessSeen(TOOL, proc.pid, create_time, t, busy=True)], now=t)
-    start = time.perf_counter()
-    collector.step(t)  # the open segment's first read
-    assert time.perf_counter() - start < 3.0
-    sessionizer.apply(
-        [
-            OutcomeCounts(TOOL, process_key(proc.pid, create_time), t + 1, {"commits": 1}, "o:1"),
-            ProcessGone(TOOL, proc.pid, create_time, t + 2),
-        ],
-        now=t + 2,
-    )
-    assert held(store, t + 2)
-    start = time.perf_counter()
-    collector.step(t + 3)  # the last read
-    assert time.perf_counter() - start < 3.0
+    run = run_tool(proc, tmp_path, Git(str(fake), timeout=0.3))
+    t = run.t
+    for step in (
+        lambda: run.collector.step(t),  # the open segment's first read
+        lambda: run.sessionizer.apply([run.outcome(t + 1, {"commits": 1}), run.gone(t + 2)]),
+        lambda: run.collector.step(t + AFTER + 3),  # the last read
+    ):
+        start = time.perf_counter()
+        step()
+        assert time.perf_counter() - start < 3.0
     # The last read failed: the record goes with the tool's own counts, nothing lost.
-    assert not held(store, t + 3)
-    (seg,) = [r["id"] for r in segments.segments_with_sessions(store.conn)]
-    assert segments.outcomes_of(store.conn, [seg])[seg] == {"commits": 1}
-    assert store.counters("git") == {"timeout": 2}
-    store.close()
+    assert not held(run.store, t + AFTER + 3)
+    assert run.outcomes() == {"commits": 1}
+    assert run.store.counters("git") == {"timeout": 2}
+    run.store.close()
 
 
 def test_without_git_one_line_is_logged_counted_and_nothing_else_changes(
@@ -180,27 +194,16 @@ def test_without_git_one_line_is_logged_counted_and_nothing_else_changes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     proc, _ = tool_process
-    create_time = psutil.Process(proc.pid).create_time()
-    store = Store(tmp_path / "store.db")
-    sessionizer = Sessionizer(store)
-    collector = GitCollector(store, None, after=AFTER)
     with caplog.at_level(logging.WARNING):
-        collector.start()
-    t = time.time()
-    sessionizer.apply(
-        [
-            ProcessSeen(TOOL, proc.pid, create_time, t, busy=True),
-            ProcessGone(TOOL, proc.pid, create_time, t + 2),
-        ],
-        now=t + 2,
-    )
+        run = run_tool(proc, tmp_path, None)
+    run.sessionizer.apply([run.gone(run.t + 2)], now=run.t + 2)
     for i in range(3):
-        collector.step(t + 3 + i)
-    assert not held(store, t + 5) and outbox.depth(store.conn) == 1
+        run.collector.step(run.t + 3 + i)
+    assert not held(run.store, run.t + 5) and outbox.depth(run.store.conn) == 1
     lines = [r for r in caplog.records if "git" in r.getMessage()]
     assert len(lines) == 1 and "install git" in lines[0].getMessage()
-    assert store.counters("git") == {"not_installed": 1}
-    store.close()
+    assert run.store.counters("git") == {"not_installed": 1}
+    run.store.close()
 
 
 def test_configuration_turns_it_off(tmp_path: Path) -> None:
