@@ -44,7 +44,7 @@ def roll_up_days(conn: sqlite3.Connection, now: float) -> int:
     reported day becomes a second, additive total instead of a 'duplicate' the server drops.
     """
     today = math.floor(now / DAY) * DAY
-    rows = queued_segments_started_before(conn, today)
+    rows = queued_segments_started_before(conn, today, now=now)
     groups: dict[tuple[str, float], list[sqlite3.Row]] = {}
     for r in rows:
         groups.setdefault((r["tool"], math.floor(r["started_at"] / DAY) * DAY), []).append(r)

@@ -45,6 +45,7 @@ class _Repository:
     """A held session's repository (in memory only) and what was read of it."""
 
     path: Path
+    # The person's commit email here; "" when git has none, None until asked.
     committer: str | None = None
     last_read: dict[int, float] = field(default_factory=dict)
 
@@ -148,9 +149,11 @@ class GitCollector:
         repo.last_read[seg.id] = now
         try:
             if repo.committer is None:
-                repo.committer = git.committer(repo.path)
+                repo.committer = git.committer(repo.path) or ""
             shas = git.ai_commits(repo.path, window, repo.committer) if repo.committer else []
         except GitFailed as exc:
+            if exc.reason == "no_identity":
+                repo.committer = ""  # asked once: nobody commits here under this configuration
             # The reason only: git's message may quote the repository's path.
             self.problems.warning(
                 exc.reason,

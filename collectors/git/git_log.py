@@ -62,8 +62,9 @@ PASSED_ENV = ("PATH", "HOME", "USERPROFILE", "SYSTEMROOT", "TMPDIR", "TEMP", "TM
 
 class GitFailed(Exception):
     """A git run gave no usable answer; `reason` is what `aitally status` counts it under:
-    `timeout`, `too_much_output`, `unsafe_repository` or `error` (never the repository's
-    path, nor git's own message, which may quote it)."""
+    `timeout`, `too_much_output`, `unsafe_repository`, `no_identity` (no email to commit
+    under) or `error` (never the repository's path, nor git's own message, which may quote
+    it)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -161,9 +162,17 @@ class Git:
         if out.over:
             raise GitFailed("too_much_output")
         if code != 0:
-            unsafe = b"safe.directory" in err.data or b"dubious ownership" in err.data
-            raise GitFailed("unsafe_repository" if unsafe else "error")
+            raise GitFailed(_reason(err.data))
         return out.data
+
+
+def _reason(stderr: bytes) -> str:
+    """Why git failed, from the start of its message (kept for nothing else)."""
+    if b"safe.directory" in stderr or b"dubious ownership" in stderr:
+        return "unsafe_repository"
+    if any(m in stderr for m in (b"identity unknown", b"auto-detect email", b"empty ident")):
+        return "no_identity"  # `git commit` could not commit here either
+    return "error"
 
 
 def _with_ai(text: str) -> list[str]:

@@ -28,11 +28,13 @@ from aitally.core.store.sql import placeholders
 # to a public repository's commit.
 COMMIT_KEY = "repository_key"
 
-# An outbox row of a segment that waits for its repository read (used by outbox.pending).
+# Whether the outbox row's segment waits for its repository read at time `?` (the uploader
+# neither sends it nor folds it into a daily total meanwhile): a condition on `outbox`.
 HELD_SEGMENT = (
-    "EXISTS (SELECT 1 FROM segments g JOIN repo_sessions h ON h.session_id = g.session_id"
-    " WHERE g.id = outbox.segment_id AND h.hold_until > ? AND NOT EXISTS"
-    " (SELECT 1 FROM repo_segments r WHERE r.segment_id = g.id AND r.done = 1))"
+    "EXISTS (SELECT 1 FROM segments held_g JOIN repo_sessions held_s"
+    " ON held_s.session_id = held_g.session_id WHERE held_g.id = outbox.segment_id"
+    " AND held_s.hold_until > ? AND NOT EXISTS (SELECT 1 FROM repo_segments held_r"
+    " WHERE held_r.segment_id = held_g.id AND held_r.done = 1))"
 )
 
 

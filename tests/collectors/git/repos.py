@@ -17,8 +17,8 @@ def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
         env={**os.environ, **(env or {})},
         capture_output=True,
         text=True,
-        check=True,
     )
+    assert out.returncode == 0, (args, out.stderr)
     return out.stdout
 
 

@@ -5,7 +5,9 @@ branch name and the repository's path appear in no byte the agent writes."""
 
 from __future__ import annotations
 
+import json
 import logging
+import shutil
 import subprocess
 import sys
 import time
@@ -24,6 +26,7 @@ from aitally.core.observation import OutcomeCounts, ProcessGone, ProcessSeen
 from aitally.core.sessionizer import Sessionizer, process_key
 from aitally.core.store import Store, outbox, segments
 from tests.collectors.git.repos import ai_message, commit, git, new_repo
+from tests.conftest import aitally_cmd
 
 MARKER = "QUILLFEATHER"
 AFTER = 600.0
@@ -213,3 +216,55 @@ def test_configuration_turns_it_off(tmp_path: Path) -> None:
     on.values["collectors"]["git_commits"] = False
     assert git_collector.create(on, store) is None
     store.close()
+
+
+def test_the_agent_reads_the_repository_of_a_tool_it_sees_running(
+    tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_git()
+    repo = new_repo(tmp_path / f"{MARKER}-work")
+    exe = tmp_path / "bin" / "claude"
+    exe.parent.mkdir()
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", exe)
+    tool = subprocess.Popen([str(exe), "120"], cwd=repo / ".git")  # any folder inside
+    monkeypatch.setenv("AITALLY_AGENT_SCAN_INTERVAL", "0.2")
+    log = (tmp_path / "agent.log").open("wb")
+    agent = subprocess.Popen(aitally_cmd("run"), stdout=log, stderr=log)
+
+    def outcomes() -> dict[str, int] | None:
+        shown = subprocess.run(aitally_cmd("sessions", "--json"), capture_output=True, timeout=60)
+        mine = [s for s in json.loads(shown.stdout)["sessions"] if tool.pid in s["pids"]]
+        return mine[0]["outcomes"] if mine else None
+
+    try:
+        commit(repo, ai_message(f"{MARKER} made with the tool"), time.time())
+        # Other tools running on this machine are read too, each step a few: allow time.
+        deadline = time.monotonic() + 60
+        while outcomes() != {"commits": 1, "commits_with_ai": 1}:
+            assert time.monotonic() < deadline and agent.poll() is None, outcomes()
+            time.sleep(0.3)
+        status = subprocess.run(aitally_cmd("status", "--json"), capture_output=True, timeout=60)
+        assert isinstance(json.loads(status.stdout)["git_repositories"], dict)
+    finally:
+        agent.terminate()
+        agent.wait(30)
+        tool.kill()
+        tool.wait()
+        log.close()
+    written = [status.stdout, (tmp_path / "agent.log").read_bytes()]
+    written += [p.read_bytes() for p in isolated_env.rglob("*") if p.is_file()]
+    assert all(MARKER.encode() not in blob for blob in written)
+
+
+def test_a_repository_without_an_identity_is_counted_once(
+    tool_process: tuple[subprocess.Popen[bytes], Path], tmp_path: Path
+) -> None:
+    proc, repo = tool_process
+    git(repo, "config", "--unset", "user.email")
+    git(repo, "config", "user.useConfigOnly", "true")
+    run = run_tool(proc, tmp_path, real_git())
+    for i in range(3):
+        run.sessionizer.apply([run.seen(run.t + i * git_collector.REREAD)])
+        run.collector.step(run.t + i * git_collector.REREAD + 1)
+    assert run.store.counters("git") == {"no_identity": 1}
+    run.store.close()

@@ -127,7 +127,8 @@ def test_a_hostile_repositorys_configuration_runs_nothing(tmp_path: Path) -> Non
     # A signed commit, so that `log.showSignature` would run the gpg program.
     signer = _script(
         tmp_path / "sign.sh",
-        'echo "[GNUPG:] SIG_CREATED " >&2\n'
+        "cat > /dev/null\n"  # the payload: git fails when nobody reads it
+        'printf "\\n[GNUPG:] SIG_CREATED \\n" >&2\n'
         "printf -- '-----BEGIN PGP SIGNATURE-----\\n\\nx\\n-----END PGP SIGNATURE-----\\n'",
     )
     commit(repo, "seed", T0 + 1)
@@ -218,3 +219,12 @@ def test_a_repository_owned_by_someone_else_is_refused(tmp_path: Path) -> None:
         real_git().ai_commits(repo, WINDOW, ME)
     assert failed.value.reason == "unsafe_repository"
     assert shutil.which("git")
+
+
+def test_a_repository_without_an_identity_is_told_apart(tmp_path: Path) -> None:
+    repo = new_repo(tmp_path / "r")
+    git(repo, "config", "--unset", "user.email")
+    git(repo, "config", "user.useConfigOnly", "true")
+    with pytest.raises(GitFailed) as failed:
+        real_git().committer(repo)
+    assert failed.value.reason == "no_identity"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aitally.core.store import outbox
+from aitally.core.store import outbox, repo_commits
 from aitally.core.store.records import (
     closed_segment,
     queued_segments_started_before,
@@ -41,6 +41,13 @@ def test_queued_segments_started_before_a_time(tmp_path: Path) -> None:
         _, early_seg, early = add_closed(conn, "a", 100.0, 160.0)
         add_closed(conn, "b", 5000.0, 5060.0)
         outbox.enqueue_payload(conn, "pause", "p1", "{}", 50.0)  # not a segment record
-        rows = queued_segments_started_before(conn, 1000.0)
+        rows = queued_segments_started_before(conn, 1000.0, now=9000.0)
         assert [(r["record_id"], r["id"], r["tool"]) for r in rows] == [(early, early_seg, "codex")]
-        assert len(queued_segments_started_before(conn, 10_000.0)) == 2
+        assert len(queued_segments_started_before(conn, 10_000.0, now=9000.0)) == 2
+        # A segment waiting for its repository's commits is not folded into a total yet.
+        session_id = conn.execute(
+            "SELECT session_id FROM segments WHERE id = ?", (early_seg,)
+        ).fetchone()[0]
+        repo_commits.hold(conn, [session_id], 9500.0)
+        assert len(queued_segments_started_before(conn, 10_000.0, now=9000.0)) == 1
+        assert len(queued_segments_started_before(conn, 10_000.0, now=9600.0)) == 2
