@@ -6,8 +6,9 @@ directory) and the repository enclosing it; the path stays in this object's memo
 goes with the agent. A session with a repository is held (core/store/repo_commits.py): its
 segments' records wait in the outbox for their last read, made `after` seconds after the
 segment ends. Open segments are read every `REREAD` seconds, so local views show commits as
-they are made. At most `READS_PER_STEP` git runs per step, each bounded (git_log.py), so a
-slow or hostile repository delays nothing else by more than git_log.TIMEOUT a step.
+they are made. At most `READS_PER_STEP` reads per step, each bounded (git_log.py); a
+repository that runs into a bound (a timeout, endless output) is not read again while the
+agent runs, so a slow or hostile repository stalls the agent's loop once, not every step.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ REREAD = 300.0
 READS_PER_STEP = 2
 # A hold outlives the last refresh by this much; the running agent refreshes it every step.
 HOLD_SLACK = 600.0
+# Failures after which a repository is not read again (git_log.py's bounds).
+BOUNDS = frozenset({"timeout", "too_much_output"})
 
 
 @dataclass(slots=True)
@@ -65,6 +68,8 @@ class GitCollector:
         self._processes: dict[tuple[int, float], Path | None] = {}
         # session id -> its repository.
         self._sessions: dict[int, _Repository] = {}
+        # Repositories that ran into a bound: not read again.
+        self._given_up: set[Path] = set()
 
     def start(self) -> None:
         # Holds of a previous run name sessions whose folders this one does not know yet.
@@ -105,7 +110,7 @@ class GitCollector:
             if key not in self._processes:
                 self._processes[key] = _repository_of(pid, create_time)
             repo = self._processes[key]
-            if repo is not None and sid not in self._sessions:
+            if repo is not None and repo not in self._given_up and sid not in self._sessions:
                 self._sessions[sid] = _Repository(repo)
 
     def _read_due(self, git: Git, now: float) -> None:
@@ -125,6 +130,8 @@ class GitCollector:
                 if window is not None:
                     budget -= 1
                     self._read(git, repo, seg, window, now, last=seg.ended_at is not None)
+                    if sid not in self._sessions:
+                        break  # given up on
 
     def _due(self, repo: _Repository, seg: SegmentWindow, now: float) -> Window | None:
         """The window to read now for this segment, or None when no read is due."""
@@ -154,6 +161,8 @@ class GitCollector:
         except GitFailed as exc:
             if exc.reason == "no_identity":
                 repo.committer = ""  # asked once: nobody commits here under this configuration
+            if exc.reason in BOUNDS:
+                self._give_up(repo.path)
             # The reason only: git's message may quote the repository's path.
             self.problems.warning(
                 exc.reason,
@@ -166,6 +175,15 @@ class GitCollector:
             repo_commits.record_read(conn, seg.id, shas, last=last)
         if last:
             repo.last_read.pop(seg.id, None)
+
+    def _give_up(self, path: Path) -> None:
+        """Stops reading a repository: its sessions' records go as they are."""
+        self._given_up.add(path)
+        dropped = [sid for sid, repo in self._sessions.items() if repo.path == path]
+        for sid in dropped:
+            del self._sessions[sid]
+        with self.store.transaction() as conn:
+            repo_commits.release(conn, dropped)
 
 
 def _repository_of(pid: int, create_time: float) -> Path | None:

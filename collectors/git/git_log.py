@@ -56,8 +56,18 @@ SAFE_SETTINGS = (
     # "Generated with" line (git needs a known trailer in a block that is not all trailers).
     "trailer.aitally-coauthor.key=Co-authored-by",
 )
-# The environment git runs with: nothing of the agent's own (no GIT_DIR, GIT_CONFIG_*...).
-PASSED_ENV = ("PATH", "HOME", "USERPROFILE", "SYSTEMROOT", "TMPDIR", "TEMP", "TMP")
+# The environment git runs with: where the person's own configuration is (their email and
+# safe.directory), nothing else of the agent's (no GIT_DIR, GIT_CONFIG_*...).
+PASSED_ENV = (
+    "PATH",
+    "HOME",
+    "XDG_CONFIG_HOME",
+    "USERPROFILE",
+    "SYSTEMROOT",
+    "TMPDIR",
+    "TEMP",
+    "TMP",
+)
 
 
 class GitFailed(Exception):
