@@ -200,6 +200,19 @@ def idle_open_segments(conn: sqlite3.Connection, before: float) -> Sequence[Idle
     return [IdleSegment(int(r[0]), r[1], r[2], r[3]) for r in rows]
 
 
+def session_in_use(conn: sqlite3.Connection, tool: str, at: float, idle: float) -> int | None:
+    """The session of the tool whose open segment was active last within `idle` seconds of
+    `at` (after it too: a tool may write its counts before its process is next scanned), or
+    None."""
+    row = conn.execute(
+        "SELECT g.session_id FROM segments g JOIN sessions s ON s.id = g.session_id"
+        " WHERE g.ended_at IS NULL AND s.tool = ? AND g.last_activity_at BETWEEN ? AND ?"
+        " ORDER BY g.last_activity_at DESC LIMIT 1",
+        (tool, at - idle, at + idle),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
 def count_open(conn: sqlite3.Connection) -> int:
     """How many segments are open (sessions in use or not yet idle)."""
     return int(conn.execute("SELECT COUNT(*) FROM segments WHERE ended_at IS NULL").fetchone()[0])
