@@ -6,10 +6,13 @@ and nothing of the other tables or keys read into memory or kept."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import shutil
+import signal
 import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -25,8 +28,8 @@ from aitally.collectors.files.state import FileState
 from aitally.collectors.files.tailer import Tailer
 from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store
-from tests.collectors.files.helpers import scan_for
-from tests.conftest import FIXTURES
+from tests.collectors.files.helpers import env_for, run, scan_for
+from tests.conftest import FIXTURES, aitally_cmd
 
 CURSOR = FIXTURES / "cursor"
 AT = time.time() - 3600
@@ -100,12 +103,20 @@ def read(tailer: Tailer, *paths: Path) -> None:
         tailer.process(path, PurePosixPath(path.name), adapter)
 
 
-def by_session(tailer: Tailer) -> dict[str, dict[str, Any]]:
-    return {
-        s["tool_session_id"]: s["outcomes"]
-        for s in reports.sessions(tailer.store.conn, tool="cursor")
-        if s["outcomes"]
-    }
+def summed(segments: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Outcomes by Cursor session, summed over its segments (the day's session gets one each
+    time its previous one was closed)."""
+    out: dict[str, dict[str, int]] = {}
+    for s in segments:
+        if s["tool"] == "cursor" and s["outcomes"]:
+            acc = out.setdefault(s["tool_session_id"], {})
+            for kind, n in s["outcomes"].items():
+                acc[kind] = acc.get(kind, 0) + n
+    return out
+
+
+def by_session(tailer: Tailer) -> dict[str, dict[str, int]]:
+    return summed(reports.sessions(tailer.store.conn, tool="cursor"))
 
 
 def test_fixtures_equal_the_truth_once_however_often_read(
@@ -375,3 +386,49 @@ def test_uncheckpointed_writes_in_the_wal_are_read(tailer: Tailer, dbs: tuple[Pa
     want = truth()
     want[outcomes.day_key(TODAY)].update(lines_suggested=100, lines_accepted=0)
     assert by_session(tailer) == want
+
+
+# -- the running agent -------------------------------------------------------------------------
+
+
+def _today_counts(home: Path) -> dict[str, int] | None:
+    out = run(home, "sessions", "--json", "--tool", "cursor")
+    if out.returncode != 0:
+        return None
+    return summed(json.loads(out.stdout)["sessions"]).get(outcomes.day_key(TODAY), {})
+
+
+def test_a_running_agent_counts_what_cursor_adds_within_seconds(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    state = build(home / ".config/Cursor/User/globalStorage/state.vscdb", "state.vscdb.sql")
+    agent = subprocess.Popen(
+        aitally_cmd("run"), env=env_for(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        _wait_for(home, {"lines_suggested": 65, "lines_accepted": 32}, 20.0)
+        writer = sqlite3.connect(state)  # as Cursor does: through the WAL, left open
+        writer.execute(
+            "INSERT INTO ItemTable VALUES (?, ?)",
+            (
+                f"aiCodeTracking.dailyStats.v1.5.{TODAY.isoformat()}",
+                '{"tabSuggestedLines": 47, "tabAcceptedLines": 13, "composerSuggestedLines": 25,'
+                ' "composerAcceptedLines": 20}',
+            ),
+        )
+        writer.commit()
+        seconds = _wait_for(home, {"lines_suggested": 72, "lines_accepted": 33}, 10.0)
+        writer.close()
+        assert seconds < 5.0
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        _, err = agent.communicate(timeout=30)
+    assert agent.returncode == 0, err.decode()[-2000:]
+
+
+def _wait_for(home: Path, want: dict[str, int], limit: float) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < limit:
+        if _today_counts(home) == want:
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise AssertionError(f"{_today_counts(home)} != {want}")
