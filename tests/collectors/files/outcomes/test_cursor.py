@@ -432,3 +432,30 @@ def _wait_for(home: Path, want: dict[str, int], limit: float) -> float:
             return time.monotonic() - start
         time.sleep(0.1)
     raise AssertionError(f"{_today_counts(home)} != {want}")
+
+
+def test_daily_counts_that_cannot_be_read_leave_the_bubbles_read(
+    tailer: Tailer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An ItemTable that reads another table (here a view of one): SQLite refuses it, the
+    failure is reported and counted, and the chat bubbles of the same database are read."""
+    state = tmp_path / "globalStorage" / "state.vscdb"
+    state.parent.mkdir()
+    sql = fixture_sql("state.vscdb.sql").replace("INSERT INTO ItemTable", "INSERT INTO other")
+    sql = sql.replace(
+        "CREATE TABLE ItemTable (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB);",
+        "CREATE TABLE other (key TEXT, value BLOB);"
+        " CREATE VIEW ItemTable AS SELECT key, value FROM other;",
+    )
+    with sqlite3.connect(state) as conn:
+        conn.executescript(sql)
+    conn.close()
+    with caplog.at_level(logging.WARNING):
+        read(tailer, state)
+        read(tailer, state)
+    assert caplog.text.count("cannot read the ItemTable rows of its database") == 1
+    assert "prohibited" in caplog.text
+    assert tailer.store.counters("file_skipped") == {"cursor:rewritten_unreadable": 2}
+    (chat,) = reports.sessions(tailer.store.conn, tool="cursor")
+    assert chat["tool_session_id"] == CHAT and chat["tokens"]["output"] == 300
+    assert chat["outcomes"] == {}
