@@ -87,15 +87,7 @@ class CursorScoredCommits(SqliteAdapter):
     tool = TOOL
     signal = "state-db"
     table = "scored_commits"
-    columns = (
-        "commitHash",
-        "scoredAt",
-        "commitDate",
-        "tabLinesAdded",
-        "tabLinesDeleted",
-        "composerLinesAdded",
-        "composerLinesDeleted",
-    )
+    columns = outcomes.SCORED_COLUMNS
 
     def matches(self, rel: PurePosixPath) -> bool:
         return str(rel) == "ai-code-tracking.db"

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from aitally.collectors.files.adapters.base import Row, SqliteAdapter
+from aitally.collectors.files.outcomes import cursor as cursor_outcomes
 from aitally.collectors.files.state import FileState
 
 # Rows per poll; the rest on the next poll.
@@ -37,24 +38,13 @@ class Readable:
 
 # (tool, table) -> what may be read. Cursor: bubbles of cursorDiskKV (their figures), the
 # daily line counts of ItemTable (whose other keys hold auth tokens), and the counts of
-# scored_commits (never commitMessage or branchName; never tracked_file_content, which holds
-# code, nor ai_code_hashes or conversation_summaries). OpenCode: message, never part.
+# scored_commits (SCORED_COLUMNS: never commitMessage or branchName); never
+# tracked_file_content, which holds code, nor ai_code_hashes or conversation_summaries.
+# OpenCode: message, never part.
 READABLE: Final[Mapping[tuple[str, str], Readable]] = {
     ("cursor", "cursorDiskKV"): Readable(frozenset({"key", "value"}), ("bubbleId:",)),
     ("cursor", "ItemTable"): Readable(frozenset({"key", "value"}), ("aiCodeTracking.dailyStats",)),
-    ("cursor", "scored_commits"): Readable(
-        frozenset(
-            {
-                "commitHash",
-                "scoredAt",
-                "commitDate",
-                "tabLinesAdded",
-                "tabLinesDeleted",
-                "composerLinesAdded",
-                "composerLinesDeleted",
-            }
-        )
-    ),
+    ("cursor", "scored_commits"): Readable(frozenset(cursor_outcomes.SCORED_COLUMNS)),
     ("opencode", "message"): Readable(frozenset({"id", "session_id", "time_created", "data"})),
 }
 

@@ -30,6 +30,17 @@ DAILY_FIELDS = (
 )
 # Where the file state keeps the counts already counted: {date: [the four fields]}.
 KEPT = "daily"
+# The columns of scored_commits read, in the order `scored_commit` takes them (the table's
+# allowlist too, sqlite_source.READABLE).
+SCORED_COLUMNS = (
+    "commitHash",
+    "scoredAt",
+    "commitDate",
+    "tabLinesAdded",
+    "tabLinesDeleted",
+    "composerLinesAdded",
+    "composerLinesDeleted",
+)
 
 
 def day_key(day: dt.date) -> str:
@@ -112,8 +123,7 @@ def _decode(raw: Any) -> Mapping[str, Any] | None:
 
 
 def scored_commit(values: tuple[Any, ...], mtime: float, st: FileState) -> list[OutcomeCounts]:
-    """One row of `scored_commits` (commitHash, scoredAt, commitDate, tabLinesAdded,
-    tabLinesDeleted, composerLinesAdded, composerLinesDeleted): a commit with lines Cursor
+    """One row of `scored_commits` (`SCORED_COLUMNS`): a commit with lines Cursor
     attributes to its AI (tab or composer) is a commit with AI, and those lines are the lines
     its edits added and removed; a commit of human lines only counts nothing."""
     commit, scored_at, commit_date, tab_add, tab_del, comp_add, comp_del = values

@@ -82,10 +82,14 @@ def truth(chat_read_first: bool = True) -> dict[str, dict[str, int]]:
 
 @pytest.fixture
 def tailer(tmp_path: Path) -> Iterator[Tailer]:
+    """A tailer on a store whose every byte is scanned for the planted markers at the end:
+    its WAL while open, then the file with its free pages once closed."""
     store = Store(tmp_path / "s.db")
     yield Tailer(Sessionizer(store), store)
-    store.close()
-    assert scan_for(tmp_path, b"CANARY", only="s.db") == []
+    for closing_it in (False, True):
+        if closing_it:
+            store.close()
+        assert scan_for(tmp_path, b"CANARY", only="s.db") == []
 
 
 @pytest.fixture
