@@ -2,7 +2,7 @@
 (tests/fixtures/cursor) where Cursor keeps them, the counts are shown, previewed under every
 privacy level and stored by the real ingest; no content marker of the databases (credentials,
 prompts, code, file and branch names, commit messages, summaries) appears anywhere the agent
-or the ingest writes."""
+(store, logs, CLI views, dashboard pages, upload) or the ingest writes."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 from aitally.core.wire import PRIVACY_LEVELS
 from aitally.uploader import credentials
 from tests.collectors.files.outcomes.test_cursor import build, summed, truth
+from tests.agent.test_dashboard import start_dashboard, stop
 from tests.conftest import aitally_cmd
 from tests.uploader.helpers import write_config
 from tests.uploader.ingest_proc import ingest
@@ -69,6 +70,14 @@ def test_cursor_outcomes_are_shown_sent_and_stored_and_nothing_else(
     # their time, or their day's session.
     assert got in (truth(), truth(chat_read_first=False))
     assert b"75/180 lines kept" in views[("sessions",)] and b"ai-commits" in views[("stats",)]
+    board = start_dashboard()  # the same store: the dashboard shows them too
+    try:
+        pages = [board.text(board.base), board.text(board.base + "sessions")]
+    finally:
+        assert stop(board) == 0
+    made = pages[0].split("What it produced this month, per tool", 1)[1]
+    assert "<td>cursor</td>" in made and "75/180 lines kept" in pages[1]
+    written += [page.encode() for page in pages]
 
     closed = [s["outcomes"] for s in cursor if s["outcomes"] and not s["open"]]
     for level in PRIVACY_LEVELS:
