@@ -14,8 +14,8 @@ from typing import Any
 
 from aitally.core.wire import PRIVACY_LEVELS
 from aitally.uploader import credentials
-from tests.collectors.files.outcomes.test_cursor import build, summed, truth
 from tests.agent.test_dashboard import start_dashboard, stop
+from tests.collectors.files.outcomes.test_cursor import build, summed, truth
 from tests.conftest import aitally_cmd
 from tests.uploader.helpers import write_config
 from tests.uploader.ingest_proc import ingest
