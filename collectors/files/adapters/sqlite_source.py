@@ -24,7 +24,7 @@ from aitally.collectors.files.state import FileState
 # Rows per poll; the rest on the next poll.
 LIMIT = 5000
 # A rewritten key-value row larger than this is not read (Cursor's daily counts are ~150 bytes).
-MAX_VALUE = 64 << 10
+MAX_VALUE = 4 << 10
 
 
 @dataclass(frozen=True, slots=True)

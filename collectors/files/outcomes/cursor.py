@@ -12,6 +12,7 @@ its dedup key. A scored commit counts once by its hash, whichever branch rows ca
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -73,6 +74,19 @@ def _day_of(key: str, data: Mapping[str, Any]) -> dt.date | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def _parse(key: str, raw: Any) -> tuple[dt.date | None, tuple[int, ...] | None]:
+    """A row's day and its four counts (None: not readable). Cached: every pass reads every
+    day's row again, and all but today's are the same as the last time."""
+    try:
+        data = json.loads(raw) if isinstance(raw, str | bytes) else None
+    except (ValueError, RecursionError):
+        data = None
+    if not isinstance(data, Mapping):
+        return _day_of(key, {}), None
+    return _day_of(key, data), tuple(num(data.get(f)) or 0 for f in DAILY_FIELDS)
+
+
 def daily_outcomes(rows: list[tuple[str, Any]], mtime: float, st: FileState) -> list[OutcomeCounts]:
     """What grew in each day's counts since the last pass: lines suggested and accepted (tab
     and composer together). A count that went down (Cursor rewrote the day) is the new base,
@@ -82,22 +96,22 @@ def daily_outcomes(rows: list[tuple[str, Any]], mtime: float, st: FileState) -> 
     now: dict[str, list[int]] = {}
     out: list[OutcomeCounts] = []
     for key, raw in rows:
-        data = _decode(raw)
-        day = _day_of(key, data or {})
-        if data is None or day is None:
+        day, values = _parse(key, raw)
+        if values is None or day is None:
             st.drifted()
             if day is not None and day.isoformat() in kept:
                 now[day.isoformat()] = kept[day.isoformat()]  # counted from there once readable
             continue
-        values = [num(data.get(f)) or 0 for f in DAILY_FIELDS]
         before = kept.get(day.isoformat())
+        now[day.isoformat()] = list(values)
+        if before == now[day.isoformat()]:
+            continue  # the common case: a past day, unchanged
         if not (isinstance(before, list) and len(before) == len(values)):
             before = [0] * len(values)
         grown = [
             max(0, v - (b if isinstance(b, int) else 0))
             for v, b in zip(values, before, strict=True)
         ]
-        now[day.isoformat()] = values
         if not any(grown):
             continue
         counts = {
@@ -112,14 +126,6 @@ def daily_outcomes(rows: list[tuple[str, Any]], mtime: float, st: FileState) -> 
         )
     st.data[KEPT] = now
     return out
-
-
-def _decode(raw: Any) -> Mapping[str, Any] | None:
-    try:
-        data = json.loads(raw) if isinstance(raw, str | bytes) else None
-    except (ValueError, RecursionError):
-        return None
-    return data if isinstance(data, Mapping) else None
 
 
 def scored_commit(values: tuple[Any, ...], mtime: float, st: FileState) -> list[OutcomeCounts]:
