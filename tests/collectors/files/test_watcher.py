@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 from pathlib import Path
 
-from tests.collectors.files.helpers import env_for, run
-from tests.conftest import aitally_cmd
+from tests.collectors.files.helpers import run, start_agent
 
 ROLLOUT = (
     '{"timestamp":"%s","type":"session_meta","payload":{"id":"%s","cli_version":"0.171.0",'
@@ -33,17 +31,9 @@ def test_nested_folders_made_quickly_are_watched_without_warnings(
     home = tmp_path / "home"
     codex = home / ".codex"
     codex.mkdir(parents=True)
-    agent = subprocess.Popen(
-        aitally_cmd("run"), env=env_for(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    agent = start_agent(home)
     expected = set()
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            st = run(home, "status", "--json")
-            if st.returncode == 0 and json.loads(st.stdout).get("file_collectors", {}).get("roots"):
-                break
-            time.sleep(0.1)
         now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
         # Folders several deep at once, many times: the race in watchdog's recursive watch
         # that registered a new folder twice shows within a few of these.
