@@ -19,7 +19,10 @@ starting a fraction of a second after the thread's first prompt. So, per call (a
   missing.
 
 A thread's rollout exists before its first request (its `session_meta` precedes the prompt),
-so it is on disk by the time that call's telemetry is exported. Turn starts are kept in the
+so it is on disk by the time that call's telemetry is exported. It is looked for in the
+`sessions/YYYY/MM/DD/` folders of the day its id was made (Codex's ids are UUIDv7, which begin
+with their creation time; the folder is named in local time), not in every day's: 0.2 ms instead
+of 52 ms per look in a home of three years of rollouts (20,160 files). Turn starts are kept in the
 store (KV_TURNS, written with the batch that brought them), so a restart of the agent between a
 prompt and its title call loses nothing.
 """
@@ -28,6 +31,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +49,7 @@ WINDOW: Final = 60.0
 # have a rollout (a cache: forgetting one only means looking on disk again).
 MAX_TURNS: Final = 256
 MAX_THREADS: Final = 4096
+DAY: Final = 86400.0
 
 
 @dataclass(slots=True)
@@ -82,6 +88,18 @@ def _load(saved: str | None) -> list[tuple[str, float]]:
     ]
 
 
+def _days(conversation: str) -> list[str] | None:
+    """The `YYYY/MM/DD` folders a UUIDv7 conversation's rollout can be in: the local day of
+    its creation time, and the days either side (a clock or time zone that differs a little);
+    None for an id of another version (any day's folder)."""
+    if uuid.UUID(conversation).version != 7:
+        return None
+    created = int(conversation.replace("-", "")[:12], 16) / 1000  # 48 bits of milliseconds
+    return sorted(
+        {time.strftime("%Y/%m/%d", time.localtime(created + shift)) for shift in (-DAY, 0, DAY)}
+    )
+
+
 class TitleCallAttribution:
     """Decides, per Codex TUI call from telemetry, whether and in which thread it counts.
 
@@ -98,8 +116,13 @@ class TitleCallAttribution:
         if conversation in self._threads:
             return True
         name = f"rollout-*-{conversation}.jsonl"  # a UUID: no glob characters
+        days = _days(conversation)
+        patterns = (
+            [f"sessions/{day}/{name}" for day in days] if days else [f"sessions/*/*/*/{name}"]
+        )
+        patterns.append(f"archived_sessions/**/{name}")
         for home in self.homes:
-            for pattern in (f"sessions/*/*/*/{name}", f"archived_sessions/**/{name}"):
+            for pattern in patterns:
                 if next(iter(home.glob(pattern)), None) is not None:
                     if len(self._threads) >= MAX_THREADS:
                         self._threads.clear()

@@ -215,3 +215,32 @@ def test_only_tui_calls_of_uuid_conversations_are_considered(
     send(codex_receiver, prompt(THREAD_A, t), record)
     assert by_thread(isolated_env) == {}
     assert dropped(isolated_env)[reason] == 1
+
+
+def test_a_thread_whose_id_is_not_a_uuid7_is_found_in_any_day_folder(
+    codex_receiver: rx.OtlpCollector, isolated_env: Path, codex_home: Path
+) -> None:
+    """Codex's ids are UUIDv7 (their rollout is looked for on the day they were made); any
+    other id is looked for in every day's folder."""
+    t = time.time() - 10
+    thread = str(uuid.uuid4())
+    day = codex_home / "sessions" / "2024" / "01" / "31"
+    day.mkdir(parents=True)
+    (day / f"rollout-2024-01-31T09-00-00-{thread}.jsonl").write_text("{}\n")
+    send(codex_receiver, prompt(thread, t), prompt(TITLE, t + 0.3), call(TITLE, t + 0.6))
+    assert by_thread(isolated_env) == {thread: TITLE_TOKENS}
+
+
+def test_a_uuid7_thread_is_looked_for_on_its_own_day_only(
+    codex_receiver: rx.OtlpCollector, isolated_env: Path, codex_home: Path
+) -> None:
+    """Thread A's id says 2026-12-02: a copy of its rollout filed on another day is not what
+    makes it a thread (the search looks where Codex files it)."""
+    t = time.time() - 10
+    moved = codex_home / "sessions" / "2024" / "01" / "31"
+    moved.mkdir(parents=True)
+    for rollout in (codex_home / "sessions" / "2026" / "12" / "02").iterdir():
+        rollout.rename(moved / rollout.name)
+    send(codex_receiver, prompt(THREAD_A, t), prompt(TITLE, t + 0.3), call(TITLE, t + 0.6))
+    assert by_thread(isolated_env) == {}
+    assert dropped(isolated_env)["unattributed"] == 1
