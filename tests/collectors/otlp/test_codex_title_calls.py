@@ -8,7 +8,6 @@ Codex home, found on disk as the agent finds them."""
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,57 +20,18 @@ from aitally.collectors.otlp import receiver as rx
 from aitally.collectors.otlp.codex_title_calls import WINDOW
 from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store
-from tests.collectors.otlp.helpers import port_of, post, token_of
-
-THREAD_A = "01a2387a-ccee-7fa1-b5fe-2ad85b78a6be"
-THREAD_B = "01a2387b-0000-7fa1-b5fe-2ad85b78a6be"
-TITLE = "01a2387a-ce8c-7f00-841b-84df50fcc1f6"
-# The recorded title call's counts: 373 fresh input, 21209 cached, 55 output, 286 reasoning.
-TITLE_COUNTS = {"input": 21582, "cached": 21209, "output": 341, "reasoning": 286}
-
-
-def _attrs(values: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"key": k, "value": {"stringValue": str(v)}} for k, v in values.items()]
-
-
-def _record(event: str, conversation: str, at: float, **extra: Any) -> dict[str, Any]:
-    """One Codex TUI log record, with the common attributes every recorded one has."""
-    common = {
-        "event.name": f"codex.{event}",
-        "conversation.id": conversation,
-        "app.version": "0.171.0",
-        "originator": extra.pop("originator", "codex-tui"),
-        "terminal.type": "tmux-256color",
-        "model": "gpt-5-codex",
-        "slug": "gpt-5-codex",
-    }
-    return {"observedTimeUnixNano": str(int(at * 1e9)), "attributes": _attrs(common | extra)}
-
-
-def prompt(conversation: str, at: float) -> dict[str, Any]:
-    return _record("user_prompt", conversation, at, prompt_length=27, prompt="[REDACTED]")
-
-
-def call(conversation: str, at: float, counts: dict[str, int] = TITLE_COUNTS) -> dict[str, Any]:
-    return _record(
-        "sse_event",
-        conversation,
-        at,
-        **{
-            "event.kind": "response.completed",
-            "input_token_count": counts["input"],
-            "cached_token_count": counts["cached"],
-            "output_token_count": counts["output"],
-            "reasoning_token_count": counts["reasoning"],
-            "cache_write_token_count": 0,
-        },
-    )
-
-
-def body(*records: dict[str, Any]) -> bytes:
-    resource = {"attributes": _attrs({"service.name": "codex-app-server"})}
-    scope = {"scope": {"name": "codex_otel.log_only"}, "logRecords": list(records)}
-    return json.dumps({"resourceLogs": [{"resource": resource, "scopeLogs": [scope]}]}).encode()
+from tests.collectors.otlp.helpers import (
+    THREAD_A,
+    THREAD_B,
+    TITLE,
+    TITLE_TOKENS,
+    codex_call,
+    codex_logs,
+    codex_prompt,
+    port_of,
+    post,
+    token_of,
+)
 
 
 @pytest.fixture
@@ -100,7 +60,9 @@ def codex_receiver(isolated_env: Path, codex_home: Path) -> Iterator[rx.OtlpColl
 
 
 def send(collector: rx.OtlpCollector, *records: dict[str, Any]) -> None:
-    status = post(port_of(collector), "/codex/v1/logs", body(*records), token=token_of(collector))
+    status = post(
+        port_of(collector), "/codex/v1/logs", codex_logs(*records), token=token_of(collector)
+    )
     assert status[0] == 200
 
 
@@ -126,17 +88,18 @@ def dropped(data: Path) -> dict[str, int]:
         store.close()
 
 
-TITLE_TOKENS = (373, 55, 21209, 286)
-
-
 def test_the_title_call_counts_once_in_its_thread_never_as_a_session(
     codex_receiver: rx.OtlpCollector, isolated_env: Path
 ) -> None:
     t = time.time() - 10
     # As recorded: the thread's prompt, its call, the title conversation's prompt and call.
     thread_call = {"input": 32138, "cached": 28328, "output": 376, "reasoning": 31}
-    send(codex_receiver, prompt(THREAD_A, t))
-    batch = (call(THREAD_A, t + 0.25, thread_call), prompt(TITLE, t + 0.28), call(TITLE, t + 0.6))
+    send(codex_receiver, codex_prompt(THREAD_A, t))
+    batch = (
+        codex_call(THREAD_A, t + 0.25, thread_call),
+        codex_prompt(TITLE, t + 0.28),
+        codex_call(TITLE, t + 0.6),
+    )
     send(codex_receiver, *batch)
     send(codex_receiver, *batch)  # the exporter sends a batch again: nothing twice
     assert by_thread(isolated_env) == {THREAD_A: TITLE_TOKENS}  # its own call is the rollout's
@@ -148,8 +111,8 @@ def test_two_tuis_the_thread_whose_turn_started_last_before_the_title_takes_it(
     codex_receiver: rx.OtlpCollector, isolated_env: Path, title_start: float, thread: str
 ) -> None:
     t = time.time() - 10
-    send(codex_receiver, prompt(THREAD_A, t), prompt(THREAD_B, t + 0.5))
-    send(codex_receiver, prompt(TITLE, t + title_start), call(TITLE, t + 1.0))
+    send(codex_receiver, codex_prompt(THREAD_A, t), codex_prompt(THREAD_B, t + 0.5))
+    send(codex_receiver, codex_prompt(TITLE, t + title_start), codex_call(TITLE, t + 1.0))
     assert by_thread(isolated_env) == {thread: TITLE_TOKENS}
 
 
@@ -157,10 +120,10 @@ def test_a_title_call_with_no_thread_before_it_is_counted_as_unattributed(
     codex_receiver: rx.OtlpCollector, isolated_env: Path
 ) -> None:
     t = time.time() - 2 * WINDOW
-    send(codex_receiver, prompt(THREAD_A, t))  # too long before the title conversation
-    send(codex_receiver, prompt(TITLE, t + WINDOW + 5), call(TITLE, t + WINDOW + 6))
+    send(codex_receiver, codex_prompt(THREAD_A, t))  # too long before the title conversation
+    send(codex_receiver, codex_prompt(TITLE, t + WINDOW + 5), codex_call(TITLE, t + WINDOW + 6))
     other = str(uuid.uuid4())  # and a conversation no rollout and no prompt speak for
-    send(codex_receiver, call(other, t + WINDOW + 7))
+    send(codex_receiver, codex_call(other, t + WINDOW + 7))
     assert by_thread(isolated_env) == {}
     assert dropped(isolated_env)["unattributed"] == 2
 
@@ -172,8 +135,13 @@ def test_a_conversation_of_several_turns_without_rollout_is_not_a_title_call(
     poured into a thread it can."""
     t = time.time() - 10
     unseen = str(uuid.uuid4())
-    send(codex_receiver, prompt(THREAD_A, t), prompt(unseen, t + 1), prompt(unseen, t + 3))
-    send(codex_receiver, call(unseen, t + 4))
+    send(
+        codex_receiver,
+        codex_prompt(THREAD_A, t),
+        codex_prompt(unseen, t + 1),
+        codex_prompt(unseen, t + 3),
+    )
+    send(codex_receiver, codex_call(unseen, t + 4))
     assert by_thread(isolated_env) == {}
     assert dropped(isolated_env)["unattributed"] == 1
 
@@ -183,11 +151,11 @@ def test_turn_starts_survive_a_restart_of_the_receiver(
 ) -> None:
     t = time.time() - 10
     first = _start(isolated_env, codex_home)
-    send(first, prompt(THREAD_A, t))
+    send(first, codex_prompt(THREAD_A, t))
     first.stop()
     second = _start(isolated_env, codex_home)
     try:
-        send(second, prompt(TITLE, t + 0.3), call(TITLE, t + 0.6))
+        send(second, codex_prompt(TITLE, t + 0.3), codex_call(TITLE, t + 0.6))
     finally:
         second.stop()
     assert by_thread(isolated_env) == {THREAD_A: TITLE_TOKENS}
@@ -209,10 +177,8 @@ def test_only_tui_calls_of_uuid_conversations_are_considered(
     reason: str,
 ) -> None:
     t = time.time() - 10
-    record = call(conversation, t + 0.6)
-    record["attributes"] = [a for a in record["attributes"] if a["key"] != "originator"]
-    record["attributes"] += _attrs({"originator": originator})
-    send(codex_receiver, prompt(THREAD_A, t), record)
+    record = codex_call(conversation, t + 0.6, originator=originator)
+    send(codex_receiver, codex_prompt(THREAD_A, t), record)
     assert by_thread(isolated_env) == {}
     assert dropped(isolated_env)[reason] == 1
 
@@ -227,7 +193,12 @@ def test_a_thread_whose_id_is_not_a_uuid7_is_found_in_any_day_folder(
     day = codex_home / "sessions" / "2024" / "01" / "31"
     day.mkdir(parents=True)
     (day / f"rollout-2024-01-31T09-00-00-{thread}.jsonl").write_text("{}\n")
-    send(codex_receiver, prompt(thread, t), prompt(TITLE, t + 0.3), call(TITLE, t + 0.6))
+    send(
+        codex_receiver,
+        codex_prompt(thread, t),
+        codex_prompt(TITLE, t + 0.3),
+        codex_call(TITLE, t + 0.6),
+    )
     assert by_thread(isolated_env) == {thread: TITLE_TOKENS}
 
 
@@ -241,6 +212,11 @@ def test_a_uuid7_thread_is_looked_for_on_its_own_day_only(
     moved.mkdir(parents=True)
     for rollout in (codex_home / "sessions" / "2026" / "12" / "02").iterdir():
         rollout.rename(moved / rollout.name)
-    send(codex_receiver, prompt(THREAD_A, t), prompt(TITLE, t + 0.3), call(TITLE, t + 0.6))
+    send(
+        codex_receiver,
+        codex_prompt(THREAD_A, t),
+        codex_prompt(TITLE, t + 0.3),
+        codex_call(TITLE, t + 0.6),
+    )
     assert by_thread(isolated_env) == {}
     assert dropped(isolated_env)["unattributed"] == 1
