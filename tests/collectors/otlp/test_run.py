@@ -44,6 +44,22 @@ def _kv_port(data: Path) -> int | None:
     return json.loads(raw)["port"] if raw else None
 
 
+def _start_agent(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[subprocess.Popen[bytes], int, str]:
+    """A real `aitally run` with its receiver on a free port: the process, port and token."""
+    monkeypatch.setenv("AITALLY_OTLP_RECEIVER_ENABLED", "true")
+    monkeypatch.setenv("AITALLY_OTLP_RECEIVER_PORT", "0")
+    agent = subprocess.Popen(aitally_cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        port: Any = wait_for(lambda: agent.poll() is None and _kv_port(data))
+    except BaseException:
+        agent.kill()
+        agent.communicate(timeout=30)
+        raise
+    return agent, int(port), (data / FILE_NAME).read_text().strip()
+
+
 def _session_tokens(data: Path) -> tuple[int, int, set[str]]:
     store = Store(data / "aitally.db")
     try:
@@ -65,13 +81,9 @@ def test_run_with_receiver(tmp_path: Path, isolated_env: Path, monkeypatch: pyte
     now = time.time()
     (project / f"{SESSION}.jsonl").write_text(recorded_transcript(now))
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(claude))
-    monkeypatch.setenv("AITALLY_OTLP_RECEIVER_ENABLED", "true")
-    monkeypatch.setenv("AITALLY_OTLP_RECEIVER_PORT", "0")
     monkeypatch.setenv("AITALLY_AGENT_SCAN_INTERVAL", "0.2")
-    agent = subprocess.Popen(aitally_cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    agent, port, token = _start_agent(isolated_env, monkeypatch)
     try:
-        port: Any = wait_for(lambda: agent.poll() is None and _kv_port(isolated_env))
-        token = (isolated_env / FILE_NAME).read_text().strip()
         # the transcript's reply (req_standin0002, 13 in / 9 out) is read first
         wait_for(lambda: _session_tokens(isolated_env)[0] >= 13)
         assert post(port, "/v1/logs", recorded_logs(now), token=token)[0] == 200
@@ -127,12 +139,8 @@ def test_run_finds_codex_threads_in_its_codex_home(
     day.mkdir(parents=True)
     (day / f"rollout-2026-12-02T20-38-21-{THREAD_A}.jsonl").write_text("")
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "codex"))
-    monkeypatch.setenv("AITALLY_OTLP_RECEIVER_ENABLED", "true")
-    monkeypatch.setenv("AITALLY_OTLP_RECEIVER_PORT", "0")
-    agent = subprocess.Popen(aitally_cmd("run"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    agent, port, token = _start_agent(isolated_env, monkeypatch)
     try:
-        port: Any = wait_for(lambda: agent.poll() is None and _kv_port(isolated_env))
-        token = (isolated_env / FILE_NAME).read_text().strip()
         t = time.time() - 5
         title = codex_logs(codex_prompt(THREAD_A, t), codex_prompt(TITLE, t + 0.3))
         assert post(port, "/codex/v1/logs", title, token=token)[0] == 200
