@@ -43,7 +43,7 @@ from aitally.core.observation import Usage
 
 # The store kv row that keeps the recent turn starts: [[conversation, unix time], ...].
 KV_TURNS: Final = "otlp_codex_turns"
-# The longest a title call may start after its thread's prompt (0.2 s in the recording).
+# The longest a title call may start after its thread's prompt (0.1-0.3 s in the recordings).
 WINDOW: Final = 60.0
 # Bounds on what is kept: turn starts (within WINDOW of the newest), and threads known to
 # have a rollout (a cache: forgetting one only means looking on disk again).
