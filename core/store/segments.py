@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aitally.core.wire import TOKEN_KINDS
 
@@ -18,9 +19,10 @@ TokenList = list[int | None]
 OutcomeTotals = dict[str, int]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OpenSegmentRow:
-    """The stored part of an open segment that the sessionizer works on."""
+    """The stored part of an open segment that the sessionizer works on; its working copy
+    (core/segment_state.py `OpenSegment`) extends it with what a transaction adds."""
 
     id: int
     started_at: float
@@ -28,6 +30,9 @@ class OpenSegmentRow:
     last_seen_at: float
     signals: set[str]
     pids: set[str]
+
+
+Row = TypeVar("Row", bound=OpenSegmentRow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +66,9 @@ def _split(text: str) -> set[str]:
     return set(filter(None, text.split(",")))
 
 
-def load_open(conn: sqlite3.Connection, session_id: int) -> OpenSegmentRow | None:
-    """The session's open segment, if it has one."""
+def load_open(conn: sqlite3.Connection, session_id: int, kind: type[Row]) -> Row | None:
+    """The session's open segment as a `kind` (an OpenSegmentRow or an extension of it), if
+    it has one."""
     row = conn.execute(
         "SELECT id, started_at, last_activity_at, last_seen_at, signals, pids FROM segments"
         " WHERE session_id = ? AND ended_at IS NULL",
@@ -70,7 +76,7 @@ def load_open(conn: sqlite3.Connection, session_id: int) -> OpenSegmentRow | Non
     ).fetchone()
     if row is None:
         return None
-    return OpenSegmentRow(int(row[0]), row[1], row[2], row[3], _split(row[4]), _split(row[5]))
+    return kind(int(row[0]), row[1], row[2], row[3], _split(row[4]), _split(row[5]))
 
 
 def add_to_segment(conn: sqlite3.Connection, segment_id: int, add: SegmentAdditions) -> None:
