@@ -103,6 +103,23 @@ SCENARIOS: tuple[Scenario, ...] = (
             ),
         ),
     ),
+    # Codex's TUI names the thread with a call whose own prompt is a fixed text plus the
+    # thread's first prompt: a first prompt of another length than `interactive`'s shows it
+    # (collectors/otlp/codex_title_calls.py).
+    Scenario(
+        "tui-long-prompt",
+        (
+            Step(
+                "tui",
+                (
+                    "AITALLY-MARKER-tui-31 hello there, a first prompt longer than before",
+                    "AITALLY-MARKER-tui-32 again",
+                ),
+                interactive=True,
+            ),
+        ),
+        tools=("codex",),
+    ),
 )
 
 
