@@ -129,9 +129,10 @@ def create_app(ctx: Context) -> FastAPI:
                     log.warning("retention purge failed: %s", exc)
                 await asyncio.sleep(RETENTION_EVERY)
 
-        task = asyncio.create_task(retention())
+        task = asyncio.create_task(retention()) if ctx.settings.retention_worker else None
         yield
-        task.cancel()
+        if task is not None:
+            task.cancel()
 
     # API docs are off unless asked for (--docs): FastAPI's pages load scripts from a CDN.
     docs = {} if ctx.settings.docs else {"docs_url": None, "redoc_url": None}

@@ -42,6 +42,8 @@ class Settings:
     # No enrollment is stored less strictly than this level, whatever the agent asks.
     privacy_floor: str = "identified"
     retention_months: int = 13
+    # Whether this process runs the periodic retention purge: one worker of several does.
+    retention_worker: bool = True
     docs: bool = False
     # The absolute usage-level recipe IT sets: hours a week (average of the last 4 full
     # weeks) at or above which a person is heavy, moderate, light (aitally.ingest.levels).
