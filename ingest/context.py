@@ -68,8 +68,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.buckets = DeviceBuckets(self.settings.device_rate, self.settings.device_burst)
-        self.inflight = InFlight(self.settings.max_inflight)
-        self.metrics.track_inflight(lambda: self.inflight.current)
+        self.inflight = InFlight(self.settings.max_inflight, self.metrics.inflight.set)
         s = self.settings
         self.enroll_buckets = DeviceBuckets(s.enroll_rate, s.enroll_burst)
         self.admin_fail_buckets = DeviceBuckets(s.admin_fail_rate, s.admin_fail_burst)

@@ -16,6 +16,7 @@ from aitally.ingest.rows import Activity, Device, DeviceHealth, ModelTokens, Sto
 from aitally.ingest.schema import Record, Tokens
 from aitally.ingest.storage_outcomes import OutcomeStore
 from aitally.ingest.storage_people import PeopleStore
+from aitally.ingest.storage_retention import RetentionStore
 from aitally.ingest.wire import Batch
 
 
@@ -108,7 +109,7 @@ def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
     )
 
 
-class Storage(PeopleStore, OutcomeStore, ABC):
+class Storage(PeopleStore, RetentionStore, OutcomeStore, ABC):
     """One database, shared by request threads through a connection pool of the backend's."""
 
     dialect: str

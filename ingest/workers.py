@@ -11,12 +11,16 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import time
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
+
+from aitally.ingest.metrics import MULTIPROCESS_DIR
 
 log = logging.getLogger("aitally.ingest")
 BACKLOG = 2048
@@ -69,6 +73,10 @@ def supervise(
     worker ended by itself (the others are stopped; a service manager restarts the whole)."""
     # spawn, not fork: the parent has opened (and closed) a database pool with threads.
     ctx = multiprocessing.get_context("spawn")
+    # The workers' metric values, summed by whichever worker a scrape reaches (ingest/metrics.py);
+    # a fresh directory, so no value of an earlier run is counted.
+    shared = tempfile.mkdtemp(prefix="aitally-ingest-metrics-")
+    os.environ[MULTIPROCESS_DIR] = shared
     procs = [
         ctx.Process(
             target=target,
@@ -78,24 +86,30 @@ def supervise(
         )
         for i in range(workers)
     ]
+    asked = crashed = False
+
+    def signal_all(signum: int) -> None:
+        for proc in procs:
+            if proc.pid is not None and proc.is_alive():
+                os.kill(proc.pid, signum)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        nonlocal asked
+        asked = True
+        signal_all(signum)
+
+    # Before the workers start: a SIGTERM meanwhile still reaches every one of them.
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     for proc in procs:
         proc.start()
     for sock in sockets:
         sock.close()  # the workers hold their own copies
-    stopping = crashed = False
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
-        for proc in procs:
-            if proc.is_alive() and proc.pid is not None:
-                os.kill(proc.pid, signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
-
-    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    if asked:
+        signal_all(signal.SIGTERM)
     try:
         while any(p.is_alive() for p in procs):
             ended = [p for p in procs if not p.is_alive()]
-            if ended and not stopping:
+            if ended and not asked and not crashed:
                 crashed = True
                 log.error(
                     "worker %s ended (exit code %s); stopping the others",
@@ -103,9 +117,11 @@ def supervise(
                     ended[0].exitcode,
                     extra={"event": "worker_exit", "reason": str(ended[0].exitcode)},
                 )
-                stop(signal.SIGTERM, None)
+                signal_all(signal.SIGTERM)
             time.sleep(0.2)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    return 1 if crashed else 0
+        shutil.rmtree(shared, ignore_errors=True)
+        del os.environ[MULTIPROCESS_DIR]
+    return 0 if asked and not crashed else 1
