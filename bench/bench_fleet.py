@@ -26,9 +26,13 @@ sys.path.insert(0, str(REPO))
 
 from aitally.core import config, paths  # noqa: E402
 from aitally.core.store import Store  # noqa: E402
+from aitally.ingest.auth import new_device, token_hash  # noqa: E402
+from aitally.ingest.identity import Enrollment, KeyRing  # noqa: E402
+from aitally.ingest.storage import open_storage  # noqa: E402
 from aitally.uploader import records  # noqa: E402
 from aitally.uploader.delivery import health, select_batch  # noqa: E402
 from bench.fleet_load import Shot, closed_loop, open_loop, post_request  # noqa: E402
+from bench.ingest_stages import STEPS, per_batch_us  # noqa: E402
 from tests.ingest.conftest import PgCluster, Server  # noqa: E402
 from tests.uploader.helpers import make_segments  # noqa: E402
 
@@ -152,6 +156,22 @@ def enrollments(server: Server, n: int, keep: bool) -> float:
     return out.wall_s
 
 
+def stages(db: str, n: int = 1000) -> dict[str, float]:
+    """CPU per batch of each step of POST /v1/batches, in-process (bench/ingest_stages.py)."""
+    storage = open_storage(db)
+    try:
+        device_id, token = new_device()
+        who = Enrollment(device_id, f"enrolled:{device_id}", "pseudonymous", "eng", None)
+        storage.enroll(who, token_hash(token), "bench", "0.1", time.time())
+        rnd = random.Random(3)
+        template, agent_health = agent_records()
+        bodies = [_body(rnd, template, agent_health, time.time()) for _ in range(n)]
+        keys = KeyRing((("k1", b"s" * 40),))
+        return per_batch_us(storage, keys, token, bodies)
+    finally:
+        storage.close()
+
+
 def run_config(
     db: str, work: Path, workers: int, db_procs: list[psutil.Process]
 ) -> dict[str, float]:
@@ -220,6 +240,14 @@ def main() -> dict[str, Any]:
                 f"enroll {ENROLL_N} devices: fresh connections {results['enroll_fresh_s']} s, "
                 f"one kept-alive connection {results['enroll_kept_alive_s']} s"
             )
+            dbs = {"sqlite": f"sqlite:///{work / 'stages.db'}"}
+            if cluster is not None:
+                dbs["postgres"] = cluster.new_database()
+            print(f"{'CPU us per batch':16}" + "".join(f"{s:>13}" for s in STEPS))
+            for name, db in dbs.items():
+                us = stages(db)
+                results.update({f"stage_{name}_{k.replace(' ', '_')}_us": v for k, v in us.items()})
+                print(f"{name:16}" + "".join(f"{us[s]:13.0f}" for s in STEPS), flush=True)
             configs = [("sqlite", w) for w in WORKERS]
             if cluster is not None:
                 configs += [("postgres", w) for w in WORKERS]

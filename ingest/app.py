@@ -110,6 +110,8 @@ class Observe:
                     "status": status,
                     "ms": round(elapsed * 1000, 2),
                     "device": state.get("device"),
+                    # A stored batch's id and counts (ingest/api_batches.py), on the same line.
+                    **state.get("batch", {}),
                 },
             )
 
