@@ -34,6 +34,7 @@ from aitally.uploader.delivery import health, select_batch  # noqa: E402
 from bench.fleet_load import Shot, closed_loop, open_loop, post_request  # noqa: E402
 from bench.ingest_stages import STEPS, per_batch_us  # noqa: E402
 from tests.ingest.conftest import PgCluster, Server  # noqa: E402
+from tests.privacy.conftest import query  # noqa: E402
 from tests.uploader.helpers import make_segments  # noqa: E402
 
 DEVICES = int(os.environ.get("BENCH_FLEET_DEVICES", "600"))
@@ -172,6 +173,22 @@ def stages(db: str, n: int = 1000) -> dict[str, float]:
         storage.close()
 
 
+def bytes_per_record(db: str) -> float:
+    """Bytes the records and their per-model rows take, indexes included, per record."""
+    tables = ("records", "record_models")
+    if db.startswith("sqlite"):
+        size = query(
+            db,
+            "SELECT SUM(pgsize) FROM dbstat WHERE name IN "
+            "(SELECT name FROM sqlite_master WHERE tbl_name IN (?, ?))",
+            tables,
+        )
+    else:
+        size = query(db, "SELECT pg_total_relation_size(?) + pg_total_relation_size(?)", tables)
+    count = query(db, "SELECT COUNT(*) FROM records")
+    return round(float(size[0][0]) / max(1, int(count[0][0])), 1)
+
+
 def run_config(
     db: str, work: Path, workers: int, db_procs: list[psutil.Process]
 ) -> dict[str, float]:
@@ -195,6 +212,7 @@ def run_config(
         figures["fleet_server_cpu_ms_per_batch"] = round(cpu["server_cpu_s"] * 1000 / n, 2)
         figures["fleet_db_cpu_ms_per_batch"] = round(cpu["db_cpu_s"] * 1000 / n, 2)
         figures["fleet_sim_speedup"] = round(1 / squeeze, 1)
+        figures["bytes_per_record"] = bytes_per_record(db)
         rnd = random.Random(7)
         template, agent_health = agent_records()
         per_client = int(CEILING_S * 400 / CEILING_CLIENTS) + 1

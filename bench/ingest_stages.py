@@ -73,9 +73,8 @@ def per_batch_us(
         t5 = clock()
         stored = storage.store_batch(who.device_id, batch, attributions, mine, now)
         t6 = clock()
-        extra: dict[str, Any] = {"event": "batch", "device": who.device_id}
-        log.info("batch stored", extra={**extra, "accepted": stored.accepted})
-        log.info("POST /v1/batches 200", extra={**extra, "event": "request", "ms": 1.0})
+        extra: dict[str, Any] = {"event": "request", "device": who.device_id, "ms": 1.0}
+        log.info("POST /v1/batches 200", extra={**extra, "accepted": stored.accepted})
         t7 = clock()
         metrics.requests.labels(route="/v1/batches", status="200").inc()
         metrics.request_seconds.labels(route="/v1/batches").observe(0.003)
