@@ -79,6 +79,9 @@ def _settings(args: argparse.Namespace, retention: bool = True) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    # A missing ingest extra fails here, before anything is logged (aitally.ingest.entry).
+    import uvicorn  # noqa: F401
+
     from aitally.ingest import jsonlog
     from aitally.ingest.workers import ListenError, listen, supervise
 
