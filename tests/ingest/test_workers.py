@@ -20,6 +20,7 @@ import requests
 from aitally.ingest.workers import listen, listening_socket
 from tests.ingest.builders import batch, record
 from tests.ingest.conftest import BACKENDS, Server, backend_db
+from tests.privacy.conftest import query
 
 
 def test_accepted_connections_send_without_delay() -> None:
@@ -111,8 +112,6 @@ def test_two_workers_store_every_batch_and_count_them_together(two_workers: Serv
             timeout=30,
         )
         assert answer.status_code == 200 and answer.json()["accepted"] == 1
-    from tests.privacy.conftest import query
-
     assert {r[0] for r in query(s.db, "SELECT record_id FROM records")} == set(ids)
     # Each scrape reaches one worker or the other; each sums both (a worker alone has ~20).
     assert [_batches_counted(s) for _ in range(6)] == [40.0] * 6
