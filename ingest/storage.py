@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from aitally.core.wire import OUTCOME_KINDS
@@ -16,6 +16,7 @@ from aitally.ingest.rows import Activity, Device, DeviceHealth, ModelTokens, Sto
 from aitally.ingest.schema import Record, Tokens
 from aitally.ingest.storage_outcomes import OutcomeStore
 from aitally.ingest.storage_people import PeopleStore
+from aitally.ingest.storage_retention import RetentionStore
 from aitally.ingest.wire import Batch
 
 
@@ -108,7 +109,7 @@ def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
     )
 
 
-class Storage(PeopleStore, OutcomeStore, ABC):
+class Storage(PeopleStore, RetentionStore, OutcomeStore, ABC):
     """One database, shared by request threads through a connection pool of the backend's."""
 
     dialect: str
@@ -134,6 +135,11 @@ class Storage(PeopleStore, OutcomeStore, ABC):
 
     def _lock_migrations(self, cur: Any) -> None:
         """Serializes concurrent migrators (replicas starting together)."""
+
+    def _pipelined(self, cur: Any) -> AbstractContextManager[Any]:
+        """Statements run in this block may be sent without waiting for each answer (their
+        results are not read): one network round trip for all of them where the backend can."""
+        return nullcontext()
 
     # --- plumbing --------------------------------------------------------------------
     @contextmanager
@@ -304,28 +310,31 @@ class Storage(PeopleStore, OutcomeStore, ABC):
                 if rid in new
                 for name, tokens in r.models.items()
             ]
-            if models:
-                cur.executemany(_INSERT_MODEL, models)
             duplicate = len(batch.records) - accepted - len(taken)
-            cur.execute(
-                "UPDATE devices SET last_seen_at = ?, agent_version = COALESCE(?, agent_version),"
-                " os = COALESCE(?, os) WHERE device_id = ?",
-                (now, batch.agent_version, batch.agent_os, device_id),
-            )
-            cur.execute(
-                _UPSERT_HEALTH,
-                (
-                    device_id,
-                    now,
-                    accepted,
-                    duplicate,
-                    len(batch.rejected) + len(taken),
-                    h.get("queue_depth"),
-                    h.get("dead_letter"),
-                    json.dumps(h.get("dropped", {})),
-                    json.dumps(h.get("parse_errors", {})),
-                ),
-            )
+            # The writes whose results nobody reads leave together (bench/README.md, Fleet).
+            with self._pipelined(cur):
+                if models:
+                    cur.executemany(_INSERT_MODEL, models)
+                cur.execute(
+                    "UPDATE devices SET last_seen_at = ?, "
+                    "agent_version = COALESCE(?, agent_version), os = COALESCE(?, os) "
+                    "WHERE device_id = ?",
+                    (now, batch.agent_version, batch.agent_os, device_id),
+                )
+                cur.execute(
+                    _UPSERT_HEALTH,
+                    (
+                        device_id,
+                        now,
+                        accepted,
+                        duplicate,
+                        len(batch.rejected) + len(taken),
+                        h.get("queue_depth"),
+                        h.get("dead_letter"),
+                        json.dumps(h.get("dropped", {})),
+                        json.dumps(h.get("parse_errors", {})),
+                    ),
+                )
         return Stored(accepted, duplicate, taken)
 
     # --- report queries ---------------------------------------------------------------
