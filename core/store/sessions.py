@@ -31,27 +31,63 @@ class LiveProcess:
     last_seen: float
 
 
-def claim_call(conn: sqlite3.Connection, tool: str, call_id: str, signal: str, at: float) -> bool:
-    """Claims one billed API call (the tool's request id) for one signal (transcript, otlp).
+def claim_calls(
+    conn: sqlite3.Connection, claims: Sequence[tuple[str, str, str, float]]
+) -> list[bool]:
+    """Claims billed API calls, (tool, the tool's request id, signal, at) each, for their
+    signals (transcript, otlp), in three statements for the whole batch, not two per reply.
 
-    True when the call is unclaimed or already this signal's (a later copy of the same reply
-    in the same source); False when another signal counted it first, so it is not doubled.
+    One answer per claim, in order, as if claimed one after another: True when the call was
+    unclaimed (the first claim of it wins) or is already this signal's (a later copy of the
+    same reply in the same source); False when another signal counted it first, so it is not
+    doubled.
     """
-    first = conn.execute(
-        "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at) VALUES (?, ?, ?)",
-        (tool, f"call:{call_id}", at),
-    )
-    mine = f"call:{call_id}:{signal}"
-    if first.rowcount > 0:
+    if not claims:
+        return []
+    new = {
+        (str(r[0]), str(r[1]))
+        for r in conn.execute(
+            "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at)"
+            " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+            " json_extract(value, '$[2]') FROM json_each(?) WHERE true"
+            " RETURNING tool, dedup_key",
+            (json.dumps([(tool, f"call:{cid}", at) for tool, cid, _, at in claims]),),
+        ).fetchall()
+    }
+    owners: dict[tuple[str, str], str] = {}  # a call first claimed now -> its signal
+    mine: list[tuple[str, str, float]] = []
+    asked: list[tuple[str, str]] = []  # calls claimed before: is it this signal's?
+    for tool, cid, signal, at in claims:
+        call = (tool, f"call:{cid}")
+        if call not in new:
+            asked.append((tool, f"call:{cid}:{signal}"))
+        elif call not in owners:
+            owners[call] = signal
+            mine.append((tool, f"call:{cid}:{signal}", at))
+    held: set[tuple[str, str]] = set()
+    if asked:
+        held = {
+            (str(r[0]), str(r[1]))
+            for r in conn.execute(
+                "SELECT u.tool, u.dedup_key FROM json_each(?) AS j JOIN usage_seen AS u"
+                " ON u.tool = json_extract(j.value, '$[0]')"
+                " AND u.dedup_key = json_extract(j.value, '$[1]')",
+                (json.dumps(asked),),
+            ).fetchall()
+        }
+    if mine:
         conn.execute(
-            "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at) VALUES (?, ?, ?)",
-            (tool, mine, at),
+            "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at)"
+            " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+            " json_extract(value, '$[2]') FROM json_each(?)",
+            (json.dumps(mine),),
         )
-        return True
-    row = conn.execute(
-        "SELECT 1 FROM usage_seen WHERE tool = ? AND dedup_key = ?", (tool, mine)
-    ).fetchone()
-    return row is not None
+    return [
+        owners[(tool, f"call:{cid}")] == signal
+        if (tool, f"call:{cid}") in new
+        else (tool, f"call:{cid}:{signal}") in held
+        for tool, cid, signal, _ in claims
+    ]
 
 
 def mark_usage_seen(

@@ -180,36 +180,45 @@ class ClaudeCode(LineAdapter):
         return text(obj.get("sessionId")) or rel.stem
 
     def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
-        found = self._figures(obj, rel, st)
-        at = ts(obj.get("timestamp"))
-        if at is not None and obj.get("type") in ("user", "assistant"):
-            found += outcomes.observe(TOOL, obj, self._session(obj, rel), at, st)
-        return found
-
-    def _figures(
-        self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState
-    ) -> list[Observation]:
-        """Activity and token usage of one line."""
         kind = obj.get("type")
-        if kind not in ("user", "assistant", "queue-operation"):
+        if kind != "user" and kind != "assistant":
+            if kind == "queue-operation":
+                # A one-shot (or forked) run's file opens with the prompt's enqueue: the start
+                # of the file's own history. A file that opens otherwise has no such boundary.
+                at = ts(obj.get("timestamp"))
+                if at is None:
+                    st.drifted()
+                else:
+                    st.data.setdefault("start", at)
             return []
+        # The time and the session once per line: both the figures and the outcomes use them.
         at = ts(obj.get("timestamp"))
         if at is None:
             st.drifted()
             return []
-        if kind == "queue-operation":
-            # A one-shot (or forked) run's file opens with the prompt's enqueue: the start of
-            # the file's own history. A file that opens otherwise has no such boundary.
-            st.data.setdefault("start", at)
-            return []
+        session = self._session(obj, rel)
         start = st.data.setdefault("start", None)
         if start is not None and at < start:
             # `--fork-session` copies the parent's history (same message and request ids,
             # same times, the new session id) after the fork's opening enqueue: those prompts
             # were typed, and those replies billed, in the parent, which counts them whatever
             # order the two files are read in.
-            return []
-        session = self._session(obj, rel)
+            found: list[Observation] = []
+        else:
+            found = self._figures(obj, kind, at, session, rel, st)
+        found += outcomes.observe(TOOL, obj, session, at, st)
+        return found
+
+    def _figures(
+        self,
+        obj: Mapping[str, Any],
+        kind: str,
+        at: float,
+        session: str,
+        rel: PurePosixPath,
+        st: FileState,
+    ) -> list[Observation]:
+        """Activity and token usage of one person's or assistant's line."""
         version = text(obj.get("version"), 40)
         surface = SURFACES.get(str(obj.get("entrypoint")))
         if kind == "user":
@@ -224,15 +233,17 @@ class ClaudeCode(LineAdapter):
                 st.data["prompt"] = prompt_id
             return [Activity(TOOL, session, at, user_kind, "transcript", surface, version), *done]
         msg = obj.get("message")
-        usage = dig(msg, "usage")
-        model = text(dig(msg, "model"))
-        if not isinstance(usage, Mapping) or model == "<synthetic>":
+        if not isinstance(msg, (dict, Mapping)):
+            msg = {}
+        usage = msg.get("usage")
+        model = text(msg.get("model"))
+        if not isinstance(usage, (dict, Mapping)) or model == "<synthetic>":
             return [Activity(TOOL, session, at, "reply", "transcript", surface, version)]
         figures = _tokens(usage)
         if all(v is None for v in figures):
             st.drifted()
             return [Activity(TOOL, session, at, "reply", "transcript", surface, version)]
-        mid, rid = text(dig(msg, "id")), text(obj.get("requestId"))
+        mid, rid = text(msg.get("id")), text(obj.get("requestId"))
         agent = _agent_of(rel)
         if agent is not None:
             # A subagent's last reply is written with its streaming placeholder figures
@@ -309,8 +320,10 @@ def _subagent_done(
 ) -> list[Observation]:
     """The subagent's last reply, complete, from the tool result that ends it."""
     result = obj.get("toolUseResult")
-    agent = text(dig(result, "agentId"))
-    usage = dig(result, "usage")
+    if not isinstance(result, (dict, Mapping)):
+        return []  # most lines: a prompt, a rejection's text
+    agent = text(result.get("agentId"))
+    usage = result.get("usage")
     if agent is None or not isinstance(usage, Mapping):
         return []
     figures = _tokens(usage)
@@ -318,7 +331,7 @@ def _subagent_done(
         return []
     tokens = Tokens(figures[0], figures[1], figures[2], figures[3], None)
     key = _agent_key(agent, figures)
-    model = text(dig(result, "resolvedModel"))
+    model = text(result.get("resolvedModel"))
     return [
         Usage(TOOL, session, at, model, tokens, key, "transcript", surface, version, None, True)
     ]
