@@ -4,7 +4,10 @@ Reply-heavy: the real Claude Code samples repeated (replies and small tool resul
 Tool-result-heavy: the same conversations with every tool result grown to 1-40 KB (its text
 in `message.content` and again in `toolUseResult.stdout`, as Claude Code writes them), so tool
 results carry most of the bytes, as in real use. Beside each: the limits any reader of the
-corpus meets, page-cache reads in 1 MiB chunks and a bare Python line split.
+corpus meets, page-cache reads in 1 MiB chunks and a bare Python line split; the CPU seconds of
+the agent's own first steps, each including those before it (its line reader, + the marker
+test, + the decoder, + the adapter), so that what each step costs is their difference; and the
+start-up of `aitally run --once` with nothing to read, which every run pays.
 
 `AITALLY_BENCH_BACKFILL_MB` sets the size of each corpus (default 400 MB: two shapes, each read
 by ccusage and aitally, on a shared 2-core machine).
@@ -20,11 +23,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from aitally.collectors.files.adapters.claude_code import ClaudeCode  # noqa: E402
+from aitally.collectors.files.lines import LINE, complete_lines, open_regular  # noqa: E402
+from aitally.collectors.files.readers import marker_search  # noqa: E402
+from aitally.collectors.files.state import FileState  # noqa: E402
 from tests.collectors.files import corpus  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -103,6 +110,33 @@ def line_split(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
+STEPS = ("reader", "marker", "decode", "adapter")
+
+
+def steps(home: Path, files: list[Path]) -> dict[str, float]:
+    """CPU seconds of the agent's first steps over the corpus, in this process, each step
+    including those before it: `complete_lines` (the reader), + the marker test, + the
+    adapter's decoder, + the adapter's `line` (observations made, not stored)."""
+    adapter = ClaudeCode()
+    marked, decode, line = marker_search(adapter.markers), adapter.decode, adapter.line
+    root = home / ".claude"
+    out: dict[str, float] = {}
+    for depth, name in enumerate(STEPS):
+        start = time.process_time()
+        for f in files:
+            rel = PurePosixPath(f.relative_to(root).as_posix())
+            st = FileState()
+            with open_regular(f) as fh:
+                for event, raw, _ in complete_lines(fh, 0, False):
+                    if depth == 0 or event != LINE or not marked(raw):
+                        continue
+                    obj = decode(raw) if depth >= 2 else None
+                    if depth == 3 and obj is not None:
+                        line(obj, rel, st)
+        out[name] = time.process_time() - start
+    return out
+
+
 def timed(cmd: list[str], env: dict[str, str], **kw: object) -> tuple[float, int, bytes, float]:
     """Wall seconds, peak RSS (bytes) of that one child, its stdout and its CPU seconds (user
     and system: the fairer figure on a shared machine, where wall time includes waiting)."""
@@ -148,6 +182,11 @@ def run_shape(shape: str, prefix: str) -> dict[str, float]:
     _, _, sessions, _ = timed([aitally, "sessions", "--json", "--tool", "claude-code"], aenv)
     files = files_of(home)
     read_sec, split_sec = page_cache_read(files), line_split(files)
+    cpu = steps(home, files)
+    empty = OUT / "empty-home"
+    empty.mkdir(exist_ok=True)
+    shutil.rmtree(data, ignore_errors=True)
+    _, idle_rss, _, idle_cpu = timed([aitally, "run", "--once"], dict(aenv, HOME=str(empty)))
     ours = corpus.totals(corpus.load(sessions.decode()))
     theirs = json.loads(c_out)["totals"]
     agree = (
@@ -170,6 +209,9 @@ def run_shape(shape: str, prefix: str) -> dict[str, float]:
         f"{prefix}page_cache_mb_per_s": round(mb / read_sec, 1),
         f"{prefix}line_split_mb_per_s": round(mb / split_sec, 1),
         f"{prefix}totals_agree": float(agree),
+        **{f"{prefix}steps_{name}_cpu_seconds": round(cpu[name], 2) for name in STEPS},
+        f"{prefix}startup_cpu_seconds": round(idle_cpu, 2),
+        f"{prefix}startup_peak_rss_mib": round(idle_rss / 2**20, 1),
     }
 
 

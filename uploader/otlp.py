@@ -13,7 +13,7 @@ import requests
 from aitally.core.wire import OUTCOME_KINDS, RECORD_SCHEMA, TOKEN_KINDS
 from aitally.uploader import records
 from aitally.uploader.answer import Answer, Outcome, classify_status
-from aitally.uploader.http import agent_version
+from aitally.uploader.version import agent_version
 from aitally.uploader.retry import parse_retry_after
 from aitally.uploader.sender import exception_answer
 
