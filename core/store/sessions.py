@@ -10,6 +10,18 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def _json_rows(rows: Sequence[Any]) -> str:
+    """A batch's rows as the JSON text `json_each` takes: msgspec writes it about 14x faster
+    than `json.dumps` (1,100 keys: 0.1 against 1.4 ms, bench/README.md, File collectors)."""
+    return _encoder.encode(rows).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +63,7 @@ def claim_calls(
             " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
             " json_extract(value, '$[2]') FROM json_each(?) WHERE true"
             " RETURNING tool, dedup_key",
-            (json.dumps([(tool, f"call:{cid}", at) for tool, cid, _, at in claims]),),
+            (_json_rows([(tool, f"call:{cid}", at) for tool, cid, _, at in claims]),),
         ).fetchall()
     }
     owners: dict[tuple[str, str], str] = {}  # a call first claimed now -> its signal
@@ -72,7 +84,7 @@ def claim_calls(
                 "SELECT u.tool, u.dedup_key FROM json_each(?) AS j JOIN usage_seen AS u"
                 " ON u.tool = json_extract(j.value, '$[0]')"
                 " AND u.dedup_key = json_extract(j.value, '$[1]')",
-                (json.dumps(asked),),
+                (_json_rows(asked),),
             ).fetchall()
         }
     if mine:
@@ -80,7 +92,7 @@ def claim_calls(
             "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at)"
             " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
             " json_extract(value, '$[2]') FROM json_each(?)",
-            (json.dumps(mine),),
+            (_json_rows(mine),),
         )
     return [
         owners[(tool, f"call:{cid}")] == signal
@@ -101,7 +113,7 @@ def mark_usage_seen(
         "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at)"
         " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
         " json_extract(value, '$[2]') FROM json_each(?) WHERE true RETURNING tool, dedup_key",
-        (json.dumps(replies),),
+        (_json_rows(replies),),
     ).fetchall()
     return {(str(r[0]), str(r[1])) for r in rows}
 
