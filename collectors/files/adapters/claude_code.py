@@ -6,10 +6,9 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypedDict
 
 import msgspec
-from msgspec import UNSET, Struct, UnsetType
 
 from aitally.collectors.files.adapters.base import FileState, LineAdapter, dig, num, text, ts
 from aitally.collectors.files.lines import open_regular
@@ -49,64 +48,70 @@ COMMAND_TAGS = (
 )
 
 
-class _CallInput(Struct):
+# The partial decode: typed dicts of only the fields the adapter reads, so that msgspec skips
+# every other field unread and gives plain dicts at once (decoding into Structs and converting
+# them to dicts cost about as much again, bench/README.md, File collectors).
+
+
+class _CallInput(TypedDict, total=False):
     """A tool call's input: a shell command only (searched in memory for an AI commit trailer);
     file contents and edit strings are skipped."""
 
-    command: Any = UNSET
+    command: Any
 
 
-class _Block(Struct):
+class _Block(TypedDict, total=False):
     """A content block: its type and a tool call's ids, name, command and error flag (a tool
     result's text and a reply's text are skipped)."""
 
-    type: Any = UNSET
-    id: Any = UNSET
-    name: Any = UNSET
-    input: _CallInput | UnsetType = UNSET
-    tool_use_id: Any = UNSET
-    is_error: Any = UNSET
+    type: Any
+    id: Any
+    name: Any
+    input: _CallInput
+    tool_use_id: Any
+    is_error: Any
 
 
-class _ToolResult(Struct):
+class _ToolResult(TypedDict, total=False):
     """The `toolUseResult` fields read: what outcomes need (outputs and file contents but a
-    new file's are skipped) and a subagent's id and last reply's usage."""
+    new file's are skipped) and a subagent's id, model and last reply's usage."""
 
-    type: Any = UNSET
-    structuredPatch: Any = UNSET
-    userModified: Any = UNSET
-    content: Any = UNSET
-    gitOperation: Any = UNSET
-    agentId: Any = UNSET  # camelCase: the transcript's own keys; a subagent's id
-    usage: Any = UNSET  # a subagent's last reply's usage
+    type: Any
+    structuredPatch: Any
+    userModified: Any
+    content: Any
+    gitOperation: Any
+    agentId: Any  # camelCase: the transcript's own keys; a subagent's id
+    resolvedModel: Any
+    usage: Any  # a subagent's last reply's usage
 
 
-class _Message(Struct):
+class _Message(TypedDict, total=False):
     """The message fields `ClaudeCode.line` reads."""
 
-    content: str | list[_Block] | UnsetType | None = UNSET
-    model: Any = UNSET
-    id: Any = UNSET
-    usage: Any = UNSET
+    content: str | list[_Block] | None
+    model: Any
+    id: Any
+    usage: Any
 
 
-class _Line(Struct):
+class _Line(TypedDict, total=False):
     """The transcript line fields `ClaudeCode.line` reads; every other field is skipped
     unread, which is what makes a 40 KB tool result cheap (bench/README.md has the figures)."""
 
-    type: Any = UNSET
-    timestamp: Any = UNSET
-    sessionId: Any = UNSET  # camelCase: the transcript's own keys
-    version: Any = UNSET
-    entrypoint: Any = UNSET
-    isMeta: Any = UNSET
-    isSidechain: Any = UNSET
-    isCompactSummary: Any = UNSET
-    requestId: Any = UNSET
-    promptId: Any = UNSET
-    message: _Message | UnsetType | None = UNSET
-    toolUseResult: str | _ToolResult | list[Any] | UnsetType | None = UNSET
-    toolDenialKind: Any = UNSET
+    type: Any
+    timestamp: Any
+    sessionId: Any  # camelCase: the transcript's own keys
+    version: Any
+    entrypoint: Any
+    isMeta: Any
+    isSidechain: Any
+    isCompactSummary: Any
+    requestId: Any
+    promptId: Any
+    message: _Message | None
+    toolUseResult: str | _ToolResult | list[Any] | None
+    toolDenialKind: Any
 
 
 _decoder = msgspec.json.Decoder(_Line)
@@ -158,10 +163,10 @@ class ClaudeCode(LineAdapter):
                 # msgspec does not check UTF-8 in the fields it skips; json.loads refuses
                 # such a line, and the reader counts it (invalid_utf8).
                 raw.decode()
-            picked = msgspec.to_builtins(_decoder.decode(raw))
+            picked: dict[str, Any] = _decoder.decode(raw)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             return None
-        return picked if isinstance(picked, dict) else None
+        return picked
 
     def matches(self, rel: PurePosixPath) -> bool:
         parts = rel.parts
