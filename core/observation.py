@@ -87,7 +87,7 @@ class Usage:
 
     call_id is the API request id of the billed call when the source carries it (Claude
     Code's transcript `requestId` and its telemetry's `request_id`): the same call seen by
-    two signals is counted once, by whichever came first (core/store/sessions.py claim_calls).
+    two signals is counted once, by whichever came first (core/store/sessions.py claim_call).
 
     merge: the reply under dedup_key is seen in several places with figures that only grow
     (a Claude Code subagent's last reply: a streaming placeholder in its own file, complete

@@ -131,19 +131,8 @@ class Sessionizer:
                     and ob.dedup_key is not None
                 ],
             )
-            # Billed calls claimed for their signals in one go too (answers in `kept`'s order).
-            claimed = iter(
-                sessions.claim_calls(
-                    conn,
-                    [
-                        (ob.tool, ob.call_id, ob.signal, ob.at)
-                        for ob in kept
-                        if isinstance(ob, Usage) and ob.call_id is not None
-                    ],
-                )
-            )
             for ob in kept:
-                self._apply_one(conn, ob, fresh, claimed)
+                self._apply_one(conn, ob, fresh)
             positions_table.save(conn, positions)
             for name, reason, n in counters:
                 self.store.count(name, reason, n, conn)
@@ -175,17 +164,12 @@ class Sessionizer:
 
     # -- observations -------------------------------------------------------------------
     def _apply_one(
-        self,
-        conn: sqlite3.Connection,
-        ob: Observation,
-        fresh: set[tuple[str, str]],
-        claimed: Iterator[bool],
+        self, conn: sqlite3.Connection, ob: Observation, fresh: set[tuple[str, str]]
     ) -> None:
         """One observation; `fresh`: the replies' (tool, dedup key) not counted before, each
-        taken out as its first reply is counted; `claimed`: whether each reply with a call id
-        holds its call (`sessions.claim_calls`), one taken per such reply."""
+        taken out as its first reply is counted."""
         if isinstance(ob, Usage):
-            self._usage(conn, ob, fresh, claimed)
+            self._usage(conn, ob, fresh)
         elif isinstance(ob, OutcomeCounts):
             self._outcomes(conn, ob, fresh)
         elif isinstance(ob, Activity):
@@ -219,14 +203,10 @@ class Sessionizer:
             return False
         return True
 
-    def _usage(
-        self,
-        conn: sqlite3.Connection,
-        ob: Usage,
-        fresh: set[tuple[str, str]],
-        claimed: Iterator[bool],
-    ) -> None:
-        if ob.call_id is not None and not next(claimed):
+    def _usage(self, conn: sqlite3.Connection, ob: Usage, fresh: set[tuple[str, str]]) -> None:
+        if ob.call_id is not None and not sessions.claim_call(
+            conn, ob.tool, ob.call_id, ob.signal, ob.at
+        ):
             # The same billed call, already counted from another signal (docs/architecture.md).
             self.store.count("usage_reconciled", f"{ob.tool}/{ob.signal}", 1, conn)
             return
