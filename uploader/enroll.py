@@ -10,8 +10,8 @@ import requests
 from aitally.core.config import Config
 from aitally.uploader import credentials
 from aitally.uploader.http import make_session
-from aitally.uploader.version import agent_version
 from aitally.uploader.policy import login
+from aitally.uploader.version import agent_version
 
 
 class EnrollError(Exception):

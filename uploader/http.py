@@ -236,4 +236,3 @@ def tls_description(cfg: Config) -> str:
     if not up["verify_tls"]:
         return "disabled (upload.verify_tls = false)"
     return "os trust store" + (f" + {up['ca_bundle']}" if up["ca_bundle"] else "")
-

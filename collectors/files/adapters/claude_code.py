@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 import msgspec
 
@@ -163,10 +163,10 @@ class ClaudeCode(LineAdapter):
                 # msgspec does not check UTF-8 in the fields it skips; json.loads refuses
                 # such a line, and the reader counts it (invalid_utf8).
                 raw.decode()
-            picked: dict[str, Any] = _decoder.decode(raw)
+            picked = _decoder.decode(raw)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             return None
-        return picked
+        return cast(dict[str, Any], picked)  # a TypedDict is a plain dict at run time
 
     def matches(self, rel: PurePosixPath) -> bool:
         parts = rel.parts

@@ -19,7 +19,9 @@ def test_a_reply_key_is_fresh_once_within_a_batch_and_across_batches(tmp_path: P
         assert fresh == {("claude-code", "m1:r1"), ("codex", "m1:r1")}
         assert sessions.mark_usage_seen(conn, []) == set()
     with store.transaction() as conn:
-        again = sessions.mark_usage_seen(conn, [("claude-code", "m1:r1", 4.0), ("codex", "m2", 5.0)])
+        again = sessions.mark_usage_seen(
+            conn, [("claude-code", "m1:r1", 4.0), ("codex", "m2", 5.0)]
+        )
     assert again == {("codex", "m2")}
 
 
