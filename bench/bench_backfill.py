@@ -28,10 +28,6 @@ from pathlib import Path, PurePosixPath
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from aitally.collectors.files.adapters.claude_code import ClaudeCode  # noqa: E402
-from aitally.collectors.files.lines import LINE, complete_lines, open_regular  # noqa: E402
-from aitally.collectors.files.readers import marker_search  # noqa: E402
-from aitally.collectors.files.state import FileState  # noqa: E402
 from tests.collectors.files import corpus  # noqa: E402
 
 OUT = REPO / "bench" / "out"
@@ -113,17 +109,24 @@ def line_split(files: list[Path]) -> float:
 STEPS = ("reader", "marker", "decode", "adapter")
 
 
-def steps(home: Path, files: list[Path]) -> dict[str, float]:
-    """CPU seconds of the agent's first steps over the corpus, in this process, each step
-    including those before it: `complete_lines` (the reader), + the marker test, + the
-    adapter's decoder, + the adapter's `line` (observations made, not stored)."""
+def steps(home: Path) -> dict[str, float]:
+    """CPU seconds of the agent's first steps over the corpus, each step including those
+    before it: `complete_lines` (the reader), + the marker test, + the adapter's decoder, +
+    the adapter's `line` (observations made, not stored). Run in a child process of its own
+    (`steps_in_child`), so that this one stays small: a child's peak RSS as `wait4` reports it
+    starts from its parent's at the fork."""
+    from aitally.collectors.files.adapters.claude_code import ClaudeCode
+    from aitally.collectors.files.lines import LINE, complete_lines, open_regular
+    from aitally.collectors.files.readers import marker_search
+    from aitally.collectors.files.state import FileState
+
     adapter = ClaudeCode()
     marked, decode, line = marker_search(adapter.markers), adapter.decode, adapter.line
     root = home / ".claude"
     out: dict[str, float] = {}
     for depth, name in enumerate(STEPS):
         start = time.process_time()
-        for f in files:
+        for f in files_of(home):
             rel = PurePosixPath(f.relative_to(root).as_posix())
             st = FileState()
             with open_regular(f) as fh:
@@ -137,18 +140,43 @@ def steps(home: Path, files: list[Path]) -> dict[str, float]:
     return out
 
 
-def timed(cmd: list[str], env: dict[str, str], **kw: object) -> tuple[float, int, bytes, float]:
-    """Wall seconds, peak RSS (bytes) of that one child, its stdout and its CPU seconds (user
+def steps_in_child(home: Path) -> dict[str, float]:
+    """`steps` in a fresh interpreter: its figures as JSON on stdout."""
+    done = subprocess.run(
+        [sys.executable, __file__, "steps", str(home)], capture_output=True, check=True
+    )
+    figures: dict[str, float] = json.loads(done.stdout)
+    return figures
+
+
+# Runs the measured command from a bare interpreter (about 9 MiB) and reports its exit status,
+# peak RSS and CPU seconds on stderr. A child's peak RSS as wait4 reports it starts from its
+# parent's at the fork, and this process (corpus helpers, pytest) holds about 35 MiB: measured
+# from here directly, a smaller command reads as this process's size.
+LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+figures = [os.waitstatus_to_exitcode(status), usage.ru_maxrss, usage.ru_utime + usage.ru_stime]
+print(json.dumps(figures), file=sys.stderr)
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, bytes, float]:
+    """Wall seconds, peak RSS (bytes) of that one command, its stdout and its CPU seconds (user
     and system: the fairer figure on a shared machine, where wall time includes waiting)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
-    out = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *cmd], env=env, capture_output=True, check=False
+    )
     seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed with status {proc.returncode}")
-    return seconds, usage.ru_maxrss * 1024, out, usage.ru_utime + usage.ru_stime
+    status, peak_kib, cpu = json.loads(done.stderr.decode().strip().splitlines()[-1])
+    if status != 0:
+        raise SystemExit(f"{cmd[0]} failed with status {status}")
+    return seconds, peak_kib * 1024, done.stdout, cpu
 
 
 def ccusage_bin() -> Path:
@@ -192,7 +220,7 @@ def run_shape(shape: str, prefix: str) -> dict[str, float]:
     _, _, sessions, _ = timed([aitally, "sessions", "--json", "--tool", "claude-code"], aenv)
     files = files_of(home)
     read_sec, split_sec = page_cache_read(files), line_split(files)
-    cpu = steps(home, files)
+    cpu = steps_in_child(home)
     ours = corpus.totals(corpus.load(sessions.decode()))
     theirs = json.loads(c_out)["totals"]
     agree = (
@@ -232,4 +260,7 @@ def main() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["steps"]:
+        print(json.dumps(steps(Path(sys.argv[2]))))
+    else:
+        main()
