@@ -50,7 +50,7 @@ def build_collectors(cfg: Config, store: Store, sessionizer: Sessionizer) -> lis
     receiver = None
     if cfg.get("otlp_receiver", "enabled"):
         # Loaded only when on (it is off by default): its HTTP server brings `http` and TLS,
-        # about 5 MiB of the agent's memory (bench/README.md, File collectors).
+        # about 2.4 MiB of the agent's memory (bench/README.md, File collectors).
         from aitally.collectors.otlp import receiver as otlp_receiver
 
         receiver = otlp_receiver.create(cfg, store, sessionizer)

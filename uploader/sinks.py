@@ -43,7 +43,7 @@ def make_sinks(cfg: Config) -> list[Sink]:
             "everything stays local"
         )
     # The HTTP library (with its TLS) loads only here, when something is to leave this
-    # machine: about 14 MiB of the agent's memory otherwise (bench/README.md, File collectors).
+    # machine: about 6 MiB of the agent's memory otherwise (bench/README.md, File collectors).
     from aitally.uploader.http import make_session
     from aitally.uploader.otlp import OtlpSink
     from aitally.uploader.sender import HttpSink
