@@ -22,7 +22,6 @@ from aitally.collectors.files import roots
 from aitally.collectors.files import watcher as file_collector
 from aitally.collectors.files.adapters import gemini_process
 from aitally.collectors.git import collector as git_collector
-from aitally.collectors.otlp import receiver as otlp_receiver
 from aitally.collectors.processes import ProcessScanner
 from aitally.core import exit_status, paths
 from aitally.core.collector import Collector
@@ -49,10 +48,17 @@ JANITOR_EVERY = 600.0
 def build_collectors(cfg: Config, store: Store, sessionizer: Sessionizer) -> list[Collector]:
     """The parts the loop steps after each scan, in order. The uploader comes last, so that one
     pass reads, closes and uploads; a part its configuration turns off is left out."""
+    receiver = None
+    if cfg.get("otlp_receiver", "enabled"):
+        # Loaded only when on (it is off by default): its HTTP server brings `http` and TLS,
+        # about 2.4 MiB of the agent's memory (bench/README.md, File collectors).
+        from aitally.collectors.otlp import receiver as otlp_receiver
+
+        receiver = otlp_receiver.create(cfg, store, sessionizer)
     parts = [
         file_collector.create(cfg, store, sessionizer),
         browser_collector.create(cfg, store, sessionizer),
-        otlp_receiver.create(cfg, store, sessionizer),
+        receiver,
         git_collector.create(cfg, store),
         upload_service.create(cfg, store, sessionizer),
     ]

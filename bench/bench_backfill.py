@@ -4,7 +4,10 @@ Reply-heavy: the real Claude Code samples repeated (replies and small tool resul
 Tool-result-heavy: the same conversations with every tool result grown to 1-40 KB (its text
 in `message.content` and again in `toolUseResult.stdout`, as Claude Code writes them), so tool
 results carry most of the bytes, as in real use. Beside each: the limits any reader of the
-corpus meets, page-cache reads in 1 MiB chunks and a bare Python line split.
+corpus meets, page-cache reads in 1 MiB chunks and a bare Python line split; the CPU seconds of
+the agent's own first steps, each including those before it (its line reader, + the marker
+test, + the decoder, + the adapter), so that what each step costs is their difference; and the
+start-up of `aitally run --once` with nothing to read, which every run pays.
 
 `AITALLY_BENCH_BACKFILL_MB` sets the size of each corpus (default 400 MB: two shapes, each read
 by ccusage and aitally, on a shared 2-core machine).
@@ -20,7 +23,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -103,18 +106,77 @@ def line_split(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def timed(cmd: list[str], env: dict[str, str], **kw: object) -> tuple[float, int, bytes, float]:
-    """Wall seconds, peak RSS (bytes) of that one child, its stdout and its CPU seconds (user
+STEPS = ("reader", "marker", "decode", "adapter")
+
+
+def steps(home: Path) -> dict[str, float]:
+    """CPU seconds of the agent's first steps over the corpus, each step including those
+    before it: `complete_lines` (the reader), + the marker test, + the adapter's decoder, +
+    the adapter's `line` (observations made, not stored). Run in a child process of its own
+    (`steps_in_child`), so that this one stays small: a child's peak RSS as `wait4` reports it
+    starts from its parent's at the fork."""
+    from aitally.collectors.files.adapters.claude_code import ClaudeCode
+    from aitally.collectors.files.lines import LINE, complete_lines, open_regular
+    from aitally.collectors.files.readers import marker_search
+    from aitally.collectors.files.state import FileState
+
+    adapter = ClaudeCode()
+    marked, decode, line = marker_search(adapter.markers), adapter.decode, adapter.line
+    root = home / ".claude"
+    out: dict[str, float] = {}
+    for depth, name in enumerate(STEPS):
+        start = time.process_time()
+        for f in files_of(home):
+            rel = PurePosixPath(f.relative_to(root).as_posix())
+            st = FileState()
+            with open_regular(f) as fh:
+                for event, raw, _ in complete_lines(fh, 0, False):
+                    if depth == 0 or event != LINE or not marked(raw):
+                        continue
+                    obj = decode(raw) if depth >= 2 else None
+                    if depth == 3 and obj is not None:
+                        line(obj, rel, st)
+        out[name] = time.process_time() - start
+    return out
+
+
+def steps_in_child(home: Path) -> dict[str, float]:
+    """`steps` in a fresh interpreter: its figures as JSON on stdout."""
+    done = subprocess.run(
+        [sys.executable, __file__, "steps", str(home)], capture_output=True, check=True
+    )
+    figures: dict[str, float] = json.loads(done.stdout)
+    return figures
+
+
+# Runs the measured command from a bare interpreter (about 9 MiB) and reports its exit status,
+# peak RSS and CPU seconds on stderr. A child's peak RSS as wait4 reports it starts from its
+# parent's at the fork, and this process (corpus helpers, pytest) holds about 35 MiB: measured
+# from here directly, a smaller command reads as this process's size.
+LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+figures = [os.waitstatus_to_exitcode(status), usage.ru_maxrss, usage.ru_utime + usage.ru_stime]
+print(json.dumps(figures), file=sys.stderr)
+"""
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, bytes, float]:
+    """Wall seconds, peak RSS (bytes) of that one command, its stdout and its CPU seconds (user
     and system: the fairer figure on a shared machine, where wall time includes waiting)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **kw)  # type: ignore[call-overload]
-    out = proc.stdout.read() if proc.stdout else b""
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    done = subprocess.run(
+        [sys.executable, "-c", LAUNCHER, *cmd], env=env, capture_output=True, check=False
+    )
     seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed with status {proc.returncode}")
-    return seconds, usage.ru_maxrss * 1024, out, usage.ru_utime + usage.ru_stime
+    status, peak_kib, cpu = json.loads(done.stderr.decode().strip().splitlines()[-1])
+    if status != 0:
+        raise SystemExit(f"{cmd[0]} failed with status {status}")
+    return seconds, peak_kib * 1024, done.stdout, cpu
 
 
 def ccusage_bin() -> Path:
@@ -138,7 +200,17 @@ def run_shape(shape: str, prefix: str) -> dict[str, float]:
     cfg = OUT / "empty.toml"
     cfg.write_text("")
     aenv = dict(env, AITALLY_DATA_DIR=str(data), AITALLY_CONFIG=str(cfg))
+    # Bytecode as an installed agent has it (pip compiles on install): without it every start
+    # compiles some 60 modules again, about 0.25 CPU s (bench/README.md, File collectors).
+    aenv.pop("PYTHONDONTWRITEBYTECODE", None)
     aitally = str(Path(sys.executable).parent / "aitally")
+    # Start-up alone, with nothing to read: once to write the bytecode, then measured.
+    empty = OUT / "empty-home"
+    empty.mkdir(exist_ok=True)
+    for _ in range(2):
+        shutil.rmtree(data, ignore_errors=True)
+        _, idle_rss, _, idle_cpu = timed([aitally, "run", "--once"], dict(aenv, HOME=str(empty)))
+    shutil.rmtree(data, ignore_errors=True)
     # ccusage first: it warms the page cache for both equally (the corpus was just written).
     c_sec, c_rss, c_out, c_cpu = timed(
         [str(ccusage_bin()), "daily", "--offline", "--json"],
@@ -148,6 +220,7 @@ def run_shape(shape: str, prefix: str) -> dict[str, float]:
     _, _, sessions, _ = timed([aitally, "sessions", "--json", "--tool", "claude-code"], aenv)
     files = files_of(home)
     read_sec, split_sec = page_cache_read(files), line_split(files)
+    cpu = steps_in_child(home)
     ours = corpus.totals(corpus.load(sessions.decode()))
     theirs = json.loads(c_out)["totals"]
     agree = (
@@ -170,6 +243,9 @@ def run_shape(shape: str, prefix: str) -> dict[str, float]:
         f"{prefix}page_cache_mb_per_s": round(mb / read_sec, 1),
         f"{prefix}line_split_mb_per_s": round(mb / split_sec, 1),
         f"{prefix}totals_agree": float(agree),
+        **{f"{prefix}steps_{name}_cpu_seconds": round(cpu[name], 2) for name in STEPS},
+        f"{prefix}startup_cpu_seconds": round(idle_cpu, 2),
+        f"{prefix}startup_peak_rss_mib": round(idle_rss / 2**20, 1),
     }
 
 
@@ -184,4 +260,7 @@ def main() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["steps"]:
+        print(json.dumps(steps(Path(sys.argv[2]))))
+    else:
+        main()

@@ -8,6 +8,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import attrgetter
 
 from aitally.core.logs import RateLimited
 from aitally.core.observation import (
@@ -37,6 +38,8 @@ PENDING_LINKS = 256
 
 
 PROCESS_KEY_PREFIX = "proc:"
+# A reply's figures in TOKEN_KINDS order, read in one call (once per reply in a backfill).
+_token_values = attrgetter(*TOKEN_KINDS)
 
 
 def process_key(pid: int, create_time: float) -> str:
@@ -207,7 +210,7 @@ class Sessionizer:
             # The same billed call, already counted from another signal (docs/architecture.md).
             self.store.count("usage_reconciled", f"{ob.tool}/{ob.signal}", 1, conn)
             return
-        values: list[int | None] = [getattr(ob.tokens, k) for k in TOKEN_KINDS]
+        values: list[int | None] = list(_token_values(ob.tokens))
         if ob.merge and ob.dedup_key is not None:
             grown = sessions.grow_usage(conn, ob.tool, ob.dedup_key, values, ob.at)
             if grown is None:
@@ -353,7 +356,12 @@ class Sessionizer:
         version: str | None,
     ) -> int:
         cached = self._sessions.get((tool, key))
-        if cached is not None and not _relabels(cached[1], cached[2], surface, version):
+        # `_relabels` spelled out: this runs once per observation.
+        if (
+            cached is not None
+            and (cached[1] or not surface)
+            and (not version or cached[2] == version)
+        ):
             return cached[0]
         row = sessions.find_session(conn, tool, key)
         if row is not None:

@@ -9,8 +9,9 @@ import requests
 
 from aitally.core.config import Config
 from aitally.uploader import credentials
-from aitally.uploader.http import agent_version, make_session
+from aitally.uploader.http import make_session
 from aitally.uploader.policy import login
+from aitally.uploader.version import agent_version
 
 
 class EnrollError(Exception):

@@ -19,6 +19,7 @@ from requests.adapters import HTTPAdapter
 
 from aitally.core.config import Config
 from aitally.core.errors import ConfigError
+from aitally.uploader.version import agent_version
 
 log = logging.getLogger(__name__)
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -235,13 +236,3 @@ def tls_description(cfg: Config) -> str:
     if not up["verify_tls"]:
         return "disabled (upload.verify_tls = false)"
     return "os trust store" + (f" + {up['ca_bundle']}" if up["ca_bundle"] else "")
-
-
-def agent_version() -> str:
-    """The installed aitally version; 0.0.0 when running from an uninstalled tree."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("aitally")
-    except PackageNotFoundError:
-        return "0.0.0"

@@ -13,9 +13,9 @@ import requests
 from aitally.core.wire import OUTCOME_KINDS, RECORD_SCHEMA, TOKEN_KINDS
 from aitally.uploader import records
 from aitally.uploader.answer import Answer, Outcome, classify_status
-from aitally.uploader.http import agent_version
 from aitally.uploader.retry import parse_retry_after
 from aitally.uploader.sender import exception_answer
+from aitally.uploader.version import agent_version
 
 # gen_ai.provider.name well-known values (semantic conventions v1.41) for tools with one vendor.
 PROVIDERS = {

@@ -13,8 +13,8 @@ from aitally.core.outcomes import in_order
 from aitally.core.store.records import closed_segment, segment_models
 from aitally.core.store.segments import outcomes_of
 from aitally.core.wire import BATCH_SCHEMA, TOKEN_KINDS
-from aitally.uploader.http import agent_version
 from aitally.uploader.policy import DAY, Policy
+from aitally.uploader.version import agent_version
 
 _BATCH_NAMESPACE = uuid.UUID("3b0c8f2e-53a4-4f0f-9b7e-2f6c7f1e9d10")
 Record = dict[str, Any]

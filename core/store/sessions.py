@@ -57,17 +57,20 @@ def claim_call(conn: sqlite3.Connection, tool: str, call_id: str, signal: str, a
 def mark_usage_seen(
     conn: sqlite3.Connection, replies: Sequence[tuple[str, str, float]]
 ) -> set[tuple[str, str]]:
-    """Records replies' (tool, dedup key, at) in one statement; returns the (tool, key) pairs
-    not counted before (a re-read or a copy is not returned; a key twice in `replies` once)."""
-    if not replies:
-        return set()
-    rows = conn.execute(
-        "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at)"
-        " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
-        " json_extract(value, '$[2]') FROM json_each(?) WHERE true RETURNING tool, dedup_key",
-        (json.dumps(replies),),
-    ).fetchall()
-    return {(str(r[0]), str(r[1])) for r in rows}
+    """Records replies' (tool, dedup key, at); returns the (tool, key) pairs not counted
+    before (a re-read or a copy is not returned; a key twice in `replies` once).
+
+    One prepared statement per key: the sessionizer's share of a catch-up took 13 % fewer
+    instructions so than with one statement per batch over `json_each`, whose JSON SQLite
+    parses again for every column of every row (bench/README.md, File collectors)."""
+    fresh: set[tuple[str, str]] = set()
+    for tool, key, at in replies:
+        if conn.execute(
+            "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at) VALUES (?, ?, ?)",
+            (tool, key, at),
+        ).rowcount:
+            fresh.add((tool, key))
+    return fresh
 
 
 def grow_usage(

@@ -160,8 +160,16 @@ def dig(obj: Any, *keys: str) -> Any:
 
 
 def text(value: Any, limit: int = 200) -> str | None:
-    """An id or model name: a short string, or None (never free text)."""
-    return value if isinstance(value, str) and 0 < len(value) <= limit else None
+    """An id or model name: a short string, or None (never free text, never a string that
+    is not Unicode text: a lone surrogate, which JSON escapes can spell, cannot be stored)."""
+    if not isinstance(value, str) or not 0 < len(value) <= limit:
+        return None
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return None
+    return value
 
 
 def opaque(rel: PurePosixPath | str) -> str:

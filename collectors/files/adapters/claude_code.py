@@ -6,10 +6,9 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypedDict, cast
 
 import msgspec
-from msgspec import UNSET, Struct, UnsetType
 
 from aitally.collectors.files.adapters.base import FileState, LineAdapter, dig, num, text, ts
 from aitally.collectors.files.lines import open_regular
@@ -49,64 +48,70 @@ COMMAND_TAGS = (
 )
 
 
-class _CallInput(Struct):
+# The partial decode: typed dicts of only the fields the adapter reads, so that msgspec skips
+# every other field unread and gives plain dicts at once (decoding into Structs and converting
+# them to dicts cost about as much again, bench/README.md, File collectors).
+
+
+class _CallInput(TypedDict, total=False):
     """A tool call's input: a shell command only (searched in memory for an AI commit trailer);
     file contents and edit strings are skipped."""
 
-    command: Any = UNSET
+    command: Any
 
 
-class _Block(Struct):
+class _Block(TypedDict, total=False):
     """A content block: its type and a tool call's ids, name, command and error flag (a tool
     result's text and a reply's text are skipped)."""
 
-    type: Any = UNSET
-    id: Any = UNSET
-    name: Any = UNSET
-    input: _CallInput | UnsetType = UNSET
-    tool_use_id: Any = UNSET
-    is_error: Any = UNSET
+    type: Any
+    id: Any
+    name: Any
+    input: _CallInput
+    tool_use_id: Any
+    is_error: Any
 
 
-class _ToolResult(Struct):
+class _ToolResult(TypedDict, total=False):
     """The `toolUseResult` fields read: what outcomes need (outputs and file contents but a
-    new file's are skipped) and a subagent's id and last reply's usage."""
+    new file's are skipped) and a subagent's id, model and last reply's usage."""
 
-    type: Any = UNSET
-    structuredPatch: Any = UNSET
-    userModified: Any = UNSET
-    content: Any = UNSET
-    gitOperation: Any = UNSET
-    agentId: Any = UNSET  # camelCase: the transcript's own keys; a subagent's id
-    usage: Any = UNSET  # a subagent's last reply's usage
+    type: Any
+    structuredPatch: Any
+    userModified: Any
+    content: Any
+    gitOperation: Any
+    agentId: Any  # camelCase: the transcript's own keys; a subagent's id
+    resolvedModel: Any
+    usage: Any  # a subagent's last reply's usage
 
 
-class _Message(Struct):
+class _Message(TypedDict, total=False):
     """The message fields `ClaudeCode.line` reads."""
 
-    content: str | list[_Block] | UnsetType | None = UNSET
-    model: Any = UNSET
-    id: Any = UNSET
-    usage: Any = UNSET
+    content: str | list[_Block] | None
+    model: Any
+    id: Any
+    usage: Any
 
 
-class _Line(Struct):
+class _Line(TypedDict, total=False):
     """The transcript line fields `ClaudeCode.line` reads; every other field is skipped
     unread, which is what makes a 40 KB tool result cheap (bench/README.md has the figures)."""
 
-    type: Any = UNSET
-    timestamp: Any = UNSET
-    sessionId: Any = UNSET  # camelCase: the transcript's own keys
-    version: Any = UNSET
-    entrypoint: Any = UNSET
-    isMeta: Any = UNSET
-    isSidechain: Any = UNSET
-    isCompactSummary: Any = UNSET
-    requestId: Any = UNSET
-    promptId: Any = UNSET
-    message: _Message | UnsetType | None = UNSET
-    toolUseResult: str | _ToolResult | list[Any] | UnsetType | None = UNSET
-    toolDenialKind: Any = UNSET
+    type: Any
+    timestamp: Any
+    sessionId: Any  # camelCase: the transcript's own keys
+    version: Any
+    entrypoint: Any
+    isMeta: Any
+    isSidechain: Any
+    isCompactSummary: Any
+    requestId: Any
+    promptId: Any
+    message: _Message | None
+    toolUseResult: str | _ToolResult | list[Any] | None
+    toolDenialKind: Any
 
 
 _decoder = msgspec.json.Decoder(_Line)
@@ -158,10 +163,10 @@ class ClaudeCode(LineAdapter):
                 # msgspec does not check UTF-8 in the fields it skips; json.loads refuses
                 # such a line, and the reader counts it (invalid_utf8).
                 raw.decode()
-            picked = msgspec.to_builtins(_decoder.decode(raw))
+            picked = _decoder.decode(raw)
         except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             return None
-        return picked if isinstance(picked, dict) else None
+        return cast(dict[str, Any], picked)  # a TypedDict is a plain dict at run time
 
     def matches(self, rel: PurePosixPath) -> bool:
         parts = rel.parts
@@ -180,36 +185,45 @@ class ClaudeCode(LineAdapter):
         return text(obj.get("sessionId")) or rel.stem
 
     def line(self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState) -> list[Observation]:
-        found = self._figures(obj, rel, st)
-        at = ts(obj.get("timestamp"))
-        if at is not None and obj.get("type") in ("user", "assistant"):
-            found += outcomes.observe(TOOL, obj, self._session(obj, rel), at, st)
-        return found
-
-    def _figures(
-        self, obj: Mapping[str, Any], rel: PurePosixPath, st: FileState
-    ) -> list[Observation]:
-        """Activity and token usage of one line."""
         kind = obj.get("type")
-        if kind not in ("user", "assistant", "queue-operation"):
+        if kind != "user" and kind != "assistant":
+            if kind == "queue-operation":
+                # A one-shot (or forked) run's file opens with the prompt's enqueue: the start
+                # of the file's own history. A file that opens otherwise has no such boundary.
+                at = ts(obj.get("timestamp"))
+                if at is None:
+                    st.drifted()
+                else:
+                    st.data.setdefault("start", at)
             return []
+        # The time and the session once per line: both the figures and the outcomes use them.
         at = ts(obj.get("timestamp"))
         if at is None:
             st.drifted()
             return []
-        if kind == "queue-operation":
-            # A one-shot (or forked) run's file opens with the prompt's enqueue: the start of
-            # the file's own history. A file that opens otherwise has no such boundary.
-            st.data.setdefault("start", at)
-            return []
+        session = self._session(obj, rel)
         start = st.data.setdefault("start", None)
         if start is not None and at < start:
             # `--fork-session` copies the parent's history (same message and request ids,
             # same times, the new session id) after the fork's opening enqueue: those prompts
             # were typed, and those replies billed, in the parent, which counts them whatever
             # order the two files are read in.
-            return []
-        session = self._session(obj, rel)
+            found: list[Observation] = []
+        else:
+            found = self._figures(obj, kind, at, session, rel, st)
+        found += outcomes.observe(TOOL, obj, session, at, st)
+        return found
+
+    def _figures(
+        self,
+        obj: Mapping[str, Any],
+        kind: str,
+        at: float,
+        session: str,
+        rel: PurePosixPath,
+        st: FileState,
+    ) -> list[Observation]:
+        """Activity and token usage of one person's or assistant's line."""
         version = text(obj.get("version"), 40)
         surface = SURFACES.get(str(obj.get("entrypoint")))
         if kind == "user":
@@ -224,15 +238,17 @@ class ClaudeCode(LineAdapter):
                 st.data["prompt"] = prompt_id
             return [Activity(TOOL, session, at, user_kind, "transcript", surface, version), *done]
         msg = obj.get("message")
-        usage = dig(msg, "usage")
-        model = text(dig(msg, "model"))
-        if not isinstance(usage, Mapping) or model == "<synthetic>":
+        if not isinstance(msg, (dict, Mapping)):
+            msg = {}
+        usage = msg.get("usage")
+        model = text(msg.get("model"))
+        if not isinstance(usage, (dict, Mapping)) or model == "<synthetic>":
             return [Activity(TOOL, session, at, "reply", "transcript", surface, version)]
         figures = _tokens(usage)
         if all(v is None for v in figures):
             st.drifted()
             return [Activity(TOOL, session, at, "reply", "transcript", surface, version)]
-        mid, rid = text(dig(msg, "id")), text(obj.get("requestId"))
+        mid, rid = text(msg.get("id")), text(obj.get("requestId"))
         agent = _agent_of(rel)
         if agent is not None:
             # A subagent's last reply is written with its streaming placeholder figures
@@ -309,8 +325,10 @@ def _subagent_done(
 ) -> list[Observation]:
     """The subagent's last reply, complete, from the tool result that ends it."""
     result = obj.get("toolUseResult")
-    agent = text(dig(result, "agentId"))
-    usage = dig(result, "usage")
+    if not isinstance(result, (dict, Mapping)):
+        return []  # most lines: a prompt, a rejection's text
+    agent = text(result.get("agentId"))
+    usage = result.get("usage")
     if agent is None or not isinstance(usage, Mapping):
         return []
     figures = _tokens(usage)
@@ -318,7 +336,7 @@ def _subagent_done(
         return []
     tokens = Tokens(figures[0], figures[1], figures[2], figures[3], None)
     key = _agent_key(agent, figures)
-    model = text(dig(result, "resolvedModel"))
+    model = text(result.get("resolvedModel"))
     return [
         Usage(TOOL, session, at, model, tokens, key, "transcript", surface, version, None, True)
     ]

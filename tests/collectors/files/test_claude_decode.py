@@ -35,6 +35,11 @@ ODD = [
     + "}}}",
     '{"type":"assistant",' + TS + ',"message":"text","requestId":"r"}',
     '["user"]',
+    # A subagent's end: its id, model and usage in the parent's tool result.
+    '{"type":"user",' + TS + ',"message":{"content":[{"type":"tool_result","tool_use_id":"t"}]},'
+    '"toolUseResult":{"agentId":"a1","resolvedModel":"claude-x","usage":{"input_tokens":3}}}',
+    # A key twice: the last one counts, as in json.loads.
+    '{"type":"assistant",' + TS + ',"type":"user","message":{"content":"twice"}}',
     '{"type":"user",' + TS + ',"message":{"content":"caf\u00e9 \u2603 written raw"}}',
 ]
 

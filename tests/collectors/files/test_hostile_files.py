@@ -65,6 +65,24 @@ def _session_ids() -> set[str]:
     return {s["tool_session_id"] for s in json.loads(out.stdout)["sessions"]} - {None}
 
 
+def test_ids_spelled_with_lone_surrogates_do_not_stop_the_catch_up(tmp_path: Path) -> None:
+    """A JSON escape can spell a lone surrogate (`\\ud800`), which no store can hold: such a
+    line in a message id, request id, session id, model or version once failed every
+    catch-up's commit, so that nothing of any file was recorded. Its usage still counts."""
+    project = Path(os.environ["HOME"]) / ".claude" / "projects" / "p"
+    project.mkdir(parents=True)
+    bad = json.loads(_transcript("BAD"))
+    bad["message"].update(id="msg_\ud800", model="m\udfff")
+    bad.update(requestId="req_\udc80", version="2.\ud83d", sessionId="s\ud800")
+    (project / "bad.jsonl").write_text(json.dumps(bad) + "\n")
+    (project / "good.jsonl").write_text(_transcript("GOOD"))
+    _run_once()
+    out = subprocess.run(aitally_cmd("sessions", "--json"), capture_output=True, text=True)
+    sessions = json.loads(out.stdout)["sessions"]
+    assert {s["tool_session_id"] for s in sessions} == {"GOOD", "bad"}
+    assert sum(s["tokens"]["input"] for s in sessions) == 2, sessions
+
+
 def test_a_huge_sparse_transcript_is_not_read_whole_then_tailed(tmp_path: Path) -> None:
     """Issue 17: a 5 GiB sparse transcript was read whole on catch-up. A new file bigger than
     MAX_UNREAD (collectors/files/tailer.py) starts at its end; what is appended is read."""
