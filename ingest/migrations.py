@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from aitally.ingest import rollups
+
 # Each migration is written once; {REAL} and {BIGINT} are the only words the two
 # dialects spell differently here. Append new ones at the end; never edit a shipped one.
 MIGRATIONS: list[str] = [
@@ -105,6 +107,8 @@ MIGRATIONS: list[str] = [
     ALTER TABLE records ADD COLUMN out_lines_suggested {BIGINT};
     ALTER TABLE records ADD COLUMN out_lines_accepted {BIGINT};
     """,
+    # 5: the report rollups (aitally.ingest.rollups), filled from the records stored so far.
+    rollups.MIGRATION,
 ]
 
 _TYPES = {

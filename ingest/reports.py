@@ -16,6 +16,9 @@ from aitally.ingest.storage import Storage
 from aitally.ingest.suppress import ALL, NO_ORG, OTHER, Group, merge_small, nested_safe, total
 
 GRANULARITIES = ("day", "week", "month")
+MAX_DAYS = {"day": 92, "week": 26 * 7, "month": 183}
+"""The longest window a report covers (docs/measuring.md): a report's cost grows with its days,
+and the twelve weeks a dashboard shows by default stay well inside."""
 REPORT_VERSION = 1
 
 
@@ -47,13 +50,14 @@ def window(
 ) -> tuple[dt.date, dt.date]:
     """since/until widened to whole periods, so two reports never overlap part of a period.
 
-    At most about three years: an older since is moved up (the answer says which window
-    it covers). A since after until is an empty window.
+    At most MAX_DAYS[granularity] days up to until: an older since is moved up (the answer's
+    since says which window it covers). A since after until is an empty window.
     """
     if granularity not in GRANULARITIES:
         raise ReportError(f"granularity: {granularity[:16]!r}; use one of day, week, month")
     end = until or today or dt.datetime.now(dt.UTC).date()
-    start = max(since or end - dt.timedelta(days=83), end - dt.timedelta(days=3 * 366))
+    earliest = end - dt.timedelta(days=MAX_DAYS[granularity] - 1)
+    start = max(since or end - dt.timedelta(days=83), earliest)
     return period_start(start, granularity), period_end(period_start(end, granularity), granularity)
 
 

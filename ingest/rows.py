@@ -133,7 +133,7 @@ class OutcomeSums(NamedTuple):
     commands_failed: float
     commands_run: float
     agentic_segments: float
-    """records with a multi-step change that reached a commit (storage_outcomes.AGENTIC)"""
+    """records with a multi-step change that reached a commit (rollups.AGENTIC)"""
 
 
 class Engaged(NamedTuple):

@@ -12,6 +12,7 @@ from typing import Any
 from aitally.core.wire import OUTCOME_KINDS
 from aitally.ingest.identity import Attribution, Enrollment
 from aitally.ingest.migrations import render, statements
+from aitally.ingest.rollups import TOKENS, upsert_statements
 from aitally.ingest.rows import Activity, Device, DeviceHealth, ModelTokens, Stored, TokenSums
 from aitally.ingest.schema import Record, Tokens
 from aitally.ingest.storage_outcomes import OutcomeStore
@@ -59,7 +60,6 @@ _UPSERT_HEALTH = """
         dropped = excluded.dropped,
         parse_errors = excluded.parse_errors
 """
-_SUM_TOK = ", ".join(f"SUM({c.strip()})" for c in _TOK.split(","))
 
 
 def utc_day(ts: float) -> str:
@@ -120,6 +120,11 @@ class Storage(PeopleStore, OutcomeStore, ABC):
         back when it raises; StorageBusy when every connection stays in use for 30 s."""
 
     @abstractmethod
+    def _report_connection(self) -> AbstractContextManager[Any]:
+        """As _connection, from a small pool of the reports' own (reads that take seconds),
+        so reports never hold a connection an upload or a token check is waiting for."""
+
+    @abstractmethod
     def _begin(self, conn: Any, write: bool) -> Any:
         """Starts a transaction (write: one that will write), returns a cursor whose execute
         takes '?' params."""
@@ -146,6 +151,13 @@ class Storage(PeopleStore, OutcomeStore, ABC):
     def reading(self) -> Iterator[Any]:
         """A cursor inside one read-only transaction: on SQLite it never waits for a writer."""
         with self._connection() as conn:
+            yield self._begin(conn, write=False)
+
+    @contextmanager
+    def reporting(self) -> Iterator[Any]:
+        """As reading, on a connection of the reports' own pool (StorageBusy when all of them
+        stay in use, or, on PostgreSQL, when one report runs past its statement timeout)."""
+        with self._report_connection() as conn:
             yield self._begin(conn, write=False)
 
     def migrate(self) -> int:
@@ -306,6 +318,12 @@ class Storage(PeopleStore, OutcomeStore, ABC):
             ]
             if models:
                 cur.executemany(_INSERT_MODEL, models)
+            if new:
+                # The report rollups (aitally.ingest.rollups) move with the records they sum.
+                ids = sorted(new)
+                marks = ", ".join("?" * len(ids))
+                for stmt in upsert_statements(f"r.record_id IN ({marks})"):
+                    cur.execute(stmt, ids)
             duplicate = len(batch.records) - accepted - len(taken)
             cur.execute(
                 "UPDATE devices SET last_seen_at = ?, agent_version = COALESCE(?, agent_version),"
@@ -331,12 +349,10 @@ class Storage(PeopleStore, OutcomeStore, ABC):
     # --- report queries ---------------------------------------------------------------
     def activity(self, since_day: str, until_day: str) -> list[Activity]:
         """Sums per person, day, tool and org unit over the days given (pauses excluded)."""
-        with self.reading() as cur:
+        with self.reporting() as cur:
             cur.execute(
-                "SELECT person, day, tool, org_unit, SUM(active_seconds), SUM(sessions), "
-                f"SUM(turns), {_SUM_TOK} FROM records "
-                "WHERE day >= ? AND day <= ? AND kind <> 'pause' "
-                "GROUP BY person, day, tool, org_unit",
+                "SELECT person, day, tool, NULLIF(org_unit, ''), active_seconds, sessions, "
+                f"turns, {_TOK} FROM person_days WHERE day >= ? AND day <= ?",
                 (since_day, until_day),
             )
             rows = cur.fetchall()
@@ -347,13 +363,10 @@ class Storage(PeopleStore, OutcomeStore, ABC):
 
     def model_tokens(self, since_day: str, until_day: str) -> list[ModelTokens]:
         """Token sums per person, day, tool and model over the days given (pauses excluded)."""
-        with self.reading() as cur:
+        with self.reporting() as cur:
             cur.execute(
-                f"SELECT r.person, r.day, r.tool, m.model, "
-                f"{_SUM_TOK.replace('SUM(', 'SUM(m.')} "
-                "FROM record_models m JOIN records r ON r.record_id = m.record_id "
-                "WHERE r.day >= ? AND r.day <= ? AND r.kind <> 'pause' "
-                "GROUP BY r.person, r.day, r.tool, m.model",
+                f"SELECT person, day, tool, model, {', '.join(TOKENS)} FROM person_day_models "
+                "WHERE day >= ? AND day <= ?",
                 (since_day, until_day),
             )
             rows = cur.fetchall()

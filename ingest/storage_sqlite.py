@@ -5,11 +5,33 @@ from __future__ import annotations
 import queue
 import sqlite3
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from aitally.ingest.storage import Storage, StorageBusy, StorageError
+
+
+REPORT_CONNECTIONS = 2
+"""Reports read on connections of their own: a burst of them never takes one an upload needs."""
+
+
+class _Pool:
+    """At most `size` connections in use at once, idle ones kept for reuse."""
+
+    def __init__(self, size: int) -> None:
+        self.idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self.slots = queue.Queue[None](maxsize=size)
+        for _ in range(size):
+            self.slots.put(None)
+
+    def close(self) -> None:
+        """Closes the idle connections."""
+        while True:
+            try:
+                self.idle.get_nowait().close()
+            except queue.Empty:
+                return
 
 
 class SqliteStorage(Storage):
@@ -18,13 +40,11 @@ class SqliteStorage(Storage):
     dialect = "sqlite"
 
     def __init__(self, path: str, pool_size: int = 8) -> None:
-        # SQLite runs one writer at a time; a few connections let readers (reports,
-        # token checks) proceed beside it in WAL mode.
+        # SQLite runs one writer at a time; a few connections let readers (token checks)
+        # proceed beside it in WAL mode, and reports have their own.
         self.path = Path(path)
-        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
-        self._slots = queue.Queue[None](maxsize=pool_size)
-        for _ in range(pool_size):
-            self._slots.put(None)
+        self._pool = _Pool(pool_size)
+        self._reports = _Pool(REPORT_CONNECTIONS)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -44,15 +64,21 @@ class SqliteStorage(Storage):
         conn.execute("PRAGMA busy_timeout = 30000")
         return conn
 
+    def _connection(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._pooled(self._pool)
+
+    def _report_connection(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._pooled(self._reports)
+
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _pooled(self, pool: _Pool) -> Iterator[sqlite3.Connection]:
         try:
-            self._slots.get(timeout=30.0)
+            pool.slots.get(timeout=30.0)
         except queue.Empty:
             raise StorageBusy("all database connections busy for 30 s") from None
         try:
             try:
-                conn = self._idle.get_nowait()
+                conn = pool.idle.get_nowait()
             except queue.Empty:
                 conn = self._connect()
             try:
@@ -65,18 +91,14 @@ class SqliteStorage(Storage):
                     conn.close()  # a broken connection is not returned to the pool
                     raise
                 raise
-            self._idle.put(conn)
+            pool.idle.put(conn)
         finally:
-            self._slots.put(None)
+            pool.slots.put(None)
 
     def close(self) -> None:
         """Closes the idle pooled connections."""
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
-
+        self._pool.close()
+        self._reports.close()
     def _begin(self, conn: Any, write: bool) -> Any:
         cur = conn.cursor()
         # A writer takes the write lock up front (IMMEDIATE), so two writers never deadlock
