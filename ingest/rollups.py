@@ -114,7 +114,7 @@ def _model_select(where: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def upsert_statements(where: str) -> tuple[str, str]:
+def upsert_statements(where: str) -> tuple[str, ...]:
     """The statements adding the records that `where` (on `records r`) selects to both
     rollups; each record must be added once (at its insert, or when rebuilding)."""
     return (
@@ -123,9 +123,12 @@ def upsert_statements(where: str) -> tuple[str, str]:
     )
 
 
-def delete_statements(where: str) -> tuple[str, str]:
+def delete_statements(where: str) -> tuple[str, ...]:
     """The statements removing the rollup rows that `where` (on person and day) selects."""
-    return (f"DELETE FROM person_days WHERE {where}", f"DELETE FROM person_day_models WHERE {where}")
+    return (
+        f"DELETE FROM person_days WHERE {where}",
+        f"DELETE FROM person_day_models WHERE {where}",
+    )
 
 
 def _columns(names: dict[str, str]) -> str:

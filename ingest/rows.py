@@ -143,3 +143,27 @@ class Engaged(NamedTuple):
     person: str
     tool: str | None
     org_unit: str | None
+
+
+class PersonFigures(NamedTuple):
+    """One person's figures behind the levels recipes, over the last 12 and 4 full weeks."""
+
+    person: str
+    active_weeks: int
+    """ISO weeks with active use, of the 12"""
+    volume: float
+    """active seconds of the 4 weeks"""
+    active: bool
+    """any active use in the 4 weeks"""
+    kept: bool
+    """any record of the 4 weeks with an accepted edit or accepted lines"""
+    agentic_tools: int
+    """tools with a multi-step change that reached a commit in the 4 weeks (rollups.AGENTIC)"""
+
+
+class SeenIn(NamedTuple):
+    """How many of a person's rollup rows (days and tools) carry one org unit."""
+
+    person: str
+    org_unit: str | None
+    rows: int

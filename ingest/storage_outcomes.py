@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from aitally.ingest.rows import Bucket, Engaged, OutcomeSums
+from aitally.ingest.rows import Bucket, Engaged, OutcomeSums, PersonFigures, SeenIn
 
 _SUMS = """
     SUM(d.active_seconds),
@@ -93,3 +93,42 @@ class OutcomeStore:
             )
             rows = cur.fetchall()
         return [Engaged(*r) for r in rows]
+
+    def person_figures(
+        self, weeks: Sequence[Bucket], since4: str, tool: str | None
+    ) -> list[PersonFigures]:
+        """Per person with active use in the weeks (one bucket each) on tool (or any): active
+        weeks, and from since4 on active seconds, active use, kept changes, agentic tools."""
+        if not weeks:
+            return []
+        values, params = _values([(b.week, b.first_day, b.last_day) for b in weeks])
+        only = "AND d.tool = ?" if tool else ""
+        with self.reporting() as cur:
+            cur.execute(
+                f"WITH b (week, first_day, last_day) AS (VALUES {values}) "
+                "SELECT d.person, COUNT(DISTINCT b.week), "
+                "SUM(CASE WHEN d.day >= ? THEN d.active_seconds ELSE 0 END), "
+                "MAX(CASE WHEN d.day >= ? THEN 1 ELSE 0 END), "
+                "MAX(CASE WHEN d.day >= ? AND d.kept_records > 0 THEN 1 ELSE 0 END), "
+                "COUNT(DISTINCT CASE WHEN d.day >= ? AND d.agentic_segments > 0 "
+                "THEN d.tool END) "
+                "FROM person_days d JOIN b ON d.day >= b.first_day AND d.day <= b.last_day "
+                f"WHERE d.active_records > 0 {only} GROUP BY d.person",
+                [*params, since4, since4, since4, since4, *([tool] if tool else [])],
+            )
+            rows = cur.fetchall()
+        return [
+            PersonFigures(r[0], int(r[1]), _number(r[2]), bool(r[3]), bool(r[4]), int(r[5]))
+            for r in rows
+        ]
+
+    def seen_in(self, since_day: str, until_day: str) -> list[SeenIn]:
+        """Per person and org unit, the rollup rows (active or not) over the days given."""
+        with self.reporting() as cur:
+            cur.execute(
+                "SELECT person, NULLIF(org_unit, ''), COUNT(*) FROM person_days "
+                "WHERE day >= ? AND day <= ? GROUP BY person, org_unit",
+                (since_day, until_day),
+            )
+            rows = cur.fetchall()
+        return [SeenIn(r[0], r[1], int(r[2])) for r in rows]

@@ -11,7 +11,6 @@ from typing import Any
 
 from aitally.ingest.storage import Storage, StorageBusy, StorageError
 
-
 REPORT_CONNECTIONS = 2
 """Reports read on connections of their own: a burst of them never takes one an upload needs."""
 
@@ -99,6 +98,7 @@ class SqliteStorage(Storage):
         """Closes the idle pooled connections."""
         self._pool.close()
         self._reports.close()
+
     def _begin(self, conn: Any, write: bool) -> Any:
         cur = conn.cursor()
         # A writer takes the write lock up front (IMMEDIATE), so two writers never deadlock
