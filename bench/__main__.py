@@ -22,6 +22,7 @@ BENCHES = [
     "bench_otlp",
     "bench_upload",
     "bench_ingest",
+    "bench_reports",
     "bench_view",
 ]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from aitally.ingest import rollups
 
-# Each migration is written once; {REAL} and {BIGINT} are the only words the two
-# dialects spell differently here. Append new ones at the end; never edit a shipped one.
+# Each migration is written once; {REAL}, {BIGINT} and {CLUSTERED} (a table stored in
+# its key's order) are the only words the two dialects spell differently here. Append new
+# ones at the end; never edit a shipped one.
 MIGRATIONS: list[str] = [
     # 1: devices, records (idempotent on record_id), per-model tokens, per-device health.
     """
@@ -112,8 +113,8 @@ MIGRATIONS: list[str] = [
 ]
 
 _TYPES = {
-    "sqlite": {"REAL": "REAL", "BIGINT": "INTEGER"},
-    "postgresql": {"REAL": "DOUBLE PRECISION", "BIGINT": "BIGINT"},
+    "sqlite": {"REAL": "REAL", "BIGINT": "INTEGER", "CLUSTERED": "WITHOUT ROWID"},
+    "postgresql": {"REAL": "DOUBLE PRECISION", "BIGINT": "BIGINT", "CLUSTERED": ""},
 }
 
 

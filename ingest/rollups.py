@@ -142,18 +142,19 @@ MIGRATION = f"""
         tool TEXT NOT NULL,
         org_unit TEXT NOT NULL,            -- '' for none
         {_columns({name: kind for name, (kind, _) in FIGURES.items()})},
-        PRIMARY KEY (person, day, tool, org_unit)
-    );
-    CREATE INDEX person_days_day ON person_days (day);
+        PRIMARY KEY (day, person, tool, org_unit)
+    ) {{CLUSTERED}};
+    CREATE INDEX person_days_person ON person_days (person);
     CREATE TABLE person_day_models (
         person TEXT NOT NULL,
         day TEXT NOT NULL,
         tool TEXT NOT NULL,
         model TEXT NOT NULL,
         {_columns(dict.fromkeys(TOKENS, "{BIGINT}"))},
-        PRIMARY KEY (person, day, tool, model)
-    );
-    CREATE INDEX person_day_models_day ON person_day_models (day);
+        PRIMARY KEY (day, person, tool, model)
+    ) {{CLUSTERED}};
+    CREATE INDEX person_day_models_person ON person_day_models (person);
     {";".join(upsert_statements("1 = 1"))}
 """
-"""Creates both rollups and fills them from the records already stored."""
+"""Creates both rollups and fills them from the records already stored. On SQLite the rows
+are stored in key order (day first), so a report's days are read in one sweep."""

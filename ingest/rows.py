@@ -167,3 +167,16 @@ class SeenIn(NamedTuple):
     person: str
     org_unit: str | None
     rows: int
+
+
+class PeopleClass(NamedTuple):
+    """The people of one period with the same adoption profile, and how many they are."""
+
+    period: str
+    cells: frozenset[tuple[str, str | None]]
+    """(tool, org unit) of every cell they count in (active in the period)"""
+    engaged_tools: frozenset[str]
+    """tools they were active on on 2+ days of the 28 up to the period's end"""
+    engaged: bool
+    """active (on any tool) on 2+ days of those 28"""
+    people: int

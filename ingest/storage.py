@@ -15,6 +15,7 @@ from aitally.ingest.migrations import render, statements
 from aitally.ingest.rollups import TOKENS, upsert_statements
 from aitally.ingest.rows import Activity, Device, DeviceHealth, ModelTokens, Stored, TokenSums
 from aitally.ingest.schema import Record, Tokens
+from aitally.ingest.storage_classes import ClassStore
 from aitally.ingest.storage_outcomes import OutcomeStore
 from aitally.ingest.storage_people import PeopleStore
 from aitally.ingest.wire import Batch
@@ -108,7 +109,7 @@ def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
     )
 
 
-class Storage(PeopleStore, OutcomeStore, ABC):
+class Storage(PeopleStore, OutcomeStore, ClassStore, ABC):
     """One database, shared by request threads through a connection pool of the backend's."""
 
     dialect: str

@@ -29,8 +29,8 @@ _SUMS = """
 """OutcomeSums' figures from the rollup rows (aitally.ingest.rollups.FIGURES sums per record)."""
 
 
-def _values(rows: Sequence[tuple[str, ...]]) -> tuple[str, list[str]]:
-    """A CTE `b` of the given rows and its parameters ('?' placeholders in both dialects)."""
+def values_list(rows: Sequence[tuple[str, ...]]) -> tuple[str, list[str]]:
+    """A VALUES list of the given rows and its parameters ('?' placeholders in both dialects)."""
     width = len(rows[0])
     values = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(rows))
     return values, [v for row in rows for v in row]
@@ -56,7 +56,7 @@ class OutcomeStore:
         """
         if not buckets:
             return []
-        values, params = _values([(b.period, b.week, b.first_day, b.last_day) for b in buckets])
+        values, params = values_list([(b.period, b.week, b.first_day, b.last_day) for b in buckets])
         with self.reporting() as cur:
             cur.execute(
                 f"WITH b (period, week, first_day, last_day) AS (VALUES {values}) "
@@ -74,7 +74,7 @@ class OutcomeStore:
         once, under the first by name."""
         if not windows:
             return []
-        values, params = _values(windows)
+        values, params = values_list(windows)
         first, last = min(w[1] for w in windows), max(w[2] for w in windows)
         tool, by = ("r.tool", ", r.tool") if by_tool else ("NULL", "")
         with self.reporting() as cur:
@@ -101,7 +101,7 @@ class OutcomeStore:
         weeks, and from since4 on active seconds, active use, kept changes, agentic tools."""
         if not weeks:
             return []
-        values, params = _values([(b.week, b.first_day, b.last_day) for b in weeks])
+        values, params = values_list([(b.week, b.first_day, b.last_day) for b in weeks])
         only = "AND d.tool = ?" if tool else ""
         with self.reporting() as cur:
             cur.execute(

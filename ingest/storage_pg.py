@@ -80,6 +80,7 @@ class PostgresStorage(Storage):
     """Storage on PostgreSQL; several replicas may share one database."""
 
     dialect = "postgresql"
+    concat = "string_agg"
 
     def __init__(self, url: str, pool_size: int = 16, max_lifetime: float = MAX_LIFETIME) -> None:
         self.url = url

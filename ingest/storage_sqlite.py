@@ -37,6 +37,7 @@ class SqliteStorage(Storage):
     """Storage in one SQLite file (WAL): a single ingest instance."""
 
     dialect = "sqlite"
+    concat = "group_concat"
 
     def __init__(self, path: str, pool_size: int = 8) -> None:
         # SQLite runs one writer at a time; a few connections let readers (token checks)

@@ -2,11 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Set
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 OTHER = "(other)"
 ALL = "(all)"
 NO_ORG = "(none)"
+
+
+class People(set[Any]):
+    """A set of people whose members are single people or whole classes of them (people who
+    look the same to a report, counted together): a class's weight is how many it stands for.
+
+    A report that reads classes of people from the database (never one row per person) then
+    runs the same set arithmetic as one that reads people: len is the number of people, and
+    union (|=), intersection, difference and subset work member by member. A member keeps
+    the weight it was added with.
+    """
+
+    def __init__(self, members: Iterable[Hashable] = ()) -> None:
+        super().__init__(members)
+        self.weights: dict[Hashable, int] = {}
+        self._extra = 0  # sum of (weight - 1) over the classes
+
+    def add(self, member: Hashable, weight: int = 1) -> None:
+        """Adds a person (weight 1) or a class of `weight` people; again: no change."""
+        if member not in self:
+            super().add(member)
+            if weight != 1:
+                self.weights[member] = weight
+                self._extra += weight - 1
+
+    def weight(self, member: Hashable) -> int:
+        """How many people a member stands for."""
+        return self.weights.get(member, 1)
+
+    def __len__(self) -> int:
+        return super().__len__() + self._extra
+
+    def __ior__(self, other: Set[Any]) -> People:  # type: ignore[override,misc]
+        weights = other.weights if isinstance(other, People) else {}
+        for member in other:
+            self.add(member, weights.get(member, 1))
+        return self
+
+    def _kept(self, members: Iterable[Hashable]) -> People:
+        out = People()
+        for member in members:
+            out.add(member, self.weight(member))
+        return out
+
+    def __and__(self, other: Set[object]) -> People:
+        return self._kept(m for m in self if m in other)
+
+    def __sub__(self, other: Set[Any]) -> People:
+        return self._kept(m for m in self if m not in other)
 
 
 @dataclass
@@ -14,12 +65,17 @@ class Group:
     """People behind a figure plus additive figures (sums), keyed by the group's name."""
 
     key: str
-    persons: set[str] = field(default_factory=set)
+    persons: set[Any] = field(default_factory=People)
     sums: dict[str, float] = field(default_factory=dict)
 
-    def add(self, person: str, **values: float) -> None:
-        """Counts a person in the group and adds their figures to the sums."""
-        self.persons.add(person)
+    def __post_init__(self) -> None:
+        if not isinstance(self.persons, People):
+            self.persons = People(self.persons)
+
+    def add(self, person: Hashable, weight: int = 1, **values: float) -> None:
+        """Counts a person, or a class of `weight` people (People), in the group and adds
+        their figures to the sums."""
+        cast(People, self.persons).add(person, weight)
         for name, v in values.items():
             self.sums[name] = self.sums.get(name, 0.0) + v
 

@@ -90,7 +90,7 @@ def _records(
         person = f"hmac:k1:{p:032x}"
         mine = rnd.choices(tools, weights)
         if rnd.random() < 0.3:
-            mine = list({*mine, *rnd.choices(tools, weights)})
+            mine = sorted({*mine, *rnd.choices(tools, weights)})
         active_share = rnd.choices(PATTERNS, [w for _, w in PATTERNS])[0][0]
         day = first
         while day < end:
