@@ -120,10 +120,10 @@ def as_before(db: str, work: Path, cluster: PgCluster | None) -> str:
         path = Path(db.removeprefix("sqlite:///"))
         copy = work / "before.db"
         shutil.copy(path, copy)
-        conn = sqlite3.connect(copy)
-        conn.execute("DELETE FROM schema_version WHERE version > 4")
-        conn.commit()
-        conn.close()
+        lite = sqlite3.connect(copy)
+        lite.execute("DELETE FROM schema_version WHERE version > 4")
+        lite.commit()
+        lite.close()
         return f"sqlite:///{copy}"
     import psycopg
 

@@ -135,8 +135,8 @@ def levels(
     first4 = this_week - dt.timedelta(weeks=4)
     last = this_week - dt.timedelta(days=1)
     orgs: dict[str, Counter[str]] = defaultdict(Counter)
-    for seen in storage.seen_in(first12.isoformat(), last.isoformat()):
-        orgs[seen.person][seen.org_unit or NO_ORG] += seen.rows  # everyone seen is counted
+    for row in storage.seen_in(first12.isoformat(), last.isoformat()):
+        orgs[row.person][row.org_unit or NO_ORG] += row.rows  # everyone seen is counted
     figures = {
         f.person: f
         for f in storage.person_figures(buckets("week", first12, last), first4.isoformat(), tool)

@@ -144,7 +144,7 @@ def adoption(
         for tool, org_unit in c.cells:
             org = org_unit or NO_ORG
             for t in (tool, ALL):
-                cells[(c.period, t)].setdefault(org, Group(org)).add(member, c.people)
+                cells[(c.period, t)].setdefault(org, Group(org)).add_class(member, c.people)
         for t in [*c.engaged_tools, *([ALL] if c.engaged else [])]:
             engaged[(c.period, t)].add(member, c.people)
     shown: dict[tuple[str, str], list[Group]] = {}

@@ -41,7 +41,7 @@ class People(set[Any]):
     def __len__(self) -> int:
         return super().__len__() + self._extra
 
-    def __ior__(self, other: Set[Any]) -> People:  # type: ignore[override,misc]
+    def __ior__(self, other: Set[Any]) -> People:  # type: ignore[misc]
         weights = other.weights if isinstance(other, People) else {}
         for member in other:
             self.add(member, weights.get(member, 1))
@@ -72,10 +72,13 @@ class Group:
         if not isinstance(self.persons, People):
             self.persons = People(self.persons)
 
-    def add(self, person: Hashable, weight: int = 1, **values: float) -> None:
-        """Counts a person, or a class of `weight` people (People), in the group and adds
-        their figures to the sums."""
-        cast(People, self.persons).add(person, weight)
+    def add_class(self, member: Hashable, people: int) -> None:
+        """Counts a class of that many people (People) in the group."""
+        cast(People, self.persons).add(member, people)
+
+    def add(self, person: str, **values: float) -> None:
+        """Counts a person in the group and adds their figures to the sums."""
+        self.persons.add(person)
         for name, v in values.items():
             self.sums[name] = self.sums.get(name, 0.0) + v
 
