@@ -34,30 +34,31 @@ class People(set[Any]):
                 self.weights[member] = weight
                 self._extra += weight - 1
 
-    def weight(self, member: Hashable) -> int:
-        """How many people a member stands for."""
-        return self.weights.get(member, 1)
-
     def __len__(self) -> int:
         return super().__len__() + self._extra
 
     def __ior__(self, other: Set[Any]) -> People:  # type: ignore[misc]
-        weights = other.weights if isinstance(other, People) else {}
-        for member in other:
-            self.add(member, weights.get(member, 1))
+        if isinstance(other, People):
+            for member, weight in other.weights.items():
+                if member not in self:
+                    self.weights[member] = weight
+                    self._extra += weight - 1
+        set.update(self, other)  # in C: a report of single people makes millions of these
         return self
 
-    def _kept(self, members: Iterable[Hashable]) -> People:
-        out = People()
-        for member in members:
-            out.add(member, self.weight(member))
+    def _kept(self, members: set[Any]) -> People:
+        out = People(members)
+        for member, weight in self.weights.items():
+            if member in out:
+                out.weights[member] = weight
+                out._extra += weight - 1
         return out
 
     def __and__(self, other: Set[object]) -> People:
-        return self._kept(m for m in self if m in other)
+        return self._kept(set.intersection(self, other))
 
     def __sub__(self, other: Set[Any]) -> People:
-        return self._kept(m for m in self if m not in other)
+        return self._kept(set.difference(self, other))
 
 
 @dataclass
@@ -78,7 +79,7 @@ class Group:
 
     def add(self, person: str, **values: float) -> None:
         """Counts a person in the group and adds their figures to the sums."""
-        self.persons.add(person)
+        set.add(self.persons, person)  # a person weighs 1: no bookkeeping of People's
         for name, v in values.items():
             self.sums[name] = self.sums.get(name, 0.0) + v
 
