@@ -113,7 +113,12 @@ class OutcomeCounts:
     """Content-free counts of what a use produced at a moment (`OUTCOME_KINDS`, e.g. one edit
     proposed and accepted with its lines added and removed); kinds the tool does not record
     are absent, never zero. dedup_key is the tool's own id of the call (a tool-use or
-    tool-call id) so that re-read or copied history counts once, as for `Usage`."""
+    tool-call id) so that re-read or copied history counts once, as for `Usage`.
+
+    tool_wide: the counts belong to the tool, not to one of its sessions (Cursor's daily line
+    counts and scored commits): they join the tool's segment in use at `at` if there is one,
+    else the session `session_key` (one per day) with no active time (docs/architecture.md).
+    """
 
     tool: str
     session_key: str
@@ -121,6 +126,7 @@ class OutcomeCounts:
     counts: Mapping[str, int]
     dedup_key: str | None = None
     signal: str = "transcript"
+    tool_wide: bool = False
 
 
 Observation = ProcessSeen | ProcessGone | ProcessLink | Activity | Usage | OutcomeCounts

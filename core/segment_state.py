@@ -6,7 +6,12 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from aitally.core.store import segments
-from aitally.core.store.segments import OutcomeTotals, SegmentAdditions, TokenList
+from aitally.core.store.segments import (
+    OpenSegmentRow,
+    OutcomeTotals,
+    SegmentAdditions,
+    TokenList,
+)
 from aitally.core.wire import TOKEN_KINDS
 
 
@@ -18,15 +23,9 @@ def add_tokens(acc: TokenList, values: TokenList) -> None:
 
 
 @dataclass(slots=True)
-class OpenSegment:
+class OpenSegment(OpenSegmentRow):
     """An open segment's row plus what this transaction added to it, not yet written."""
 
-    id: int
-    started_at: float
-    last_activity_at: float | None
-    last_seen_at: float
-    signals: set[str]
-    pids: set[str]
     active: float = 0.0
     present: float = 0.0
     turns: int = 0
@@ -38,12 +37,7 @@ class OpenSegment:
     @classmethod
     def load(cls, conn: sqlite3.Connection, session_id: int) -> OpenSegment | None:
         """The session's open segment, or None."""
-        row = segments.load_open(conn, session_id)
-        if row is None:
-            return None
-        return cls(
-            row.id, row.started_at, row.last_activity_at, row.last_seen_at, row.signals, row.pids
-        )
+        return segments.load_open(conn, session_id, cls)
 
     def flush(self, conn: sqlite3.Connection) -> None:
         """Writes what this transaction added, then starts counting afresh."""

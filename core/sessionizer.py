@@ -229,9 +229,28 @@ class Sessionizer:
     ) -> None:
         if not self._first(conn, ob.tool, ob.dedup_key, fresh, "outcome_duplicate"):
             return
-        sid = self._session(conn, ob.tool, ob.session_key, ob.session_key, None, None)
-        seg = self._touch(conn, sid, ob.at, active=True, signal=ob.signal)
+        if ob.tool_wide:
+            seg = self._segment_in_use(conn, ob)
+            seg.signals.add(ob.signal)
+            seg.dirty = True
+        else:
+            sid = self._session(conn, ob.tool, ob.session_key, ob.session_key, None, None)
+            seg = self._touch(conn, sid, ob.at, active=True, signal=ob.signal)
         add_outcomes(seg.outcomes, ob.counts)
+
+    def _segment_in_use(self, conn: sqlite3.Connection, ob: OutcomeCounts) -> OpenSegment:
+        """The open segment of the tool's session active last within the idle timeout of
+        `ob.at`; else the segment of the session `ob.session_key`, opened at `ob.at` without
+        activity: counts the tool keeps per day must not add active time beside the segments
+        that measure it."""
+        self._flush(conn)  # the working set's activity, so that the query sees it
+        sid = segments.session_in_use(conn, ob.tool, ob.at, self.idle)
+        if sid is not None:
+            seg = self._open_segment(conn, sid)
+            if seg is not None:
+                return seg
+        sid = self._session(conn, ob.tool, ob.session_key, ob.session_key, None, None)
+        return self._touch(conn, sid, ob.at, active=False, signal=ob.signal)
 
     def _process_seen(self, conn: sqlite3.Connection, ob: ProcessSeen) -> None:
         if ob.role != "session":

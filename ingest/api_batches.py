@@ -114,6 +114,13 @@ async def _take_batch(ctx: Context, request: Request, device: Enrollment) -> JSO
         return _refuse(ctx, device.device_id, exc.status, str(exc))
     except StorageBusy:
         return problem(503, "server busy; retry later", {"Retry-After": "5"})
+    # Logged on the request's own line (aitally.ingest.app.Observe): one line per batch.
+    request.state.batch = {
+        "batch_id": result["batch_id"][:64],
+        "accepted": result["accepted"],
+        "duplicate": result["duplicate"],
+        "rejected": len(result["rejected"]),
+    }
     return JSONResponse(result)
 
 
@@ -182,17 +189,6 @@ def _process(ctx: Context, who: Enrollment, raw: bytes, gzipped: bool) -> dict[s
                 "reason": first,
             },
         )
-    log.info(
-        "batch stored",
-        extra={
-            "event": "batch",
-            "device": device,
-            "batch_id": batch.batch_id[:64],
-            "accepted": stored.accepted,
-            "duplicate": stored.duplicate,
-            "rejected": len(batch.rejected),
-        },
-    )
     return {
         "batch_id": batch.batch_id,
         "accepted": stored.accepted,

@@ -110,6 +110,8 @@ class Observe:
                     "status": status,
                     "ms": round(elapsed * 1000, 2),
                     "device": state.get("device"),
+                    # A stored batch's id and counts (ingest/api_batches.py), on the same line.
+                    **state.get("batch", {}),
                 },
             )
 
@@ -129,9 +131,10 @@ def create_app(ctx: Context) -> FastAPI:
                     log.warning("retention purge failed: %s", exc)
                 await asyncio.sleep(RETENTION_EVERY)
 
-        task = asyncio.create_task(retention())
+        task = asyncio.create_task(retention()) if ctx.settings.retention_worker else None
         yield
-        task.cancel()
+        if task is not None:
+            task.cancel()
 
     # API docs are off unless asked for (--docs): FastAPI's pages load scripts from a CDN.
     docs = {} if ctx.settings.docs else {"docs_url": None, "redoc_url": None}

@@ -55,15 +55,7 @@ def _open(args: argparse.Namespace) -> Storage:
     return open_storage(url)
 
 
-def _serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from aitally.ingest import jsonlog
-    from aitally.ingest.app import create_app
-
-    keys = load_keys(args.pseudonym_key_file)
-    storage = _open(args)  # a bad --db fails before anything is logged
-    jsonlog.setup(args.log_level)
+def _settings(args: argparse.Namespace, retention: bool = True) -> Settings:
     settings = Settings(
         db=args.db or os.environ.get(ENV_DB, ""),
         min_group_size=args.min_group_size,
@@ -75,6 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
         max_enrollments=args.max_enrollments,
         privacy_floor=args.privacy_floor,
         retention_months=args.retention_months,
+        retention_worker=retention,
         docs=args.docs,
         absolute_hours=args.absolute_hours,
         oidc=_oidc(args),
@@ -82,21 +75,31 @@ def _serve(args: argparse.Namespace) -> int:
     bad = check_secrets(settings)
     if bad:
         raise StorageError("; ".join(bad))
+    return settings
+
+
+def _serve(args: argparse.Namespace) -> int:
+    # A missing ingest extra fails here, before anything is logged (aitally.ingest.entry).
+    import uvicorn  # noqa: F401
+
+    from aitally.ingest import jsonlog
+    from aitally.ingest.workers import ListenError, listen, supervise
+
+    load_keys(args.pseudonym_key_file)  # a bad key file fails here, not in every worker
+    storage = _open(args)  # a bad --db fails before anything is logged; migrated once here
+    jsonlog.setup(args.log_level)
+    settings = _settings(args)
     for name, value in (
         (ENV_ENROLL_SECRET, settings.enroll_secret),
         (ENV_ADMIN_TOKEN, settings.admin_token),
     ):
         if not value:
             log.warning("%s is not set: its endpoints answer 401", name)
-    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        sock.bind((args.host, args.port))
-    except OSError as exc:
-        raise StorageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
-    # Listening before the port is announced: early connections wait in the backlog.
-    sock.listen(2048)
-    port = sock.getsockname()[1]
+        sockets = listen(args.host, args.port, args.workers)
+    except ListenError as exc:
+        raise StorageError(str(exc)) from None
+    port = sockets[0].getsockname()[1]
     if args.port_file:
         # Written after bind, renamed into place: a reader never sees a partial number.
         tmp = Path(str(args.port_file) + ".tmp")
@@ -104,10 +107,40 @@ def _serve(args: argparse.Namespace) -> int:
         os.replace(tmp, args.port_file)
     log.info(
         "listening",
-        extra={"event": "listening", "host": args.host, "port": port, "db": storage.dialect},
+        extra={
+            "event": "listening",
+            "host": args.host,
+            "port": port,
+            "db": storage.dialect,
+            "workers": args.workers,
+        },
     )
+    if args.workers == 1:
+        _run_worker(args, sockets[0], 0, storage)
+        return 0
+    storage.close()  # each worker opens its own pool
+    return supervise(sockets, args.workers, _worker, args)
+
+
+def _worker(args: argparse.Namespace, sock: socket.socket, index: int) -> None:
+    """One worker process of `serve --workers N` (aitally.ingest.workers)."""
+    from aitally.ingest import jsonlog
+
+    jsonlog.setup(args.log_level)
+    _run_worker(args, sock, index, _open(args))
+
+
+def _run_worker(
+    args: argparse.Namespace, sock: socket.socket, index: int, storage: Storage
+) -> None:
+    """Serves on sock until SIGTERM or SIGINT; worker 0 also runs the periodic retention."""
+    import uvicorn
+
+    from aitally.ingest.app import create_app
+
+    settings = _settings(args, retention=index == 0)
     config = uvicorn.Config(
-        create_app(Context(settings, storage, keys)),
+        create_app(Context(settings, storage, load_keys(args.pseudonym_key_file))),
         log_config=None,
         access_log=False,  # the app logs each request itself, as JSON
         timeout_keep_alive=75,  # idle agent connections stay open for reuse (uvicorn: 5 s)
@@ -117,7 +150,6 @@ def _serve(args: argparse.Namespace) -> int:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         storage.close()
-    return 0
 
 
 def _migrate(args: argparse.Namespace) -> int:
@@ -279,7 +311,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--device-rate", type=_rate, default=2.0, help="batches/s per device; 0 = off"
     )
     serve.add_argument("--device-burst", type=positive_int, default=60)
-    serve.add_argument("--max-inflight", type=positive_int, default=256)
+    serve.add_argument(
+        "--max-inflight", type=positive_int, default=256, help="batches in flight per worker"
+    )
+    serve.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="worker processes on the same port (README.md, Several workers and replicas)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     serve.add_argument("--pseudonym-key-file", type=Path, help=key_help)
     serve.add_argument(

@@ -42,6 +42,8 @@ class Settings:
     # No enrollment is stored less strictly than this level, whatever the agent asks.
     privacy_floor: str = "identified"
     retention_months: int = 13
+    # Whether this process runs the periodic retention purge: one worker of several does.
+    retention_worker: bool = True
     docs: bool = False
     # The absolute usage-level recipe IT sets: hours a week (average of the last 4 full
     # weeks) at or above which a person is heavy, moderate, light (aitally.ingest.levels).
@@ -66,8 +68,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.buckets = DeviceBuckets(self.settings.device_rate, self.settings.device_burst)
-        self.inflight = InFlight(self.settings.max_inflight)
-        self.metrics.track_inflight(lambda: self.inflight.current)
+        self.inflight = InFlight(self.settings.max_inflight, self.metrics.inflight.set)
         s = self.settings
         self.enroll_buckets = DeviceBuckets(s.enroll_rate, s.enroll_burst)
         self.admin_fail_buckets = DeviceBuckets(s.admin_fail_rate, s.admin_fail_burst)

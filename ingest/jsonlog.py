@@ -26,6 +26,7 @@ FIELDS = (
     "db",
     "reason",
     "suppressed",
+    "workers",
 )
 
 

@@ -3,12 +3,18 @@
 Names follow the Prometheus conventions: counters end in `_total`, the latency histogram is in
 seconds, build information is an `_info` series of 1. Every series whose label values are known
 is created at start, so a `rate()` over it has data from the first scrape on.
+
+Under `serve --workers N` (aitally.ingest.workers) every worker writes its values to files in
+the directory PROMETHEUS_MULTIPROC_DIR names, and a scrape, whichever worker takes it, sums
+them all: counters and histograms over the workers, the in-flight gauge over the live ones.
+The `process_*` series are left out then, as one worker's figures would pass for the service's.
 """
 
 from __future__ import annotations
 
+import os
 import platform
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from prometheus_client import (
     CollectorRegistry,
@@ -21,10 +27,13 @@ from prometheus_client import (
     disable_created_metrics,
 )
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.multiprocess import MultiProcessCollector
 
 from aitally.core.cli_args import installed_version
 from aitally.ingest.schema import Record
 
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+"""Set by the supervisor of several workers: where each worker's values are kept."""
 # Seconds; batch handling on loopback runs from ~1 ms (duplicates) to ~1 s (large, contended).
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 RESULTS = ("accepted", "duplicate", "rejected")
@@ -43,7 +52,11 @@ class Metrics:
         # dashboard uses; this process serves no other registry.
         disable_created_metrics()  # type: ignore[no-untyped-call]
         self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
+        shared = os.environ.get(MULTIPROCESS_DIR)
+        if shared:
+            MultiProcessCollector(self.registry, path=shared)  # type: ignore[no-untyped-call]
+        # With several workers the values live in the shared files, not in this registry.
+        r = None if shared else self.registry
         self.requests = Counter(
             "aitally_ingest_requests", "HTTP requests by route and status", ["route", "status"],
             registry=r,
@@ -64,13 +77,15 @@ class Metrics:
             registry=r,
         )  # fmt: skip
         self.inflight = Gauge(
-            "aitally_ingest_inflight_batches", "batches being processed now", registry=r
-        )
-        Info("aitally_ingest_build", "the running aitally-ingest", registry=r).info(
+            "aitally_ingest_inflight_batches", "batches being processed now", registry=r,
+            multiprocess_mode="livesum",
+        )  # fmt: skip
+        Info("aitally_ingest_build", "the running aitally-ingest", registry=self.registry).info(
             {"version": installed_version() or "unknown", "python": platform.python_version()}
         )
-        ProcessCollector(registry=r)  # process_cpu_seconds_total, resident memory, open fds
-        PlatformCollector(registry=r)  # python_info
+        if not shared:  # process_cpu_seconds_total, resident memory, open fds
+            ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)  # python_info
         for result in RESULTS:
             self.records.labels(result=result)
         for status in REFUSED_STATUSES:
@@ -83,10 +98,6 @@ class Metrics:
         for route in routes:
             self.requests.labels(route=route, status="200")
             self.request_seconds.labels(route=route)
-
-    def track_inflight(self, current: Callable[[], float]) -> None:
-        """The in-flight gauge reads current() at each scrape."""
-        self.inflight.set_function(current)
 
     def render(self, accept: str | None = None) -> tuple[bytes, str]:
         """Every series and its content type: the Prometheus text format, or OpenMetrics when

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 
 
 class DeviceBuckets:
@@ -59,10 +60,11 @@ def retry_after(seconds: float) -> str:
 class InFlight:
     """Counts batches being processed; past the limit the server says 503, not queue forever."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, report: Callable[[int], None] = lambda _n: None) -> None:
         self.limit = limit
         self._n = 0
         self._lock = threading.Lock()
+        self._report = report  # told each new count (the metrics gauge)
 
     def enter(self) -> bool:
         """Takes a slot; False when all are in use."""
@@ -70,14 +72,11 @@ class InFlight:
             if self._n >= self.limit:
                 return False
             self._n += 1
+            self._report(self._n)
             return True
 
     def leave(self) -> None:
         """Gives a slot back."""
         with self._lock:
             self._n -= 1
-
-    @property
-    def current(self) -> int:
-        """Batches in flight now."""
-        return self._n
+            self._report(self._n)

@@ -1,5 +1,5 @@
-"""Storage of people and accountability: enrollments per person, ownership, erasure,
-retention and the append-only audit log (mixed into `aitally.ingest.storage.Storage`)."""
+"""Storage of people and accountability: enrollments per person, ownership, erasure and the
+append-only audit log (mixed into `aitally.ingest.storage.Storage`)."""
 
 from __future__ import annotations
 
@@ -90,20 +90,6 @@ class PeopleStore:
                 [now, *values],
             )
         return erased
-
-    def purge_before(self, day: str) -> int:
-        """Deletes records of days before `day` (YYYY-MM-DD): central retention."""
-        with self.transaction() as cur:
-            cur.execute(
-                "DELETE FROM record_models WHERE record_id IN "
-                "(SELECT record_id FROM records WHERE day < ?)",
-                (day,),
-            )
-            cur.execute("DELETE FROM records WHERE day < ?", (day,))
-            purged = max(int(cur.rowcount), 0)
-            for stmt in delete_statements("day < ?"):
-                cur.execute(stmt, (day,))
-            return purged
 
     def audit(self, at: float, actor: str, action: str, detail: dict[str, Any]) -> None:
         """Appends one line to the audit log; nothing in aitally updates or deletes it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any
+from typing import Any, cast
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -145,6 +145,10 @@ class PostgresStorage(Storage):
 
     def _begin(self, conn: Any, write: bool) -> Any:
         return _Cursor(conn.cursor())  # psycopg opens the transaction on first execute
+
+    def _pipelined(self, cur: Any) -> AbstractContextManager[Any]:
+        # psycopg's pipeline mode: statements are sent at once, answers read at the block's end.
+        return cast(AbstractContextManager[Any], cur.raw.connection.pipeline())
 
     def _lock_migrations(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))

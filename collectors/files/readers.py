@@ -234,8 +234,30 @@ class SqliteReader(Reader[SqliteAdapter]):
         obs: list[Observation] = []
         for row in sqlite_source.rows(ctx.path, adapter, st, ctx.mtime):
             obs += ctx.guard(adapter.row, row, ctx.rel, st)
+        if adapter.rewritten is not None:
+            obs += self._rewritten(ctx, adapter, adapter.rewritten)
         ctx.position.offset = ctx.size
         ctx.commit(obs, ctx.size, ctx.mtime)
+
+    @staticmethod
+    def _rewritten(
+        ctx: ReadContext, adapter: SqliteAdapter, source: tuple[str, str]
+    ) -> list[Observation]:
+        """The rewritten rows' observations; a failure to read them (a damaged page, a
+        lock) is reported and counted, and the rows read above are kept."""
+        try:
+            found = sqlite_source.rewritten(ctx.path, adapter.tool, *source)
+        except OSError as exc:
+            ctx.out.skip("rewritten_unreadable")
+            problems.warning(
+                f"rewritten:{adapter.tool}",
+                "%s: cannot read the %s rows of its database (%s); read again on the next pass",
+                adapter.tool,
+                source[0],
+                exc,
+            )
+            return []
+        return ctx.guard(adapter.rewritten_rows, found, ctx.mtime, ctx.position.state)
 
 
 class ActivityReader(Reader[ActivityAdapter]):

@@ -9,7 +9,7 @@ from aitally.collectors.files.adapters.cline import Cline
 from aitally.collectors.files.adapters.codex import Codex
 from aitally.collectors.files.adapters.continue_dev import ContinueDev
 from aitally.collectors.files.adapters.copilot_cli import CopilotCli
-from aitally.collectors.files.adapters.cursor import Cursor
+from aitally.collectors.files.adapters.cursor import Cursor, CursorScoredCommits
 from aitally.collectors.files.adapters.gemini_cli import GeminiJson, GeminiJsonl
 from aitally.collectors.files.adapters.opencode import OpenCode
 
@@ -25,6 +25,7 @@ def adapters() -> list[Adapter]:
         ContinueDev(),
         Cline(),
         Cursor(),
+        CursorScoredCommits(),
         OpenCode(),
         *activity_only.adapters(),
     ]

@@ -108,8 +108,10 @@ def copilot_vscode(env: Env) -> list[Path]:
 
 
 def cursor(env: Env) -> list[Path]:
-    """Cursor: its globalStorage folder (state.vscdb)."""
-    return [user / "globalStorage" for user in _app_config_dirs(env, "Cursor")]
+    """Cursor: its globalStorage folder (state.vscdb) and, on every OS, ~/.cursor/ai-tracking
+    (ai-code-tracking.db)."""
+    dirs = [user / "globalStorage" for user in _app_config_dirs(env, "Cursor")]
+    return [*dirs, _home(env) / ".cursor" / "ai-tracking"]
 
 
 def opencode(env: Env) -> list[Path]:

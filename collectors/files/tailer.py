@@ -232,6 +232,8 @@ class Tailer:
                 adapter.tool,
                 exc.strerror or exc,
             )
+            # Read again on its next change or poll, from the position last committed.
+            self._counters.append(("file_skipped", f"{adapter.tool}:unreadable", 1))
         except sqlite3.Error:
             raise  # our own store failed a commit: the caller reloads, the lines are read again
         except Exception as exc:  # a reader's bug: the pass (and the catch-up) goes on

@@ -7,6 +7,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from functools import partial
@@ -35,6 +36,13 @@ log = logging.getLogger(__name__)
 ROOT_CHECK = 5.0
 RESCAN = 60.0
 SIDECARS = ("-wal", "-shm", "-journal")
+# watchdog 7's recursive inotify watch registers a folder made together with its subfolders
+# (Codex's sessions/YYYY/MM/DD/) twice: while walking the new parent, and again on the
+# subfolder's own queued creation event. The second registration is the same callback under
+# the same id, so it only replaces itself, but watchdog warns each time with a RuntimeWarning
+# whose text names the folder's path and the watch: printed on the agent's stderr (the
+# service's log), never the same text twice, and a file name where none may be written.
+DUPLICATE_WATCH_WARNING = r"Callback with id '\d+' already exists for watch"
 
 # Opens the collector's own store connection and a sink committing through it: the tailing
 # thread commits while the agent's loop does, on its connection.
@@ -167,6 +175,12 @@ class FileCollector:
                 if self._native is None:
                     from watchdog.observers import Observer
 
+                    warnings.filterwarnings(
+                        "ignore",
+                        message=DUPLICATE_WATCH_WARNING,
+                        category=RuntimeWarning,
+                        module=r"watchdog\.observers\.inotify",
+                    )
                     self._native = Observer()
                     self._native.start()
                 self._native.schedule(handler, str(path), recursive=True)

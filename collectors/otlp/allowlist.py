@@ -20,14 +20,21 @@ What maps (checked against a real Claude Code 2.1.197 export, tests/fixtures/otl
   cache read = cached, output, reasoning = `thoughts_token_count`), keyed by the record's time,
   role and counts so a batch sent again is not counted twice; `main`/`subagent` calls are
   dropped (`otlp_dropped/in_transcript`).
+- Codex's events (checked against a real Codex 0.171.0 export, tests/fixtures/otlp/codex/) carry
+  no id its rollout also records, only the `conversation.id` (the rollout's session id) and an
+  `originator`. From the TUI's (`codex-tui`) the conversation and time of each
+  `codex.user_prompt` (a turn starts) and each `codex.sse_event` `response.completed` with its
+  token counts (a billed call) are kept; collectors/otlp/codex_title_calls.py counts the calls
+  of conversations that have no rollout (the thread-title calls) in the thread they serve.
+  `codex exec` records every call in its rollout, so its events are dropped (`in_transcript`).
 - Everything else (other services' events, all metrics and spans) is counted, not mapped:
-  Codex's `codex.sse_event` carries no id or role its transcript also records (the same
-  totals, so mapping it would double them), Copilot CLI's spans restate its session file, and
-  Claude Code's `token.usage` metric restates the events.
+  Copilot CLI's spans restate its session file, and Claude Code's `token.usage` metric
+  restates the events.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,11 +43,31 @@ from typing import Any, Final
 from aitally.core.observation import Activity, Observation, Tokens, Usage
 
 # service.name -> aitally tool id (core/tools.py); any other service is dropped.
-SERVICES: Final = {"claude-code": "claude-code", "gemini-cli": "gemini-cli"}
+SERVICES: Final = {
+    "claude-code": "claude-code",
+    "gemini-cli": "gemini-cli",
+    # Codex's TUI (its app server), its CLI core and `codex exec`.
+    "codex-app-server": "codex",
+    "codex_cli_rs": "codex",
+    "codex_exec": "codex",
+}
 # Gemini CLI's LlmRole values whose calls its chat file does not record.
 GEMINI_UNRECORDED_ROLE_PREFIX: Final = "utility_"
+# The originator of Codex's TUI; only it makes calls its rollouts do not record.
+CODEX_TUI: Final = "codex-tui"
+# A Codex conversation id is a UUID; nothing else is ever used to look for its rollout.
+CODEX_CONVERSATION: Final = re.compile(r"[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
 ID_LIMIT: Final = 200
 VERSION_LIMIT: Final = 40
+
+
+@dataclass(slots=True)
+class CodexFacts:
+    """What Codex's TUI telemetry says about turns and calls, before attribution: per turn its
+    conversation and start, per call a `Usage` whose session is its own conversation."""
+
+    turns: list[tuple[str, float]] = field(default_factory=list)
+    calls: list[Usage] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -50,6 +77,7 @@ class Reduced:
     observations: list[Observation] = field(default_factory=list)
     dropped: dict[str, int] = field(default_factory=dict)
     records: int = 0
+    codex: CodexFacts = field(default_factory=CodexFacts)
 
     def drop(self, reason: str) -> None:
         self.dropped[reason] = self.dropped.get(reason, 0) + 1
@@ -181,6 +209,45 @@ def _gemini_cli(record: Mapping[str, Any], out: Reduced) -> None:
     )
 
 
+def _codex(record: Mapping[str, Any], version: str | None, out: Reduced) -> None:
+    attrs = record.get("attributes")
+    event = _attr(attrs, "event.name")
+    if event not in ("codex.user_prompt", "codex.sse_event"):
+        out.drop("event_not_mapped")
+        return
+    if _attr(attrs, "originator") != CODEX_TUI:
+        out.drop("in_transcript")  # `codex exec` records every call in its rollout
+        return
+    conversation = _id(_attr(attrs, "conversation.id"))
+    if conversation is None or not CODEX_CONVERSATION.fullmatch(conversation):
+        out.drop("no_session")
+        return
+    at = _time(record)
+    if event == "codex.user_prompt":
+        out.codex.turns.append((conversation, at))
+        return
+    prompt = _count(_attr(attrs, "input_token_count"))
+    if _attr(attrs, "event.kind") != "response.completed" or prompt is None:
+        out.drop("event_not_mapped")  # the stream's other events carry no tokens
+        return
+    cached = _count(_attr(attrs, "cached_token_count"))
+    output = _count(_attr(attrs, "output_token_count"))
+    reasoning = _count(_attr(attrs, "reasoning_token_count"))
+    tokens = Tokens(
+        max(prompt - (cached or 0), 0),  # input includes the cached input, as in the rollout
+        None if output is None else max(output - (reasoning or 0), 0),
+        cached,
+        _count(_attr(attrs, "cache_write_token_count")),
+        reasoning,
+    )
+    stamp = record.get("observedTimeUnixNano") or record.get("timeUnixNano")
+    key = f"otlp:codex:{conversation}:{stamp}:{prompt}:{output}"
+    model = _id(_attr(attrs, "model"))
+    out.codex.calls.append(
+        Usage("codex", conversation, at, model, tokens, key, "otlp", None, version, None)
+    )
+
+
 def reduce_logs(request: Mapping[str, Any]) -> Reduced:
     """The usage in an ExportLogsServiceRequest (OTLP/JSON shape, collectors/otlp/decode.py)."""
     out = Reduced()
@@ -196,6 +263,8 @@ def reduce_logs(request: Mapping[str, Any]) -> Reduced:
                     _claude_code(record, version, out)
                 elif tool == "gemini-cli":
                     _gemini_cli(record, out)  # its service.version is Node's, not its own
+                elif tool == "codex":
+                    _codex(record, version, out)
                 else:
                     out.drop("service_not_mapped")
     return out

@@ -14,12 +14,14 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from aitally.collectors.files import roots
 from aitally.collectors.otlp import allowlist, decode, token
+from aitally.collectors.otlp.codex_title_calls import KV_TURNS, TitleCallAttribution
 from aitally.collectors.otlp.forward import COUNTER as FORWARD_COUNTER
 from aitally.collectors.otlp.forward import Forwarder
 from aitally.collectors.otlp.status import KV_LAST_BATCH, KV_STATUS, last_batch_key
@@ -51,7 +53,14 @@ class _TooLarge(Exception):
 class Receiver:
     """Owns the server, its store connection and sessionizer; `apply` commits one request."""
 
-    def __init__(self, store_path: Path, data_dir: Path, port: int, sessionizer: Sessionizer):
+    def __init__(
+        self,
+        store_path: Path,
+        data_dir: Path,
+        port: int,
+        sessionizer: Sessionizer,
+        codex_homes: Sequence[Path] = (),
+    ):
         self.store = Store(store_path, busy_timeout=STORE_WAIT)
         self.sink = Sessionizer(
             self.store,
@@ -60,6 +69,7 @@ class Receiver:
             max_presence_step=sessionizer.max_step,
         )
         self.token = token.load_or_create(data_dir)
+        self.codex_titles = TitleCallAttribution(codex_homes, self.store.kv_get(KV_TURNS))
         self.data_dir = data_dir
         self._upstreams: tuple[float | None, dict[str, otlp_routes.Upstream]] = (None, {})
         self.forwarder = Forwarder(self._count_forward)  # an idle thread until one forwards
@@ -76,22 +86,33 @@ class Receiver:
         *,
         batch: bool = False,
         tool: str | None = None,
+        codex: allowlist.CodexFacts | None = None,
     ) -> int:
-        """Commits one request's observations and counters, and for an accepted `batch` its
-        time, also per `tool` when the path named one (collectors/otlp/status.py reads them):
-        200, or 429/503 when busy."""
+        """Commits one request's observations and counters, with the `codex` TUI calls that
+        are title calls in their threads (collectors/otlp/codex_title_calls.py), and for an
+        accepted `batch` its time, also per `tool` when the path named one
+        (collectors/otlp/status.py reads them): 200, or 429/503 when busy."""
         if not self.lock.acquire(timeout=LOCK_WAIT):
             return 429
-        state = None
+        observations, counters = list(observations), list(counters)
+        state: dict[str, str] = {}
         if batch:
             now = repr(time.time())
             state = {KV_LAST_BATCH: now} | ({last_batch_key(tool): now} if tool else {})
+        titles = None
         try:
-            self.sink.apply(list(observations), counters=list(counters), state=state)
+            if codex is not None and (codex.turns or codex.calls):
+                titles = self.codex_titles.attribute(codex)
+                observations += titles.observations
+                counters += [("otlp_dropped", why, n) for why, n in titles.dropped.items()]
+                state |= titles.state()
+            self.sink.apply(observations, counters=counters, state=state)
         except sqlite3.OperationalError:
             return 503  # locked or busy beyond STORE_WAIT: the exporter retries
         finally:
             self.lock.release()
+        if titles is not None:
+            self.codex_titles.keep(titles)
         return 200
 
     def count(self, reason: str) -> None:
@@ -187,7 +208,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         counters: list[Counter] = [("otlp_received", signal, reduced.records)]
         counters += [("otlp_dropped", why, n) for why, n in reduced.dropped.items()]
-        status = r.commit(reduced.observations, counters, batch=True, tool=route.tool)
+        status = r.commit(
+            reduced.observations, counters, batch=True, tool=route.tool, codex=reduced.codex
+        )
         if status == 200:
             r.forward(route, raw, self.headers)  # once, when written: a retried batch is not
             self._answer(200, None)
@@ -243,17 +266,27 @@ class OtlpCollector:
 
     name = "otlp_receiver"
 
-    def __init__(self, store: Store, sessionizer: Sessionizer, port: int, data_dir: Path):
+    def __init__(
+        self,
+        store: Store,
+        sessionizer: Sessionizer,
+        port: int,
+        data_dir: Path,
+        codex_homes: Sequence[Path] = (),
+    ):
         self._store_path = store.path
         self._sessionizer = sessionizer
         self._port = port
         self._data_dir = data_dir
+        self._codex_homes = tuple(codex_homes)
         self.receiver: Receiver | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         """Binds the loopback port and serves on a thread; a taken port fails the start."""
-        self.receiver = Receiver(self._store_path, self._data_dir, self._port, self._sessionizer)
+        self.receiver = Receiver(
+            self._store_path, self._data_dir, self._port, self._sessionizer, self._codex_homes
+        )
         self._thread = threading.Thread(
             target=self.receiver.serve, name="aitally-otlp", daemon=True
         )
@@ -281,4 +314,8 @@ def create(cfg: Config, store: Store, sessionizer: Sessionizer) -> OtlpCollector
     section = cfg.section("otlp_receiver")
     if not section["enabled"]:
         return None
-    return OtlpCollector(store, sessionizer, int(section["port"]), store.path.parent)
+    # Where Codex's rollouts are, to tell its threads from its title calls.
+    homes = roots.candidates({"codex"}, cfg.get("collectors", "extra_roots"))
+    return OtlpCollector(
+        store, sessionizer, int(section["port"]), store.path.parent, [r.path for r in homes]
+    )

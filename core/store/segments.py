@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from aitally.core.wire import TOKEN_KINDS
 
@@ -18,9 +19,10 @@ TokenList = list[int | None]
 OutcomeTotals = dict[str, int]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OpenSegmentRow:
-    """The stored part of an open segment that the sessionizer works on."""
+    """The stored part of an open segment that the sessionizer works on; its working copy
+    (core/segment_state.py `OpenSegment`) extends it with what a transaction adds."""
 
     id: int
     started_at: float
@@ -28,6 +30,9 @@ class OpenSegmentRow:
     last_seen_at: float
     signals: set[str]
     pids: set[str]
+
+
+Row = TypeVar("Row", bound=OpenSegmentRow)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +66,9 @@ def _split(text: str) -> set[str]:
     return set(filter(None, text.split(",")))
 
 
-def load_open(conn: sqlite3.Connection, session_id: int) -> OpenSegmentRow | None:
-    """The session's open segment, if it has one."""
+def load_open(conn: sqlite3.Connection, session_id: int, kind: type[Row]) -> Row | None:
+    """The session's open segment as a `kind` (an OpenSegmentRow or an extension of it), if
+    it has one."""
     row = conn.execute(
         "SELECT id, started_at, last_activity_at, last_seen_at, signals, pids FROM segments"
         " WHERE session_id = ? AND ended_at IS NULL",
@@ -70,7 +76,7 @@ def load_open(conn: sqlite3.Connection, session_id: int) -> OpenSegmentRow | Non
     ).fetchone()
     if row is None:
         return None
-    return OpenSegmentRow(int(row[0]), row[1], row[2], row[3], _split(row[4]), _split(row[5]))
+    return kind(int(row[0]), row[1], row[2], row[3], _split(row[4]), _split(row[5]))
 
 
 def add_to_segment(conn: sqlite3.Connection, segment_id: int, add: SegmentAdditions) -> None:
@@ -198,6 +204,19 @@ def idle_open_segments(conn: sqlite3.Connection, before: float) -> Sequence[Idle
         (before,),
     ).fetchall()
     return [IdleSegment(int(r[0]), r[1], r[2], r[3]) for r in rows]
+
+
+def session_in_use(conn: sqlite3.Connection, tool: str, at: float, idle: float) -> int | None:
+    """The session of the tool whose open segment was active last within `idle` seconds of
+    `at` (after it too: a tool may write its counts before its process is next scanned), or
+    None."""
+    row = conn.execute(
+        "SELECT g.session_id FROM segments g JOIN sessions s ON s.id = g.session_id"
+        " WHERE g.ended_at IS NULL AND s.tool = ? AND g.last_activity_at BETWEEN ? AND ?"
+        " ORDER BY g.last_activity_at DESC LIMIT 1",
+        (tool, at - idle, at + idle),
+    ).fetchone()
+    return None if row is None else int(row[0])
 
 
 def count_open(conn: sqlite3.Connection) -> int:

@@ -283,6 +283,33 @@ def test_outcomes_follow_idle_cuts_and_pauses(store: Store, sz: Sessionizer) -> 
     assert store.counters("paused_dropped") == {"codex": 1}
 
 
+def test_tool_wide_outcomes_join_the_segment_in_use_else_a_day_without_active_time(
+    store: Store, sz: Sessionizer
+) -> None:
+    """Cursor's daily line counts: onto the Cursor segment active around their time (its
+    active seconds unchanged), else onto the day's session, which gains no active time."""
+    lines = {"lines_suggested": 5, "lines_accepted": 2}
+    sz.apply(
+        [
+            ProcessSeen("cursor", 9, T0, T0, surface="ide", busy=True),
+            ProcessSeen("cursor", 9, T0, T0 + 60, surface="ide", interval=60, busy=True),
+            Activity("claude-code", "C", T0 + 90, kind="prompt"),  # another tool: never chosen
+            OutcomeCounts("cursor", "day:a", T0 + 100, lines, "d1", "state-db", tool_wide=True),
+            OutcomeCounts("cursor", "day:a", T0 + 5000, lines, "d2", "state-db", tool_wide=True),
+            OutcomeCounts("cursor", "day:a", T0 + 5300, lines, "d3", "state-db", tool_wide=True),
+            OutcomeCounts("cursor", "day:a", T0 + 5300, lines, "d3", "state-db", tool_wide=True),
+        ]
+    )
+    by_key = {s["tool_session_id"] or "process": s for s in segs(store) if s["tool"] == "cursor"}
+    proc, day = by_key["process"], by_key["day:a"]
+    assert proc["outcomes"] == lines and proc["active_seconds"] == 60
+    assert "state-db" in proc["signals"]
+    # Idle for over 15 minutes: the day's own session, both counts, no active time.
+    assert day["outcomes"] == {"lines_suggested": 10, "lines_accepted": 4}
+    assert day["active_seconds"] == 0 and day["turns"] == 0
+    assert store.counters("outcome_duplicate") == {"cursor": 1}
+
+
 def test_merging_segments_adds_their_outcomes(store: Store, sz: Sessionizer) -> None:
     sz.apply(
         [

@@ -3,6 +3,7 @@ never with NO_COLOR."""
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import json
 import os
@@ -19,7 +20,7 @@ from aitally.core import paths
 from aitally.core.observation import Activity, Tokens, Usage
 from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store
-from tests.agent.test_stats_data import build_store
+from tests.agent.test_stats_data import CLAUDE_DAYS_BACK, DAY, build_store
 from tests.conftest import aitally_cmd
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -74,7 +75,7 @@ def _fits(text: str, cols: int = 80) -> None:
 
 
 def test_default_view_fits_80_columns_without_colour_on_a_pipe() -> None:
-    build_store()
+    now = build_store()["now"]
     done = _piped(COLUMNS="80")
     assert done.returncode == 0, done.stderr
     out = done.stdout
@@ -85,8 +86,11 @@ def test_default_view_fits_80_columns_without_colour_on_a_pipe() -> None:
     assert "claude-code" in out and "gpt-5-codex" in out
     sparks = out.split("Active time per day", 1)[1].splitlines()
     claude = next(line for line in sparks if line.startswith("claude-code"))
-    # Eight sessions over three weeks: eight day columns carry a bar.
-    assert sum(ch in "▁▂▃▄▅▆▇█" for ch in claude) == 8
+    # Eight sessions over three weeks plus the open one: one bar per local day they start on
+    # (before 03:00 the session of 3 h ago started yesterday, so today's bar is the open one's).
+    days = {dt.date.fromtimestamp(now - back * DAY - 3 * 3600) for back in CLAUDE_DAYS_BACK}
+    days.add(dt.date.fromtimestamp(now - 240))
+    assert sum(ch in "▁▂▃▄▅▆▇█" for ch in claude) == len(days)
 
 
 def test_colour_on_a_terminal_and_never_with_no_color() -> None:

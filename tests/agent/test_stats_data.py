@@ -14,6 +14,8 @@ from aitally.core.sink import FilePosition
 from aitally.core.store import Store
 
 DAY = 86400.0
+# Days back at which each finished Claude Code session of build_store starts (3 h before now).
+CLAUDE_DAYS_BACK = (0, 1, 2, 4, 6, 9, 13, 20)
 # Planted where content could leak (a tracked file's path): no page or export may show it.
 CANARY = "CANARY-7f3e-dashboard-path"
 
@@ -42,7 +44,7 @@ def build_store(now: float | None = None) -> dict[str, Any]:
     store = Store(paths.store_file())
     sz = Sessionizer(store)
     obs: list[Observation] = []
-    for k, back in enumerate((0, 1, 2, 4, 6, 9, 13, 20)):
+    for k, back in enumerate(CLAUDE_DAYS_BACK):
         start = now - back * DAY - 3 * 3600
         obs += _chat("claude-code", f"cc-{k}", start, 20, ("claude-sonnet-4-5", "claude-opus-4-1"))
     for k, back in enumerate((0, 3, 5, 12)):

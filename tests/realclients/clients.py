@@ -144,7 +144,13 @@ class GeminiCli(Client):
         gemini.mkdir(parents=True, exist_ok=True)
         settings = {
             "security": {"auth": {"selectedType": "gemini-api-key"}},
-            "general": {"disableAutoUpdate": True, "disableUpdateNag": True},
+            # The editor "Modify with external editor" opens (as if picked with /editor): the
+            # scripted one where a scenario installs it (editor.py).
+            "general": {
+                "disableAutoUpdate": True,
+                "disableUpdateNag": True,
+                "preferredEditor": "vim",
+            },
             "telemetry": {"enabled": False},
             "privacy": {"usageStatisticsEnabled": False},
         }

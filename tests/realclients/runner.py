@@ -19,11 +19,12 @@ from typing import Any
 import psutil
 
 from tests.realclients.clients import Client
+from tests.realclients.editor import install_editor
 from tests.realclients.install import client_bin
 from tests.realclients.processes import ProcessWatcher
 from tests.realclients.rewrite import FIXTURE_HOME, Rewriter
 from tests.realclients.scenarios import COMPACT, KEYS, REJECTED_FILE, Scenario, Step
-from tests.realclients.script import EDIT_APPLIED_TEXT, EDIT_FILE_TEXT
+from tests.realclients.script import EDIT_FILE_TEXT, EDIT_NEW, PERSON_LINE
 from tests.realclients.standin import StandIn
 from tests.realclients.tmux import TmuxPane
 from tests.realclients.tool_calls import CANDIDATES
@@ -140,8 +141,10 @@ def _effects(workdir: Path) -> dict[str, Any]:
     """What the outcome scenario left behind, to check its declared truth against."""
     commits = int(_git(workdir, "rev-list", "--count", "HEAD").strip()) - 1
     message = _git(workdir, "log", "-1", "--format=%B") if commits else ""
+    notes = (workdir / "notes.txt").read_text().splitlines()
     return {
-        "edit_applied": (workdir / "notes.txt").read_text() == EDIT_APPLIED_TEXT,
+        "edit_applied": notes[:1] == [EDIT_NEW],
+        "edit_modified": PERSON_LINE in notes,
         "rejected_file_absent": not (workdir / REJECTED_FILE).exists(),
         "commits": commits,
         "commit_has_ai_trailer": "co-authored-by:" in message.lower(),
@@ -152,7 +155,9 @@ def _outcomes_verified(outcomes: dict[str, int], effects: dict[str, Any]) -> boo
     """Whether the run did what the declared outcomes say (the answers reached the dialogs)."""
     return (
         effects["edit_applied"] == (outcomes["edits_accepted"] == 1)
-        and effects["rejected_file_absent"] == (outcomes["edits_rejected"] == 1)
+        and effects["edit_modified"] == (outcomes["edits_modified"] == 1)
+        # The rejected file is only ever proposed by a scenario that rejects it.
+        and effects["rejected_file_absent"]
         and effects["commits"] == outcomes["commits"]
         and effects["commit_has_ai_trailer"] == (outcomes["commits_with_ai"] == 1)
         and effects["shell_calls"] == outcomes["commands_run"]
@@ -192,6 +197,8 @@ def record(client: Client, scenario: Scenario, scratch: Path, fixtures: Path) ->
     by_phase: dict[str, str] = {}
     with StandIn(log_path, workdir=workdir, seed=seed) as standin:
         env = _base_env(home) | client.prepare(home, workdir, standin.url)
+        if scenario.editor:
+            env |= install_editor(home, env["PATH"])
         watcher.start()
         for step in scenario.steps:
             print(f"  {client.tool} {scenario.name}: {step.phase}")

@@ -40,13 +40,15 @@ class Step:
 class Scenario:
     """A named sequence of steps, and the clients it applies to (None: all). `git`: the working
     folder is a git repository with one commit; `outcomes`: the true outcome counts (issue 14's
-    kinds) of what the steps make the client do and the person answer."""
+    kinds) of what the steps make the client do and the person answer; `editor`: the person's
+    editor is the scripted one (editor.py) that adds a line to a proposed edit."""
 
     name: str
     steps: tuple[Step, ...]
     tools: tuple[str, ...] | None = None
     git: bool = False
     outcomes: dict[str, int] | None = None
+    editor: bool = False
 
 
 COMPACT = "/compact"  # replaced by the client's own command (Gemini CLI: /compress)
@@ -101,6 +103,23 @@ SCENARIOS: tuple[Scenario, ...] = (
             ),
         ),
     ),
+    # Codex's TUI names the thread with a call whose own prompt is a fixed text plus the
+    # thread's first prompt: a first prompt of another length than `interactive`'s shows it
+    # (collectors/otlp/codex_title_calls.py).
+    Scenario(
+        "tui-long-prompt",
+        (
+            Step(
+                "tui",
+                (
+                    "AITALLY-MARKER-tui-31 hello there, a first prompt longer than before",
+                    "AITALLY-MARKER-tui-32 again",
+                ),
+                interactive=True,
+            ),
+        ),
+        tools=("codex",),
+    ),
 )
 
 
@@ -131,7 +150,7 @@ def _outcomes(
     tool: str, trailer: str, shell_answer: tuple[str, ...], commit_answer: str
 ) -> Scenario:
     """The outcome scenario of one client: the dialog answers differ by client (Claude Code runs
-    Bash without asking; Codex and Gemini CLI ask for every command)."""
+    Bash without asking; Codex and Gemini CLI ask for every command, Copilot CLI for the commit)."""
     lines = (
         f"AITALLY-MARKER-out-21 tidy the notes {EDIT}",
         "keys:Enter",
@@ -156,7 +175,40 @@ SCENARIOS = (
         ("keys:Enter",),
         "keys:Enter",
     ),
+    # Copilot CLI runs a read-only command (`ls`) without asking.
+    _outcomes(
+        "copilot-cli",
+        "Co-authored-by: Copilot <223556219+Copilot@users.noreply.github.com>",
+        (),
+        "keys:Enter",
+    ),
 )
+
+
+# One proposed edit that the person changes in their editor (adding one line) and then accepts:
+# the tool's lines are still 1 added and 1 removed; the person's line is not the tool's.
+MODIFIED = {
+    **{kind: 0 for kind in OUTCOMES},
+    "edits_proposed": 1,
+    "edits_accepted": 1,
+    "edits_modified": 1,
+    "lines_added": 1,
+    "lines_removed": 1,
+}
+# Gemini CLI's approval dialog: 1 allow once, 2 allow for this session, 3 modify with external
+# editor, 4 no; after the editor closes the dialog asks again.
+MODIFY_ANSWERS = {"gemini-cli": ("keys:3", "keys:1")}
+
+
+def _modified(tool: str) -> Scenario:
+    """The person modifies a proposed edit before accepting it (clients with a terminal path to
+    do so: docs/clients/)."""
+    lines = (f"AITALLY-MARKER-mod-25 tidy the notes {EDIT}", *MODIFY_ANSWERS[tool])
+    step = Step("tui", lines, interactive=True, ask=True)
+    return Scenario("modified", (step,), tools=(tool,), git=True, outcomes=MODIFIED, editor=True)
+
+
+SCENARIOS = (*SCENARIOS, *(_modified(tool) for tool in MODIFY_ANSWERS))
 
 
 def scenarios_for(tool: str) -> list[Scenario]:

@@ -21,6 +21,9 @@ EDIT_FILE_TEXT = "alpha\n"
 EDIT_OLD = "alpha"
 EDIT_NEW = "beta AITALLY-MARKER-edit"
 EDIT_APPLIED_TEXT = EDIT_FILE_TEXT.replace(EDIT_OLD, EDIT_NEW)
+# The line the person adds to a proposed edit before accepting it (editor.py), and the file after.
+PERSON_LINE = "gamma AITALLY-MARKER-person"
+EDIT_MODIFIED_TEXT = f"{EDIT_APPLIED_TEXT}{PERSON_LINE}\n"
 WRITE_TEXT = "AITALLY-MARKER-write one\nline two\n"
 # What a `task` step asks its subagent to do: one shell command, then a text reply.
 SUBAGENT_PROMPT = "Scripted subagent check. [[shell: echo AITALLY-MARKER-subagent]]"

@@ -13,6 +13,14 @@ from tests.realclients.scenarios import scenarios_for
 from tests.realclients.truth import session_of
 from tests.realclients.usage import WIRE_KINDS, add_usage
 
+# The marker each outcome plants in what the client writes: the edit's patch, the failing
+# command, the commit message, and the line the person added to a proposed edit.
+PLANTED = {
+    "edits_accepted": "AITALLY-MARKER-edit",
+    "commands_failed": "AITALLY-MARKER-fail",
+    "commits": "AITALLY-MARKER-commit",
+    "edits_modified": "AITALLY-MARKER-person",
+}
 ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "realclients"
 FOLDERS = sorted(p.parent for p in ROOT.glob("*/*/*/truth.json"))
 
@@ -92,5 +100,5 @@ def test_outcome_scenarios_did_what_their_truth_declares(folder: Path) -> None:
     assert truth["outcomes_verified"] is True, truth["outcome_effects"]
     # The planted markers reached what the client wrote (so privacy tests have something to find).
     text = "\n".join(p.read_text() for p in (folder / "home").rglob("*") if p.is_file())
-    for marker in ("AITALLY-MARKER-edit", "AITALLY-MARKER-fail", "AITALLY-MARKER-commit"):
-        assert marker in text
+    for kind, marker in PLANTED.items():
+        assert (marker in text) == bool(scenario.outcomes[kind]), marker

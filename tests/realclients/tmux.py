@@ -41,9 +41,15 @@ class TmuxPane:
             "-c",
             str(self.cwd),
             *env_args,
-            "exec " + shlex.join(self.argv),
+            "exec " + shlex.join(self._command()),
         )
         return int(_tmux("display-message", "-p", "-t", self.name, "#{pane_pid}").strip() or 0)
+
+    def _command(self) -> list[str]:
+        """The client's command line, run through `env` with the PATH it was given: the pane's
+        shell reads the user's startup files, which set PATH again (`-e` keeps the others)."""
+        path = self.env.get("PATH")
+        return ["env", f"PATH={path}", *self.argv] if path else list(self.argv)
 
     def capture(self) -> str:
         """The pane's visible text."""

@@ -96,10 +96,20 @@ class SqliteAdapter(Adapter):
     table: str = ""
     columns: tuple[str, ...] = ()
     key_prefix: tuple[str, str] | None = None
+    # (table, key prefix): key-value rows the tool rewrites in place, read whole on every
+    # pass and handed to `rewritten_rows` (Cursor's daily line counts).
+    rewritten: tuple[str, str] | None = None
 
     @abstractmethod
     def row(self, row: Row, rel: PurePosixPath, st: FileState) -> list[Observation]:
         """One new (or pending) row; `st.pend(row.rowid)` reads it again next time."""
+
+    def rewritten_rows(
+        self, rows: list[tuple[str, Any]], mtime: float, st: FileState
+    ) -> list[Observation]:
+        """Every (key, value) row of `rewritten`, as they are now; diff them against what
+        `st.data` kept from the last pass."""
+        return []
 
 
 class ActivityAdapter(Adapter):

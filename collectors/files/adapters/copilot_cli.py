@@ -1,5 +1,6 @@
 """GitHub Copilot CLI: session-state/<id>/events.jsonl; tokens from each call's
-session.usage_record, and from session.shutdown's per-model totals for what no record covered."""
+session.usage_record, and from session.shutdown's per-model totals for what no record covered;
+outcomes (edits, the person's answers, shell runs, commits) from the tool and permission events."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from aitally.collectors.files.adapters.base import FileState, LineAdapter, dig, minus, num, text, ts
+from aitally.collectors.files.outcomes import copilot_cli as outcomes
 from aitally.core.observation import Activity, ActivityKind, Observation, Tokens, Usage
 
 TOOL = "copilot-cli"
@@ -19,13 +21,16 @@ KINDS: dict[str, ActivityKind] = {
 
 
 class CopilotCli(LineAdapter):
-    """Session events: prompts, replies, tool runs and the per-model totals at shutdown."""
+    """Session events: prompts, replies, tool runs and their outcomes, and the per-model totals
+    at shutdown."""
 
     tool = TOOL
     markers = (
         b'"user.message"',
         b'"assistant.message"',
         b'"tool.execution_complete"',
+        b'"tool.execution_start"',
+        b'"permission.completed"',
         b'"session.shutdown"',
         b'"session.usage_record"',
         b'"session.compaction_complete"',
@@ -44,12 +49,17 @@ class CopilotCli(LineAdapter):
             st.drifted()
             return []
         sid = rel.parts[1]
+        found: list[Observation] = []
+        if kind in outcomes.EVENTS:
+            found += outcomes.observe(TOOL, obj, sid, at, st)
+            if kind not in KINDS:
+                return found
         if kind in KINDS:
             source = dig(obj, "data", "source")
             if kind == "user.message" and source not in (None, "", "user"):
                 # A subagent's instructions (`source: "agent-<id>"`): nobody typed them.
                 return [Activity(TOOL, sid, at, "tool")]
-            return [Activity(TOOL, sid, at, KINDS[kind])]
+            return [*found, Activity(TOOL, sid, at, KINDS[kind])]
         if kind == "session.usage_record":
             return self._record(obj, sid, at, st)
         if kind == "session.compaction_complete":

@@ -1,10 +1,17 @@
-"""Cursor: globalStorage/state.vscdb, read-only, only cursorDiskKV bubbles (never ItemTable)."""
+"""Cursor: globalStorage/state.vscdb and ~/.cursor/ai-tracking/ai-code-tracking.db, read-only.
+
+Of state.vscdb only the chat bubbles of cursorDiskKV and the daily line counts of ItemTable
+(never its other keys, which hold credentials); of ai-code-tracking.db only the line counts of
+scored_commits (never the tables that hold code or conversation summaries). The allowlist is
+`sqlite_source.READABLE`; the formats are in docs/clients/cursor.md.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 from pathlib import PurePosixPath
+from typing import Any
 
 from aitally.collectors.files.adapters.base import (
     FileState,
@@ -15,19 +22,22 @@ from aitally.collectors.files.adapters.base import (
     text,
     ts,
 )
+from aitally.collectors.files.outcomes import cursor as outcomes
 from aitally.core.observation import Activity, Observation, Tokens, Usage
 
-TOOL = "cursor"
+TOOL = outcomes.TOOL
 
 
 class Cursor(SqliteAdapter):
-    """Chat bubbles (key bubbleId:<composer>:<bubble>): prompts, replies and their figures."""
+    """Chat bubbles (key bubbleId:<composer>:<bubble>): prompts, replies and their figures;
+    and the daily line counts (keys aiCodeTracking.dailyStats.<version>.<date>)."""
 
     tool = TOOL
     signal = "state-db"
     table = "cursorDiskKV"
     columns = ("key", "value")
     key_prefix = ("key", "bubbleId:")
+    rewritten = ("ItemTable", "aiCodeTracking.dailyStats")
 
     def matches(self, rel: PurePosixPath) -> bool:
         return str(rel) == "state.vscdb"
@@ -63,3 +73,24 @@ class Cursor(SqliteAdapter):
         model = None if model in (None, "default") else model
         tokens = Tokens(tin, tout)
         return [Usage(TOOL, composer, at, model, tokens, f"{composer}:{bubble}", "state-db", "ide")]
+
+    def rewritten_rows(
+        self, rows: list[tuple[str, Any]], mtime: float, st: FileState
+    ) -> list[Observation]:
+        return list(outcomes.daily_outcomes(rows, mtime, st))
+
+
+class CursorScoredCommits(SqliteAdapter):
+    """Commits Cursor scored for AI and human lines (ai-code-tracking.db, table
+    scored_commits): its line counts and dates, never the message or the branch."""
+
+    tool = TOOL
+    signal = "state-db"
+    table = "scored_commits"
+    columns = outcomes.SCORED_COLUMNS
+
+    def matches(self, rel: PurePosixPath) -> bool:
+        return str(rel) == "ai-code-tracking.db"
+
+    def row(self, row: Row, rel: PurePosixPath, st: FileState) -> list[Observation]:
+        return list(outcomes.scored_commit(row.values, row.file_mtime, st))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from tests.conftest import aitally_cmd
@@ -40,6 +42,21 @@ def run(
         timeout=timeout,
         check=False,
     )
+
+
+def start_agent(home: Path) -> subprocess.Popen[bytes]:
+    """A real `aitally run` on this home (its stderr piped), returned once its file collector
+    watches its roots (or after 20 s)."""
+    agent = subprocess.Popen(
+        aitally_cmd("run"), env=env_for(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        st = run(home, "status", "--json")
+        if st.returncode == 0 and json.loads(st.stdout).get("file_collectors", {}).get("roots"):
+            break
+        time.sleep(0.1)
+    return agent
 
 
 def scan_for(root: Path, pattern: bytes | None = None, only: str = "") -> list[str]:

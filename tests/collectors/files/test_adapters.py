@@ -226,7 +226,9 @@ def test_cline_requests_are_diffed_across_rewrites(tailer: Tailer, tmp_path: Pat
     assert s["turns"] == 1 and list(s["models"]) == ["claude-x"]
 
 
-def test_cursor_reads_bubbles_only_and_never_item_table(tailer: Tailer, tmp_path: Path) -> None:
+def test_cursor_reads_bubbles_and_never_the_credentials_in_item_table(
+    tailer: Tailer, tmp_path: Path
+) -> None:
     db = tmp_path / "state.vscdb"
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA journal_mode=WAL")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import signal
-import subprocess
 import time
 from pathlib import Path
 
 from tests.collectors.files import corpus
-from tests.collectors.files.helpers import env_for, run
-from tests.conftest import aitally_cmd
+from tests.collectors.files.helpers import run, start_agent
 
 
 def _totals(home: Path) -> dict[tuple[str, str], tuple[int | None, ...]]:
@@ -36,16 +33,8 @@ def test_appended_lines_show_within_two_seconds(tmp_path: Path) -> None:
     target = projects / "-p" / f"{new}.jsonl"
     target.parent.mkdir(parents=True)
     target.write_text("")
-    agent = subprocess.Popen(
-        aitally_cmd("run"), env=env_for(home), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    agent = start_agent(home)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            st = run(home, "status", "--json")
-            if st.returncode == 0 and json.loads(st.stdout).get("file_collectors", {}).get("roots"):
-                break
-            time.sleep(0.1)
         want = corpus.TRUE_TOTALS[("claude-code", sid)]
         # Everything but the last reply, whose line is cut in the middle.
         head, last = "".join(lines[:-2]), lines[-2]

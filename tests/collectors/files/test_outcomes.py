@@ -89,7 +89,12 @@ def test_claude_code_real_samples_count_their_shell_calls(tailer: Tailer, tmp_pa
 # (they asked for escalated permissions under approval policy Never), so none ran there. Their
 # truth.json files carry no outcome counts, so the expectation is here, one dict per session
 # that has outcomes (session ids change whenever the harness records again).
-REAL_HOMES = {"claude-code": ".claude", "codex": ".codex", "gemini-cli": ".gemini"}
+REAL_HOMES = {
+    "claude-code": ".claude",
+    "codex": ".codex",
+    "gemini-cli": ".gemini",
+    "copilot-cli": ".copilot",
+}
 ONE_COMMAND = {"commands_run": 1}
 ONE_EDIT = {"edits_proposed": 1, "edits_accepted": 1, "lines_added": 1, "lines_removed": 1}
 EDIT_AND_COMMAND = {**ONE_EDIT, "commands_run": 1}
@@ -107,6 +112,14 @@ REAL_EXPECTED: dict[tuple[str, str], list[dict[str, int]]] = {
     ("gemini-cli", "tool"): [EDIT_AND_COMMAND],
     # The call is re-appended with the history twice more: counted once, by its id.
     ("gemini-cli", "resumed"): [ONE_COMMAND],
+    ("copilot-cli", "plain"): [],
+    ("copilot-cli", "tool"): [EDIT_AND_COMMAND],
+    ("copilot-cli", "resumed"): [ONE_COMMAND],
+    ("copilot-cli", "interactive"): [ONE_COMMAND],
+    # After /compact the stand-in repeats the first prompt's shell call: it ran twice.
+    ("copilot-cli", "compacted"): [{"commands_run": 2}],
+    # The shell ran in the subagent, whose events are in the session's own file.
+    ("copilot-cli", "subagent"): [ONE_COMMAND],
 }
 
 
@@ -126,11 +139,21 @@ def test_real_client_recordings_give_their_outcomes(
     assert tailer.store.counters("drift") == {}
 
 
-@pytest.mark.parametrize("tool", sorted(REAL_HOMES))
-def test_recorded_outcome_scenarios_give_the_harness_truth(tailer: Tailer, tool: str) -> None:
-    """The harness's outcome scenario (an accepted edit, a rejected one, a failing command, a
-    commit with an AI trailer), checked against what the run really did (truth.json)."""
-    folder = _read_recording(tailer, tool, "outcomes")
+# The harness's outcome scenarios: `outcomes` (an accepted edit, a rejected one, a failing
+# command, a commit with an AI trailer) for every client, and `modified` (the person changes a
+# proposed edit in their editor, then accepts it) where a client offers that in a terminal.
+OUTCOME_SCENARIOS = [
+    *((tool, "outcomes") for tool in sorted(REAL_HOMES)),
+    ("gemini-cli", "modified"),
+]
+
+
+@pytest.mark.parametrize(("tool", "scenario"), OUTCOME_SCENARIOS)
+def test_recorded_outcome_scenarios_give_the_harness_truth(
+    tailer: Tailer, tool: str, scenario: str
+) -> None:
+    """Each outcome scenario, checked against what the run really did (truth.json)."""
+    folder = _read_recording(tailer, tool, scenario)
     truth = json.loads((folder / "truth.json").read_text())
     assert truth["outcomes_verified"] is True
     expected = {kind: n for kind, n in truth["outcomes"].items() if n}

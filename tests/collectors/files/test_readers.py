@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from aitally.collectors.files.adapters import sqlite_source
 from aitally.collectors.files.adapters.base import (
     ActivityAdapter,
     Adapter,
@@ -149,7 +150,12 @@ def test_a_snapshot_the_adapter_fails_on_is_counted_and_skipped(
     assert sessions(store) == {"c"}
 
 
-def test_a_row_the_adapter_fails_on_is_counted_and_skipped(store: Store, tmp_path: Path) -> None:
+def test_a_row_the_adapter_fails_on_is_counted_and_skipped(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The test tool's table, allowed as every tool's is (sqlite_source.READABLE).
+    readable = {**sqlite_source.READABLE, (TOOL, "t"): sqlite_source.Readable(frozenset({"s"}))}
+    monkeypatch.setattr(sqlite_source, "READABLE", readable)
     path = tmp_path / "tool.db"
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE t (s TEXT)")

@@ -9,6 +9,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -128,3 +129,67 @@ def token_of(c: OtlpCollector) -> str:
     """The started receiver's token."""
     assert c.receiver is not None
     return c.receiver.token
+
+
+# Codex TUI events with the attributes of the recorded Codex 0.171.0 export
+# (tests/fixtures/otlp/codex/0.171.0/interactive).
+THREAD_A = "01a2387a-ccee-7fa1-b5fe-2ad85b78a6be"
+THREAD_B = "01a2387b-0000-7fa1-b5fe-2ad85b78a6be"
+TITLE = "01a2387a-ce8c-7f00-841b-84df50fcc1f6"
+# The recorded title call's counts: 373 fresh input, 21209 cached, 55 output, 286 reasoning.
+TITLE_COUNTS = {"input": 21582, "cached": 21209, "output": 341, "reasoning": 286}
+# ... as counted: fresh input, output, cache read, reasoning.
+TITLE_TOKENS = (373, 55, 21209, 286)
+
+
+def _codex_attrs(values: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"key": k, "value": {"stringValue": str(v)}} for k, v in values.items()]
+
+
+def _codex_record(event: str, conversation: str, at: float, **extra: Any) -> dict[str, Any]:
+    """One Codex TUI log record, with the common attributes every recorded one has."""
+    common = {
+        "event.name": f"codex.{event}",
+        "conversation.id": conversation,
+        "app.version": "0.171.0",
+        "originator": extra.pop("originator", "codex-tui"),
+        "terminal.type": "tmux-256color",
+        "model": "gpt-5-codex",
+        "slug": "gpt-5-codex",
+    }
+    return {"observedTimeUnixNano": str(int(at * 1e9)), "attributes": _codex_attrs(common | extra)}
+
+
+def codex_prompt(conversation: str, at: float) -> dict[str, Any]:
+    """A `codex.user_prompt` record: a turn of `conversation` starts at `at`."""
+    return _codex_record("user_prompt", conversation, at, prompt_length=27, prompt="[REDACTED]")
+
+
+def codex_call(
+    conversation: str,
+    at: float,
+    counts: dict[str, int] = TITLE_COUNTS,
+    originator: str = "codex-tui",
+) -> dict[str, Any]:
+    """A `codex.sse_event` `response.completed` record with a call's token counts."""
+    return _codex_record(
+        "sse_event",
+        conversation,
+        at,
+        originator=originator,
+        **{
+            "event.kind": "response.completed",
+            "input_token_count": counts["input"],
+            "cached_token_count": counts["cached"],
+            "output_token_count": counts["output"],
+            "reasoning_token_count": counts["reasoning"],
+            "cache_write_token_count": 0,
+        },
+    )
+
+
+def codex_logs(*records: dict[str, Any]) -> bytes:
+    """An OTLP/JSON logs export of Codex's TUI (its app server) with these records."""
+    resource = {"attributes": _codex_attrs({"service.name": "codex-app-server"})}
+    scope = {"scope": {"name": "codex_otel.log_only"}, "logRecords": list(records)}
+    return json.dumps({"resourceLogs": [{"resource": resource, "scopeLogs": [scope]}]}).encode()

@@ -27,7 +27,7 @@ MARKER = b"AITALLY-MARKER"
 KINDS = ("input", "output", "cache_read", "cache_write", "reasoning")
 # Tools whose telemetry adds the calls their transcripts miss; the others' telemetry is
 # received and counted but restates their transcripts (collectors/otlp/allowlist.py).
-MAPPED = ("claude-code", "gemini-cli")
+MAPPED = ("claude-code", "gemini-cli", "codex")
 # The recordings are dated; nothing about their age may drop them.
 AGE_LIMITS = {"AITALLY_AGENT_BACKFILL_DAYS": "3650", "AITALLY_STORE_MAX_AGE_DAYS": "100000"}
 
@@ -51,10 +51,11 @@ def _totals(data: Path) -> dict[str, dict[str, int]]:
     return out
 
 
-def _replay(folder: Path, data: Path) -> None:
-    """Every recorded request, as the client sent it, into a real receiver on the store."""
+def _replay(folder: Path, data: Path, home: Path) -> None:
+    """Every recorded request, as the client sent it, into a real receiver on the store, which
+    finds Codex's rollouts in `home` as the agent would."""
     store = Store(data / "aitally.db")
-    collector = rx.OtlpCollector(store, Sessionizer(store), 0, data)
+    collector = rx.OtlpCollector(store, Sessionizer(store), 0, data, [home / ".codex"])
     collector.start()
     assert collector.receiver is not None
     secret = collector.receiver.token
@@ -100,7 +101,7 @@ def test_recorded_telemetry_completes_the_transcripts(
         if s["recorded"] is not None and truth["tool"] in MAPPED:
             assert transcript_only[sid] == s["recorded"], sid
 
-    _replay(folder, isolated_env)
+    _replay(folder, isolated_env, home)
     with_telemetry = _totals(isolated_env)
     for sid, s in sessions.items():
         if truth["tool"] in MAPPED:
