@@ -64,6 +64,10 @@ _UPSERT_HEALTH = """
 """
 
 
+CHUNK = 10_000
+"""Rows a streamed report query takes from the database at a time."""
+
+
 def utc_day(ts: float) -> str:
     """The UTC calendar day of an epoch time, YYYY-MM-DD."""
     return dt.datetime.fromtimestamp(ts, dt.UTC).date().isoformat()
@@ -358,30 +362,33 @@ class Storage(PeopleStore, RetentionStore, OutcomeStore, ClassStore, ABC):
         return Stored(accepted, duplicate, taken)
 
     # --- report queries ---------------------------------------------------------------
-    def activity(self, since_day: str, until_day: str) -> list[Activity]:
-        """Sums per person, day, tool and org unit over the days given (pauses excluded)."""
+    def activity(self, since_day: str, until_day: str) -> Iterator[Activity]:
+        """Sums per person, day, tool and org unit over the days given (pauses excluded),
+        read a chunk at a time: a report holds its groups, never every row at once."""
         with self.reporting() as cur:
             cur.execute(
                 "SELECT person, day, tool, NULLIF(org_unit, ''), active_seconds, sessions, "
                 f"turns, {_TOK} FROM person_days WHERE day >= ? AND day <= ?",
                 (since_day, until_day),
             )
-            rows = cur.fetchall()
-        return [
-            Activity(r[0], r[1], r[2], r[3], _sum(r[4]), _sum(r[5]), _sum(r[6]), _sums(r[7:12]))
-            for r in rows
-        ]
+            while rows := cur.fetchmany(CHUNK):
+                for r in rows:
+                    yield Activity(
+                        r[0], r[1], r[2], r[3], _sum(r[4]), _sum(r[5]), _sum(r[6]), _sums(r[7:12])
+                    )
 
-    def model_tokens(self, since_day: str, until_day: str) -> list[ModelTokens]:
-        """Token sums per person, day, tool and model over the days given (pauses excluded)."""
+    def model_tokens(self, since_day: str, until_day: str) -> Iterator[ModelTokens]:
+        """Token sums per person, day, tool and model over the days given (pauses excluded),
+        a chunk at a time."""
         with self.reporting() as cur:
             cur.execute(
                 f"SELECT person, day, tool, model, {', '.join(TOKENS)} FROM person_day_models "
                 "WHERE day >= ? AND day <= ?",
                 (since_day, until_day),
             )
-            rows = cur.fetchall()
-        return [ModelTokens(r[0], r[1], r[2], r[3], _sums(r[4:9])) for r in rows]
+            while rows := cur.fetchmany(CHUNK):
+                for r in rows:
+                    yield ModelTokens(r[0], r[1], r[2], r[3], _sums(r[4:9]))
 
 
 def open_storage(url: str) -> Storage:

@@ -45,6 +45,10 @@ class _Cursor:
         """The next result row, or None."""
         return self._cur.fetchone()
 
+    def fetchmany(self, size: int) -> list[Any]:
+        """Up to size of the remaining result rows."""
+        return list(self._cur.fetchmany(size))
+
     def fetchall(self) -> list[Any]:
         """The remaining result rows."""
         return list(self._cur.fetchall())
