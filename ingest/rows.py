@@ -136,15 +136,6 @@ class OutcomeSums(NamedTuple):
     """records with a multi-step change that reached a commit (rollups.AGENTIC)"""
 
 
-class Engaged(NamedTuple):
-    """A person active on at least 2 days of a window (on one tool, or on any: tool None)."""
-
-    label: str
-    person: str
-    tool: str | None
-    org_unit: str | None
-
-
 class PersonFigures(NamedTuple):
     """One person's figures behind the levels recipes, over the last 12 and 4 full weeks."""
 

@@ -4,11 +4,11 @@ per record or day (mixed into `aitally.ingest.storage.Storage`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from aitally.ingest.rows import Bucket, Engaged, OutcomeSums, PersonFigures, SeenIn
+from aitally.ingest.rows import Bucket, OutcomeSums, PersonFigures, SeenIn
 
 _SUMS = """
     SUM(d.active_seconds),
@@ -48,14 +48,14 @@ class OutcomeStore:
         """A cursor for one report's reads (aitally.ingest.storage.Storage)."""
         raise NotImplementedError
 
-    def outcome_sums(self, buckets: Sequence[Bucket]) -> list[OutcomeSums]:
+    def outcome_sums(self, buckets: Sequence[Bucket]) -> Iterator[OutcomeSums]:
         """Outcome sums per bucket (a period cut at ISO week ends), person, tool and org unit.
 
         Records are non-pause ones of any kind; only what a figure needs is summed (see the
         fields of OutcomeSums), so a tool that records nothing of a kind adds nothing.
         """
         if not buckets:
-            return []
+            return
         values, params = values_list([(b.period, b.week, b.first_day, b.last_day) for b in buckets])
         with self.reporting() as cur:
             cur.execute(
@@ -65,34 +65,9 @@ class OutcomeStore:
                 "GROUP BY b.period, b.week, d.person, d.tool, d.org_unit",
                 params,
             )
-            rows = cur.fetchall()
-        return [OutcomeSums(*r[:5], *(_number(v) for v in r[5:])) for r in rows]
-
-    def engaged(self, windows: Sequence[tuple[str, str, str]], by_tool: bool) -> list[Engaged]:
-        """People active on at least 2 days of each (label, first day, last day) window, per
-        tool (by_tool) or on any tool (tool None); a person seen in two org units counts
-        once, under the first by name."""
-        if not windows:
-            return []
-        values, params = values_list(windows)
-        first, last = min(w[1] for w in windows), max(w[2] for w in windows)
-        tool, by = ("r.tool", ", r.tool") if by_tool else ("NULL", "")
-        with self.reporting() as cur:
-            # Active days first (one row per person, tool and day, whatever the org units),
-            # then the windows over them.
-            cur.execute(
-                f"WITH w (label, first_day, last_day) AS (VALUES {values}), "
-                f"d (person, tool, day, org_unit) AS (SELECT r.person, {tool}, r.day, "
-                "MIN(NULLIF(r.org_unit, '')) FROM person_days r WHERE r.day >= ? AND r.day <= ? "
-                f"AND r.active_records > 0 GROUP BY r.person{by}, r.day) "
-                "SELECT w.label, d.person, d.tool, MIN(d.org_unit) "
-                "FROM d JOIN w ON d.day >= w.first_day AND d.day <= w.last_day "
-                # Two distinct days or more: the first and last differ (no DISTINCT sort).
-                "GROUP BY w.label, d.person, d.tool HAVING MIN(d.day) < MAX(d.day)",
-                [*params, first, last],
-            )
-            rows = cur.fetchall()
-        return [Engaged(*r) for r in rows]
+            while rows := cur.fetchmany(10_000):  # a chunk at a time, as Storage.activity
+                for r in rows:
+                    yield OutcomeSums(*r[:5], *(_number(v) for v in r[5:]))
 
     def person_figures(
         self, weeks: Sequence[Bucket], since4: str, tool: str | None
