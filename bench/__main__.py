@@ -23,6 +23,7 @@ BENCHES = [
     "bench_upload",
     "bench_ingest",
     "bench_fleet",
+    "bench_reports",
     "bench_view",
 ]
 

@@ -18,7 +18,7 @@ from aitally.ingest.auth import AdminAuth, AdminPageAuth
 from aitally.ingest.context import Context
 from aitally.ingest.dashboard import Filters, render_dashboard
 from aitally.ingest.responses import problem, problems
-from aitally.ingest.storage import Storage
+from aitally.ingest.storage import Storage, StorageBusy
 
 router = APIRouter(dependencies=[AdminAuth])  # every report answers the admin only
 pages = APIRouter(dependencies=[AdminPageAuth])  # the same for browsers (Basic challenge)
@@ -31,7 +31,7 @@ _REPORT_DOC: dict[int | str, dict[str, Any]] = {
             "text/csv": {"schema": {"type": "string"}},
         }
     },
-    **problems(400, 401, 429),
+    **problems(400, 401, 429, 503),
 }
 
 
@@ -49,6 +49,8 @@ async def _answer(
         doc = await run_in_threadpool(read)
     except reports.ReportError as exc:
         return problem(400, str(exc))
+    except StorageBusy as exc:
+        return problem(503, f"reports busy: {exc}")
     if fmt == "csv":
         return PlainTextResponse(reports.to_csv(doc), media_type="text/csv")
     return JSONResponse(doc)
@@ -165,6 +167,8 @@ async def dashboard(
         page = await run_in_threadpool(build)
     except reports.ReportError as exc:
         return problem(400, str(exc))
+    except StorageBusy as exc:
+        return problem(503, f"reports busy: {exc}")
     # Everything is inline: the policy forbids any fetch, script or external asset (the CSV
     # downloads are data: links, which need no fetch).
     csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'"

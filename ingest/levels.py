@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from aitally.ingest.reports import REPORT_VERSION, ReportError, buckets, period_start
+from aitally.ingest.rows import PersonFigures
 from aitally.ingest.storage import Storage
 from aitally.ingest.suppress import NO_ORG, Group, merge_small, suppress_cells, total
 
@@ -100,30 +101,13 @@ def _consistency(weeks: int) -> str:
     return "occasional" if weeks >= 1 else "none"
 
 
-def _depth_levels(
-    storage: Storage, first: dt.date, last: dt.date, tool: str | None, people: Iterable[str]
-) -> dict[str, str]:
-    """Each person's depth level over first..last (RECIPES["depth"])."""
-    active: set[str] = set()
-    kept: set[str] = set()
-    agentic_tools: dict[str, set[str]] = defaultdict(set)
-    for s in storage.outcome_sums(buckets("week", first, last)):
-        if tool and s.tool != tool:
-            continue
-        if s.active:
-            active.add(s.person)
-        if s.kept_records > 0:
-            kept.add(s.person)
-        if s.agentic_segments > 0:
-            agentic_tools[s.person].add(s.tool)
-    out = {}
-    for p in people:
-        n_agentic = len(agentic_tools.get(p, ()))
-        if n_agentic:
-            out[p] = "multi_agentic" if n_agentic >= 2 else "agentic"
-        else:
-            out[p] = "assisted" if p in kept else "chat" if p in active else "none"
-    return out
+def _depth(f: PersonFigures | None) -> str:
+    """A person's depth level (RECIPES["depth"]) from their figures over the 4 weeks."""
+    if f is None:
+        return "none"
+    if f.agentic_tools:
+        return "multi_agentic" if f.agentic_tools >= 2 else "agentic"
+    return "assisted" if f.kept else "chat" if f.active else "none"
 
 
 def recipe_version(recipe: str, hours: tuple[float, float, float]) -> str:
@@ -151,16 +135,13 @@ def levels(
     first4 = this_week - dt.timedelta(weeks=4)
     last = this_week - dt.timedelta(days=1)
     orgs: dict[str, Counter[str]] = defaultdict(Counter)
-    volume: dict[str, float] = defaultdict(float)
-    active_weeks: dict[str, set[dt.date]] = defaultdict(set)
-    for row in storage.activity(first12.isoformat(), last.isoformat()):
-        person, d = row.person, dt.date.fromisoformat(row.day)
-        orgs[person][row.org_unit or NO_ORG] += 1  # everyone seen in 12 weeks is counted
-        if (tool and row.tool != tool) or not row.active:
-            continue
-        active_weeks[person].add(period_start(d, "week"))
-        if d >= first4:
-            volume[person] += float(row.active_seconds or 0)
+    for row in storage.seen_in(first12.isoformat(), last.isoformat()):
+        orgs[row.person][row.org_unit or NO_ORG] += row.rows  # everyone seen is counted
+    figures = {
+        f.person: f
+        for f in storage.person_figures(buckets("week", first12, last), first4.isoformat(), tool)
+    }
+    volume = {p: f.volume for p, f in figures.items() if f.active}
     thresholds: dict[str, float] = {}
     since = first4
     if recipe == "volume":
@@ -171,9 +152,9 @@ def levels(
         thresholds = {"heavy_hours_week": hours[0], "moderate_hours_week": hours[1]}
         thresholds["light_hours_week"] = hours[2]
     elif recipe == "depth":
-        assigned = _depth_levels(storage, first4, last, tool, orgs)
+        assigned = {p: _depth(figures.get(p)) for p in orgs}
     else:
-        assigned = {p: _consistency(len(active_weeks.get(p, ()))) for p in orgs}
+        assigned = {p: _consistency(figures[p].active_weeks if p in figures else 0) for p in orgs}
         since = first12
     names: list[str] = RECIPES[recipe]["levels"]
     by_org: dict[str, Group] = {}

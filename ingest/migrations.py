@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-# Each migration is written once; {REAL} and {BIGINT} are the only words the two
-# dialects spell differently here. Append new ones at the end; never edit a shipped one.
+from aitally.ingest import rollups
+
+# Each migration is written once; {REAL}, {BIGINT} and {CLUSTERED} (a table stored in
+# its key's order) are the only words the two dialects spell differently here. Append new
+# ones at the end; never edit a shipped one.
 MIGRATIONS: list[str] = [
     # 1: devices, records (idempotent on record_id), per-model tokens, per-device health.
     """
@@ -105,11 +108,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE records ADD COLUMN out_lines_suggested {BIGINT};
     ALTER TABLE records ADD COLUMN out_lines_accepted {BIGINT};
     """,
+    # 5: the report rollups (aitally.ingest.rollups), filled from the records stored so far.
+    rollups.MIGRATION,
 ]
 
 _TYPES = {
-    "sqlite": {"REAL": "REAL", "BIGINT": "INTEGER"},
-    "postgresql": {"REAL": "DOUBLE PRECISION", "BIGINT": "BIGINT"},
+    "sqlite": {"REAL": "REAL", "BIGINT": "INTEGER", "CLUSTERED": "WITHOUT ROWID"},
+    "postgresql": {"REAL": "DOUBLE PRECISION", "BIGINT": "BIGINT", "CLUSTERED": ""},
 }
 
 

@@ -13,9 +13,21 @@ from aitally.core.textsafe import csv_safe
 from aitally.core.wire import TOKEN_KINDS
 from aitally.ingest.rows import Bucket, TokenSums
 from aitally.ingest.storage import Storage
-from aitally.ingest.suppress import ALL, NO_ORG, OTHER, Group, merge_small, nested_safe, total
+from aitally.ingest.suppress import (
+    ALL,
+    NO_ORG,
+    OTHER,
+    Group,
+    People,
+    merge_small,
+    nested_safe,
+    total,
+)
 
 GRANULARITIES = ("day", "week", "month")
+MAX_DAYS = {"day": 92, "week": 26 * 7, "month": 183}
+"""The longest window a report covers (docs/measuring.md): a report's cost grows with its days,
+and the twelve weeks a dashboard shows by default stay well inside."""
 REPORT_VERSION = 1
 
 
@@ -47,13 +59,14 @@ def window(
 ) -> tuple[dt.date, dt.date]:
     """since/until widened to whole periods, so two reports never overlap part of a period.
 
-    At most about three years: an older since is moved up (the answer says which window
-    it covers). A since after until is an empty window.
+    At most MAX_DAYS[granularity] days up to until: an older since is moved up (the answer's
+    since says which window it covers). A since after until is an empty window.
     """
     if granularity not in GRANULARITIES:
         raise ReportError(f"granularity: {granularity[:16]!r}; use one of day, week, month")
     end = until or today or dt.datetime.now(dt.UTC).date()
-    start = max(since or end - dt.timedelta(days=83), end - dt.timedelta(days=3 * 366))
+    earliest = end - dt.timedelta(days=MAX_DAYS[granularity] - 1)
+    start = max(since or end - dt.timedelta(days=83), earliest)
     return period_start(start, granularity), period_end(period_start(end, granularity), granularity)
 
 
@@ -72,28 +85,22 @@ def buckets(granularity: str, start: dt.date, end: dt.date) -> list[Bucket]:
 ENGAGED_DAYS = 28  # engaged: active on at least 2 of the last 28 days (docs/measuring.md)
 
 
-def _engaged(
-    storage: Storage, periods: list[str], granularity: str
-) -> dict[tuple[str, str], set[str]]:
-    """Who was engaged at the end of each period, per (period, tool) and (period, ALL)."""
+def _engaged_windows(periods: list[str], granularity: str) -> list[tuple[str, str, str]]:
+    """(period, first day, last day) of the ENGAGED_DAYS up to each period's end."""
     windows = []
     for p in periods:
         last = period_end(dt.date.fromisoformat(p), granularity)
         first = last - dt.timedelta(days=ENGAGED_DAYS - 1)
         windows.append((p, first.isoformat(), last.isoformat()))
-    out: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for by_tool in (True, False):
-        for e in storage.engaged(windows, by_tool):
-            out[(e.label, e.tool or ALL)].add(e.person)
-    return out
+    return windows
 
 
 def _engaged_counts(
     groups: list[Group],
     dropped: set[str],
-    engaged: set[str],
+    engaged: People,
     outer: list[Group],
-    outer_engaged: set[str],
+    outer_engaged: People,
     k: int,
 ) -> dict[str, int | None]:
     """Engaged people per group of one (period, tool), None where showing the figure would
@@ -126,14 +133,20 @@ def adoption(
 ) -> dict[str, Any]:
     """Active people per period, tool and org unit (tool and org unit also as (all))."""
     start, end = window(granularity, since, until)
+    cut = buckets(granularity, start, end)
+    windows = _engaged_windows(sorted({b.period for b in cut}), granularity)
+    # Classes of people (aitally.ingest.suppress.People), one member each: the same sets,
+    # unions and differences as person by person, in a few rows per period.
     cells: dict[tuple[str, str], dict[str, Group]] = defaultdict(dict)
-    for row in storage.activity(start.isoformat(), end.isoformat()):
-        if not row.active:
-            continue
-        org = row.org_unit or NO_ORG
-        period = period_start(dt.date.fromisoformat(row.day), granularity).isoformat()
-        for t in (row.tool, ALL):
-            cells[(period, t)].setdefault(org, Group(org)).add(row.person)
+    engaged: dict[tuple[str, str], People] = defaultdict(People)
+    for c in storage.adoption_classes(cut, windows):
+        member = (c.period, c.cells, c.engaged_tools, c.engaged)
+        for tool, org_unit in c.cells:
+            org = org_unit or NO_ORG
+            for t in (tool, ALL):
+                cells[(c.period, t)].setdefault(org, Group(org)).add_class(member, c.people)
+        for t in [*c.engaged_tools, *([ALL] if c.engaged else [])]:
+            engaged[(c.period, t)].add(member, c.people)
     shown: dict[tuple[str, str], list[Group]] = {}
     for (period, tool), by_org in cells.items():
         groups = list(by_org.values())
@@ -143,7 +156,6 @@ def adoption(
         shown[(period, tool)] = [*merge_small(groups, k), *([whole] if whole else [])]
     # A tool's cell is a subset of all tools' cell of the same org unit: showing both
     # when they differ by fewer than k people isolates those people (7 beside 6).
-    engaged = _engaged(storage, sorted({period for period, _ in shown}), granularity)
     rows: list[dict[str, Any]] = []
     for (period, tool), groups in sorted(shown.items()):
         everyone = {g.key: g for g in shown.get((period, ALL), [])}

@@ -133,13 +133,41 @@ class OutcomeSums(NamedTuple):
     commands_failed: float
     commands_run: float
     agentic_segments: float
-    """records with a multi-step change that reached a commit (storage_outcomes.AGENTIC)"""
+    """records with a multi-step change that reached a commit (rollups.AGENTIC)"""
 
 
-class Engaged(NamedTuple):
-    """A person active on at least 2 days of a window (on one tool, or on any: tool None)."""
+class PersonFigures(NamedTuple):
+    """One person's figures behind the levels recipes, over the last 12 and 4 full weeks."""
 
-    label: str
     person: str
-    tool: str | None
+    active_weeks: int
+    """ISO weeks with active use, of the 12"""
+    volume: float
+    """active seconds of the 4 weeks"""
+    active: bool
+    """any active use in the 4 weeks"""
+    kept: bool
+    """any record of the 4 weeks with an accepted edit or accepted lines"""
+    agentic_tools: int
+    """tools with a multi-step change that reached a commit in the 4 weeks (rollups.AGENTIC)"""
+
+
+class SeenIn(NamedTuple):
+    """How many of a person's rollup rows (days and tools) carry one org unit."""
+
+    person: str
     org_unit: str | None
+    rows: int
+
+
+class PeopleClass(NamedTuple):
+    """The people of one period with the same adoption profile, and how many they are."""
+
+    period: str
+    cells: frozenset[tuple[str, str | None]]
+    """(tool, org unit) of every cell they count in (active in the period)"""
+    engaged_tools: frozenset[str]
+    """tools they were active on on 2+ days of the 28 up to the period's end"""
+    engaged: bool
+    """active (on any tool) on 2+ days of those 28"""
+    people: int

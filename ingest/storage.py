@@ -12,8 +12,10 @@ from typing import Any
 from aitally.core.wire import OUTCOME_KINDS
 from aitally.ingest.identity import Attribution, Enrollment
 from aitally.ingest.migrations import render, statements
+from aitally.ingest.rollups import TOKENS, upsert_statements
 from aitally.ingest.rows import Activity, Device, DeviceHealth, ModelTokens, Stored, TokenSums
 from aitally.ingest.schema import Record, Tokens
+from aitally.ingest.storage_classes import ClassStore
 from aitally.ingest.storage_outcomes import OutcomeStore
 from aitally.ingest.storage_people import PeopleStore
 from aitally.ingest.storage_retention import RetentionStore
@@ -60,7 +62,10 @@ _UPSERT_HEALTH = """
         dropped = excluded.dropped,
         parse_errors = excluded.parse_errors
 """
-_SUM_TOK = ", ".join(f"SUM({c.strip()})" for c in _TOK.split(","))
+
+
+CHUNK = 10_000
+"""Rows a streamed report query takes from the database at a time."""
 
 
 def utc_day(ts: float) -> str:
@@ -109,7 +114,7 @@ def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
     )
 
 
-class Storage(PeopleStore, RetentionStore, OutcomeStore, ABC):
+class Storage(PeopleStore, RetentionStore, OutcomeStore, ClassStore, ABC):
     """One database, shared by request threads through a connection pool of the backend's."""
 
     dialect: str
@@ -119,6 +124,11 @@ class Storage(PeopleStore, RetentionStore, OutcomeStore, ABC):
     def _connection(self) -> AbstractContextManager[Any]:
         """A pooled connection for one transaction: committed when the block ends, rolled
         back when it raises; StorageBusy when every connection stays in use for 30 s."""
+
+    @abstractmethod
+    def _report_connection(self) -> AbstractContextManager[Any]:
+        """As _connection, from a small pool of the reports' own (reads that take seconds),
+        so reports never hold a connection an upload or a token check is waiting for."""
 
     @abstractmethod
     def _begin(self, conn: Any, write: bool) -> Any:
@@ -152,6 +162,13 @@ class Storage(PeopleStore, RetentionStore, OutcomeStore, ABC):
     def reading(self) -> Iterator[Any]:
         """A cursor inside one read-only transaction: on SQLite it never waits for a writer."""
         with self._connection() as conn:
+            yield self._begin(conn, write=False)
+
+    @contextmanager
+    def reporting(self) -> Iterator[Any]:
+        """As reading, on a connection of the reports' own pool (StorageBusy when all of them
+        stay in use, or, on PostgreSQL, when one report runs past its statement timeout)."""
+        with self._report_connection() as conn:
             yield self._begin(conn, write=False)
 
     def migrate(self) -> int:
@@ -315,6 +332,13 @@ class Storage(PeopleStore, RetentionStore, OutcomeStore, ABC):
             with self._pipelined(cur):
                 if models:
                     cur.executemany(_INSERT_MODEL, models)
+                if new:
+                    # The report rollups (aitally.ingest.rollups) move with the records they
+                    # sum, after the models: the model rollup reads them.
+                    ids = sorted(new)
+                    marks = ", ".join("?" * len(ids))
+                    for stmt in upsert_statements(f"r.record_id IN ({marks})"):
+                        cur.execute(stmt, ids)
                 cur.execute(
                     "UPDATE devices SET last_seen_at = ?, "
                     "agent_version = COALESCE(?, agent_version), os = COALESCE(?, os) "
@@ -338,35 +362,33 @@ class Storage(PeopleStore, RetentionStore, OutcomeStore, ABC):
         return Stored(accepted, duplicate, taken)
 
     # --- report queries ---------------------------------------------------------------
-    def activity(self, since_day: str, until_day: str) -> list[Activity]:
-        """Sums per person, day, tool and org unit over the days given (pauses excluded)."""
-        with self.reading() as cur:
+    def activity(self, since_day: str, until_day: str) -> Iterator[Activity]:
+        """Sums per person, day, tool and org unit over the days given (pauses excluded),
+        read a chunk at a time: a report holds its groups, never every row at once."""
+        with self.reporting() as cur:
             cur.execute(
-                "SELECT person, day, tool, org_unit, SUM(active_seconds), SUM(sessions), "
-                f"SUM(turns), {_SUM_TOK} FROM records "
-                "WHERE day >= ? AND day <= ? AND kind <> 'pause' "
-                "GROUP BY person, day, tool, org_unit",
+                "SELECT person, day, tool, NULLIF(org_unit, ''), active_seconds, sessions, "
+                f"turns, {_TOK} FROM person_days WHERE day >= ? AND day <= ?",
                 (since_day, until_day),
             )
-            rows = cur.fetchall()
-        return [
-            Activity(r[0], r[1], r[2], r[3], _sum(r[4]), _sum(r[5]), _sum(r[6]), _sums(r[7:12]))
-            for r in rows
-        ]
+            while rows := cur.fetchmany(CHUNK):
+                for r in rows:
+                    yield Activity(
+                        r[0], r[1], r[2], r[3], _sum(r[4]), _sum(r[5]), _sum(r[6]), _sums(r[7:12])
+                    )
 
-    def model_tokens(self, since_day: str, until_day: str) -> list[ModelTokens]:
-        """Token sums per person, day, tool and model over the days given (pauses excluded)."""
-        with self.reading() as cur:
+    def model_tokens(self, since_day: str, until_day: str) -> Iterator[ModelTokens]:
+        """Token sums per person, day, tool and model over the days given (pauses excluded),
+        a chunk at a time."""
+        with self.reporting() as cur:
             cur.execute(
-                f"SELECT r.person, r.day, r.tool, m.model, "
-                f"{_SUM_TOK.replace('SUM(', 'SUM(m.')} "
-                "FROM record_models m JOIN records r ON r.record_id = m.record_id "
-                "WHERE r.day >= ? AND r.day <= ? AND r.kind <> 'pause' "
-                "GROUP BY r.person, r.day, r.tool, m.model",
+                f"SELECT person, day, tool, model, {', '.join(TOKENS)} FROM person_day_models "
+                "WHERE day >= ? AND day <= ?",
                 (since_day, until_day),
             )
-            rows = cur.fetchall()
-        return [ModelTokens(r[0], r[1], r[2], r[3], _sums(r[4:9])) for r in rows]
+            while rows := cur.fetchmany(CHUNK):
+                for r in rows:
+                    yield ModelTokens(r[0], r[1], r[2], r[3], _sums(r[4:9]))
 
 
 def open_storage(url: str) -> Storage:

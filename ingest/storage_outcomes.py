@@ -1,58 +1,36 @@
-"""Report queries over outcome counts and active days, summed in SQL (GROUP BY) so a report
-reads one row per person, tool and week, never one per record or day (mixed into
-`aitally.ingest.storage.Storage`)."""
+"""Report queries over outcome counts and active days, summed in SQL (GROUP BY) from the
+rollups (aitally.ingest.rollups) so a report reads one row per person, tool and week, never one
+per record or day (mixed into `aitally.ingest.storage.Storage`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from aitally.ingest.rows import Bucket, Engaged, OutcomeSums
+from aitally.ingest.rows import Bucket, OutcomeSums, PersonFigures, SeenIn
 
-# As rows.Activity.active: presence alone is not use. Per record, since a sum of
-# non-negative figures is above 0 exactly when one of them is.
-ACTIVE = (
-    "(r.active_seconds > 0 OR r.turns > 0 OR COALESCE(r.tok_input, 0) + COALESCE(r.tok_output, 0)"
-    " + COALESCE(r.tok_cache_read, 0) + COALESCE(r.tok_cache_write, 0)"
-    " + COALESCE(r.tok_reasoning, 0) > 0)"
-)
-_KEPT = "(COALESCE(r.out_edits_accepted, 0) > 0 OR COALESCE(r.out_lines_accepted, 0) > 0)"
-_ANY_OUTCOME = (
-    "(r.out_edits_proposed IS NOT NULL OR r.out_edits_accepted IS NOT NULL"
-    " OR r.out_edits_rejected IS NOT NULL OR r.out_edits_modified IS NOT NULL"
-    " OR r.out_lines_added IS NOT NULL OR r.out_lines_removed IS NOT NULL"
-    " OR r.out_commands_run IS NOT NULL OR r.out_commands_failed IS NOT NULL"
-    " OR r.out_commits IS NOT NULL OR r.out_commits_with_ai IS NOT NULL"
-    " OR r.out_lines_suggested IS NOT NULL OR r.out_lines_accepted IS NOT NULL)"
-)
-AGENTIC = (
-    "(COALESCE(r.out_edits_accepted, 0) >= 2 AND COALESCE(r.out_commands_run, 0) >= 1"
-    " AND COALESCE(r.out_commits, 0) + COALESCE(r.out_commits_with_ai, 0) >= 1)"
-)
-"""A multi-step, tool-driven change that reached a commit, within one record (docs/measuring.md):
-at least 2 edits kept, at least 1 command run and at least 1 commit."""
-_LINES = "COALESCE(r.out_lines_accepted, r.out_lines_added)"
-_SUMS = f"""
-    SUM(CASE WHEN {ACTIVE} THEN r.active_seconds ELSE 0 END),
-    MAX(CASE WHEN {ACTIVE} THEN 1 ELSE 0 END),
-    SUM(COALESCE(r.out_edits_accepted, 0)),
-    SUM(COALESCE(r.out_edits_accepted, 0) + COALESCE(r.out_edits_rejected, 0)),
-    SUM(COALESCE({_LINES}, 0)),
-    SUM(CASE WHEN {_LINES} IS NOT NULL THEN r.active_seconds ELSE 0 END),
-    SUM(CASE WHEN {_KEPT} THEN 1 ELSE 0 END),
-    SUM(CASE WHEN r.kind = 'segment' AND {_KEPT} THEN 1 ELSE 0 END),
-    SUM(CASE WHEN r.kind = 'segment' AND {_ANY_OUTCOME} THEN 1 ELSE 0 END),
-    SUM(COALESCE(r.out_commits_with_ai, 0)),
-    MAX(CASE WHEN r.out_commits_with_ai IS NOT NULL AND {ACTIVE} THEN 1 ELSE 0 END),
-    SUM(COALESCE(r.out_commands_failed, 0)),
-    SUM(COALESCE(r.out_commands_run, 0)),
-    SUM(CASE WHEN {AGENTIC} THEN 1 ELSE 0 END)
+_SUMS = """
+    SUM(d.active_seconds),
+    MAX(CASE WHEN d.active_records > 0 THEN 1 ELSE 0 END),
+    SUM(d.edits_accepted),
+    SUM(d.edits_decided),
+    SUM(d.lines_kept),
+    SUM(d.lines_seconds),
+    SUM(d.kept_records),
+    SUM(d.kept_sessions),
+    SUM(d.outcome_sessions),
+    SUM(d.commits_with_ai),
+    MAX(CASE WHEN d.commit_records > 0 THEN 1 ELSE 0 END),
+    SUM(d.commands_failed),
+    SUM(d.commands_run),
+    SUM(d.agentic_segments)
 """
+"""OutcomeSums' figures from the rollup rows (aitally.ingest.rollups.FIGURES sums per record)."""
 
 
-def _values(rows: Sequence[tuple[str, ...]]) -> tuple[str, list[str]]:
-    """A CTE `b` of the given rows and its parameters ('?' placeholders in both dialects)."""
+def values_list(rows: Sequence[tuple[str, ...]]) -> tuple[str, list[str]]:
+    """A VALUES list of the given rows and its parameters ('?' placeholders in both dialects)."""
     width = len(rows[0])
     values = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(rows))
     return values, [v for row in rows for v in row]
@@ -66,53 +44,66 @@ def _number(value: Any) -> float:
 class OutcomeStore:
     """The queries behind the effectiveness, depth and engagement reports."""
 
-    def reading(self) -> AbstractContextManager[Any]:  # pragma: no cover - overridden
-        """A cursor inside one read-only transaction (aitally.ingest.storage.Storage)."""
+    def reporting(self) -> AbstractContextManager[Any]:  # pragma: no cover - overridden
+        """A cursor for one report's reads (aitally.ingest.storage.Storage)."""
         raise NotImplementedError
 
-    def outcome_sums(self, buckets: Sequence[Bucket]) -> list[OutcomeSums]:
+    def outcome_sums(self, buckets: Sequence[Bucket]) -> Iterator[OutcomeSums]:
         """Outcome sums per bucket (a period cut at ISO week ends), person, tool and org unit.
 
         Records are non-pause ones of any kind; only what a figure needs is summed (see the
         fields of OutcomeSums), so a tool that records nothing of a kind adds nothing.
         """
         if not buckets:
-            return []
-        values, params = _values([(b.period, b.week, b.first_day, b.last_day) for b in buckets])
-        with self.reading() as cur:
+            return
+        values, params = values_list([(b.period, b.week, b.first_day, b.last_day) for b in buckets])
+        with self.reporting() as cur:
             cur.execute(
                 f"WITH b (period, week, first_day, last_day) AS (VALUES {values}) "
-                f"SELECT b.period, b.week, r.person, r.tool, r.org_unit, {_SUMS} "
-                "FROM records r JOIN b ON r.day >= b.first_day AND r.day <= b.last_day "
-                "WHERE r.kind <> 'pause' "
-                "GROUP BY b.period, b.week, r.person, r.tool, r.org_unit",
+                f"SELECT b.period, b.week, d.person, d.tool, NULLIF(d.org_unit, ''), {_SUMS} "
+                "FROM person_days d JOIN b ON d.day >= b.first_day AND d.day <= b.last_day "
+                "GROUP BY b.period, b.week, d.person, d.tool, d.org_unit",
                 params,
             )
-            rows = cur.fetchall()
-        return [OutcomeSums(*r[:5], *(_number(v) for v in r[5:])) for r in rows]
+            while rows := cur.fetchmany(10_000):  # a chunk at a time, as Storage.activity
+                for r in rows:
+                    yield OutcomeSums(*r[:5], *(_number(v) for v in r[5:]))
 
-    def engaged(self, windows: Sequence[tuple[str, str, str]], by_tool: bool) -> list[Engaged]:
-        """People active on at least 2 days of each (label, first day, last day) window, per
-        tool (by_tool) or on any tool (tool None); a person seen in two org units counts
-        once, under the first by name."""
-        if not windows:
+    def person_figures(
+        self, weeks: Sequence[Bucket], since4: str, tool: str | None
+    ) -> list[PersonFigures]:
+        """Per person with active use in the weeks (one bucket each) on tool (or any): active
+        weeks, and from since4 on active seconds, active use, kept changes, agentic tools."""
+        if not weeks:
             return []
-        values, params = _values(windows)
-        first, last = min(w[1] for w in windows), max(w[2] for w in windows)
-        tool, by = ("r.tool", ", r.tool") if by_tool else ("NULL", "")
-        with self.reading() as cur:
-            # Active days first (one row per person, tool and day, however many records),
-            # then the windows over them.
+        values, params = values_list([(b.week, b.first_day, b.last_day) for b in weeks])
+        only = "AND d.tool = ?" if tool else ""
+        with self.reporting() as cur:
             cur.execute(
-                f"WITH w (label, first_day, last_day) AS (VALUES {values}), "
-                f"d (person, tool, day, org_unit) AS (SELECT r.person, {tool}, r.day, "
-                "MIN(r.org_unit) FROM records r WHERE r.day >= ? AND r.day <= ? "
-                f"AND r.kind <> 'pause' AND {ACTIVE} GROUP BY r.person{by}, r.day) "
-                "SELECT w.label, d.person, d.tool, MIN(d.org_unit) "
-                "FROM d JOIN w ON d.day >= w.first_day AND d.day <= w.last_day "
-                # Two distinct days or more: the first and last differ (no DISTINCT sort).
-                "GROUP BY w.label, d.person, d.tool HAVING MIN(d.day) < MAX(d.day)",
-                [*params, first, last],
+                f"WITH b (week, first_day, last_day) AS (VALUES {values}) "
+                "SELECT d.person, COUNT(DISTINCT b.week), "
+                "SUM(CASE WHEN d.day >= ? THEN d.active_seconds ELSE 0 END), "
+                "MAX(CASE WHEN d.day >= ? THEN 1 ELSE 0 END), "
+                "MAX(CASE WHEN d.day >= ? AND d.kept_records > 0 THEN 1 ELSE 0 END), "
+                "COUNT(DISTINCT CASE WHEN d.day >= ? AND d.agentic_segments > 0 "
+                "THEN d.tool END) "
+                "FROM person_days d JOIN b ON d.day >= b.first_day AND d.day <= b.last_day "
+                f"WHERE d.active_records > 0 {only} GROUP BY d.person",
+                [*params, since4, since4, since4, since4, *([tool] if tool else [])],
             )
             rows = cur.fetchall()
-        return [Engaged(*r) for r in rows]
+        return [
+            PersonFigures(r[0], int(r[1]), _number(r[2]), bool(r[3]), bool(r[4]), int(r[5]))
+            for r in rows
+        ]
+
+    def seen_in(self, since_day: str, until_day: str) -> list[SeenIn]:
+        """Per person and org unit, the rollup rows (active or not) over the days given."""
+        with self.reporting() as cur:
+            cur.execute(
+                "SELECT person, NULLIF(org_unit, ''), COUNT(*) FROM person_days "
+                "WHERE day >= ? AND day <= ? GROUP BY person, org_unit",
+                (since_day, until_day),
+            )
+            rows = cur.fetchall()
+        return [SeenIn(r[0], r[1], int(r[2])) for r in rows]

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
+from aitally.ingest.rollups import delete_statements, upsert_statements
 from aitally.ingest.rows import AuditEntry
 
 
@@ -53,6 +54,11 @@ class PeopleStore:
                     "THEN NULL ELSE ? END WHERE person = ?",
                     (new, new, old),
                 )
+                # Both people's rollup rows are rebuilt from their records as they are now.
+                for stmt in delete_statements("person IN (?, ?)"):
+                    cur.execute(stmt, (old, new))
+                for stmt in upsert_statements("r.person = ?"):
+                    cur.execute(stmt, (new,))
 
     def active_enrollments(self, person: str) -> int:
         """How many unrevoked devices one person has enrolled."""
@@ -76,6 +82,8 @@ class PeopleStore:
             )
             cur.execute(f"DELETE FROM records WHERE person IN ({marks})", values)
             erased = max(int(cur.rowcount), 0)
+            for stmt in delete_statements(f"person IN ({marks})"):
+                cur.execute(stmt, values)
             cur.execute(
                 f"UPDATE devices SET revoked_at = COALESCE(revoked_at, ?), person = NULL, "
                 f"device_name = NULL, label = NULL WHERE person IN ({marks})",

@@ -16,6 +16,10 @@ _MIGRATION_LOCK = 0x61697461  # any constant; all replicas agree on it
 BUSY_WAIT = 30.0
 # Seconds a connection lives at most (the pool adds up to 5 % jitter).
 MAX_LIFETIME = 600.0
+REPORT_CONNECTIONS = 2
+"""Reports read on connections of their own: a burst of them never takes one an upload needs."""
+REPORT_TIMEOUT_MS = 60_000
+"""A report's statement stops after this long (answered 503) rather than hold a connection."""
 
 
 class _Cursor:
@@ -41,6 +45,10 @@ class _Cursor:
         """The next result row, or None."""
         return self._cur.fetchone()
 
+    def fetchmany(self, size: int) -> list[Any]:
+        """Up to size of the remaining result rows."""
+        return list(self._cur.fetchmany(size))
+
     def fetchall(self) -> list[Any]:
         """The remaining result rows."""
         return list(self._cur.fetchall())
@@ -56,10 +64,27 @@ class _Cursor:
         return self._cur
 
 
+@contextmanager
+def _pooled(pool: ConnectionPool) -> Iterator[Any]:
+    """A connection of pool for one transaction; StorageBusy when none frees up in time."""
+    try:
+        conn = pool.getconn()
+    except PoolTimeout:
+        raise StorageBusy(f"no PostgreSQL connection free within {BUSY_WAIT:g} s") from None
+    try:
+        # As ConnectionPool.connection(): `with conn` commits when the block ends and rolls
+        # back when it raises; putconn drops a connection left broken.
+        with conn:
+            yield conn
+    finally:
+        pool.putconn(conn)
+
+
 class PostgresStorage(Storage):
     """Storage on PostgreSQL; several replicas may share one database."""
 
     dialect = "postgresql"
+    concat = "string_agg"
 
     def __init__(self, url: str, pool_size: int = 16, max_lifetime: float = MAX_LIFETIME) -> None:
         self.url = url
@@ -79,6 +104,20 @@ class PostgresStorage(Storage):
             name="aitally-ingest",
             open=True,
         )
+        self._reports = ConnectionPool(
+            url,
+            min_size=0,
+            max_size=REPORT_CONNECTIONS,
+            kwargs={
+                "connect_timeout": 10,
+                "options": f"-c statement_timeout={REPORT_TIMEOUT_MS}",
+            },
+            check=ConnectionPool.check_connection,
+            max_lifetime=max_lifetime,
+            timeout=BUSY_WAIT,
+            name="aitally-ingest-reports",
+            open=True,
+        )
 
     def _probe(self) -> None:
         """Raises StorageError naming what libpq said unless the database takes a connection
@@ -90,23 +129,23 @@ class PostgresStorage(Storage):
             detail = " ".join(str(exc).split())  # libpq's message spans lines
             raise StorageError(f"cannot connect to PostgreSQL: {detail}") from None
 
+    def _connection(self) -> AbstractContextManager[Any]:
+        return _pooled(self._pool)
+
     @contextmanager
-    def _connection(self) -> Iterator[Any]:
+    def _report_connection(self) -> Iterator[Any]:
         try:
-            conn = self._pool.getconn()
-        except PoolTimeout:
-            raise StorageBusy(f"no PostgreSQL connection free within {BUSY_WAIT:g} s") from None
-        try:
-            # As ConnectionPool.connection(): `with conn` commits when the block ends and rolls
-            # back when it raises; putconn drops a connection left broken.
-            with conn:
+            with _pooled(self._reports) as conn:
                 yield conn
-        finally:
-            self._pool.putconn(conn)
+        except psycopg.errors.QueryCanceled:
+            raise StorageBusy(
+                f"the report ran past {REPORT_TIMEOUT_MS / 1000:g} s; ask for a shorter window"
+            ) from None
 
     def close(self) -> None:
-        """Closes the pool and its connections."""
+        """Closes the pools and their connections."""
         self._pool.close()
+        self._reports.close()
 
     def _begin(self, conn: Any, write: bool) -> Any:
         return _Cursor(conn.cursor())  # psycopg opens the transaction on first execute

@@ -4,7 +4,7 @@
 Each transaction deletes at most `PURGE_BATCH` records with their per-model rows, then the
 purge pauses a moment, so an upload waiting for the write lock (SQLite) or for the same rows
 (PostgreSQL) waits for one small delete, never for the whole backlog. Tables derived from the
-records (report rollups, when there are any) belong here too, each purged the same way.
+records (the report rollups, aitally.ingest.rollups) go too, one day a transaction.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 from contextlib import AbstractContextManager
 from typing import Any
+
+from aitally.ingest.rollups import delete_statements
 
 PURGE_BATCH = 2000
 """Records per transaction: about 20-40 ms of deleting on the bench machine (bench/README.md)."""
@@ -41,5 +43,19 @@ class RetentionStore:
                     cur.execute(f"DELETE FROM records WHERE record_id IN ({marks})", ids)
             deleted += len(ids)
             if len(ids) < batch:
-                return deleted
+                break
+            time.sleep(pause)
+        self._purge_rollups(day, pause)
+        return deleted
+
+    def _purge_rollups(self, day: str, pause: float) -> None:
+        """Deletes the report rollups' rows of days before `day`, one day a transaction."""
+        while True:
+            with self.transaction() as cur:
+                cur.execute("SELECT MIN(day) FROM person_days WHERE day < ?", (day,))
+                oldest = cur.fetchone()[0]
+                if oldest is None:
+                    return
+                for stmt in delete_statements("day = ?"):
+                    cur.execute(stmt, (oldest,))
             time.sleep(pause)

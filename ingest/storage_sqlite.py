@@ -7,7 +7,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,20 +17,40 @@ log = logging.getLogger(__name__)
 CHECKPOINT_EVERY = 1.0
 """Seconds between checkpoints of the write-ahead log into the database file."""
 
+REPORT_CONNECTIONS = 2
+"""Reports read on connections of their own: a burst of them never takes one an upload needs."""
+
+
+class _Pool:
+    """At most `size` connections in use at once, idle ones kept for reuse."""
+
+    def __init__(self, size: int) -> None:
+        self.idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
+        self.slots = queue.Queue[None](maxsize=size)
+        for _ in range(size):
+            self.slots.put(None)
+
+    def close(self) -> None:
+        """Closes the idle connections."""
+        while True:
+            try:
+                self.idle.get_nowait().close()
+            except queue.Empty:
+                return
+
 
 class SqliteStorage(Storage):
     """Storage in one SQLite file (WAL): a single ingest instance."""
 
     dialect = "sqlite"
+    concat = "group_concat"
 
     def __init__(self, path: str, pool_size: int = 8) -> None:
-        # SQLite runs one writer at a time; a few connections let readers (reports,
-        # token checks) proceed beside it in WAL mode.
+        # SQLite runs one writer at a time; a few connections let readers (token checks)
+        # proceed beside it in WAL mode, and reports have their own.
         self.path = Path(path)
-        self._idle: queue.LifoQueue[sqlite3.Connection] = queue.LifoQueue()
-        self._slots = queue.Queue[None](maxsize=pool_size)
-        for _ in range(pool_size):
-            self._slots.put(None)
+        self._pool = _Pool(pool_size)
+        self._reports = _Pool(REPORT_CONNECTIONS)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -58,6 +78,12 @@ class SqliteStorage(Storage):
         conn.execute("PRAGMA wal_autocheckpoint = 0")
         return conn
 
+    def _connection(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._pooled(self._pool)
+
+    def _report_connection(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._pooled(self._reports)
+
     def _checkpoints(self) -> None:
         """Copies committed pages from the WAL into the database file every CHECKPOINT_EVERY
         seconds, without waiting for readers or writers (PASSIVE), until close()."""
@@ -76,14 +102,14 @@ class SqliteStorage(Storage):
             conn.close()
 
     @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
+    def _pooled(self, pool: _Pool) -> Iterator[sqlite3.Connection]:
         try:
-            self._slots.get(timeout=30.0)
+            pool.slots.get(timeout=30.0)
         except queue.Empty:
             raise StorageBusy("all database connections busy for 30 s") from None
         try:
             try:
-                conn = self._idle.get_nowait()
+                conn = pool.idle.get_nowait()
             except queue.Empty:
                 conn = self._connect()
             try:
@@ -96,19 +122,16 @@ class SqliteStorage(Storage):
                     conn.close()  # a broken connection is not returned to the pool
                     raise
                 raise
-            self._idle.put(conn)
+            pool.idle.put(conn)
         finally:
-            self._slots.put(None)
+            pool.slots.put(None)
 
     def close(self) -> None:
         """Stops the checkpointer and closes the idle pooled connections."""
         self._closing.set()
         self._checkpointer.join(timeout=5)
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
+        self._pool.close()
+        self._reports.close()
 
     def _begin(self, conn: Any, write: bool) -> Any:
         cur = conn.cursor()

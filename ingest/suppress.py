@@ -2,11 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable, Set
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 OTHER = "(other)"
 ALL = "(all)"
 NO_ORG = "(none)"
+
+
+class People(set[Any]):
+    """A set of people whose members are single people or whole classes of them (people who
+    look the same to a report, counted together): a class's weight is how many it stands for.
+
+    A report that reads classes of people from the database (never one row per person) then
+    runs the same set arithmetic as one that reads people: len is the number of people, and
+    union (|=), intersection, difference and subset work member by member. A member keeps
+    the weight it was added with.
+    """
+
+    def __init__(self, members: Iterable[Hashable] = ()) -> None:
+        super().__init__(members)
+        self.weights: dict[Hashable, int] = {}
+        self._extra = 0  # sum of (weight - 1) over the classes
+
+    def add(self, member: Hashable, weight: int = 1) -> None:
+        """Adds a person (weight 1) or a class of `weight` people; again: no change."""
+        if member not in self:
+            super().add(member)
+            if weight != 1:
+                self.weights[member] = weight
+                self._extra += weight - 1
+
+    def __len__(self) -> int:
+        return super().__len__() + self._extra
+
+    def __ior__(self, other: Set[Any]) -> People:  # type: ignore[misc]
+        if isinstance(other, People):
+            for member, weight in other.weights.items():
+                if member not in self:
+                    self.weights[member] = weight
+                    self._extra += weight - 1
+        set.update(self, other)  # in C: a report of single people makes millions of these
+        return self
+
+    def _kept(self, members: set[Any]) -> People:
+        out = People(members)
+        for member, weight in self.weights.items():
+            if member in out:
+                out.weights[member] = weight
+                out._extra += weight - 1
+        return out
+
+    def __and__(self, other: Set[object]) -> People:
+        return self._kept(set.intersection(self, other))
+
+    def __sub__(self, other: Set[Any]) -> People:
+        return self._kept(set.difference(self, other))
 
 
 @dataclass
@@ -14,12 +66,20 @@ class Group:
     """People behind a figure plus additive figures (sums), keyed by the group's name."""
 
     key: str
-    persons: set[str] = field(default_factory=set)
+    persons: set[Any] = field(default_factory=People)
     sums: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.persons, People):
+            self.persons = People(self.persons)
+
+    def add_class(self, member: Hashable, people: int) -> None:
+        """Counts a class of that many people (People) in the group."""
+        cast(People, self.persons).add(member, people)
 
     def add(self, person: str, **values: float) -> None:
         """Counts a person in the group and adds their figures to the sums."""
-        self.persons.add(person)
+        set.add(self.persons, person)  # a person weighs 1: no bookkeeping of People's
         for name, v in values.items():
             self.sums[name] = self.sums.get(name, 0.0) + v
 

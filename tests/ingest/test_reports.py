@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from aitally.ingest import reports
 from aitally.ingest.suppress import ALL, OTHER, Group, merge_small, total
 from tests.ingest.builders import record
 from tests.ingest.conftest import Server, ingest_cmd
@@ -183,3 +184,20 @@ def test_cli_report_formats(shared_server: Server, fmt: str) -> None:
         check=True,
     )
     assert done.stdout.strip()
+
+
+@pytest.mark.parametrize(("granularity", "window"), [
+    ("day", ("2026-08-31", "2026-11-30")),    # 92 days
+    ("week", ("2026-06-01", "2026-12-06")),   # 26 whole ISO weeks up to until's
+    ("month", ("2026-06-01", "2026-11-30")),  # 183 days back, widened to whole months
+])  # fmt: skip
+def test_report_window_is_bounded(granularity: str, window: tuple[str, str]) -> None:
+    start, end = reports.window(granularity, dt.date(2020, 1, 1), dt.date(2026, 11, 30))
+    assert (start.isoformat(), end.isoformat()) == window
+
+
+def test_a_too_early_since_is_moved_up_and_the_answer_says_so(shared_server: Server) -> None:
+    r = shared_server.admin(
+        "GET", "/v1/reports/usage?granularity=day&since=2020-01-01&until=2026-11-30"
+    )
+    assert r.status_code == 200 and r.json()["since"] == "2026-08-31"

@@ -1,0 +1,213 @@
+"""Central reports at fleet scale: every report and the dashboard, timed through a real ingest
+server on SQLite and PostgreSQL, with the server's peak memory, as the fleet grows.
+
+The fleet database is written straight into storage (tests/ingest/fleet_db.py: N people over
+12 full weeks, rollups built by the migration's statements). "before" is the code this branch
+started from (`git merge-base HEAD main`, extracted with git archive and run by the same
+interpreter) on a copy of the same database, at the smallest size only.
+
+BENCH_REPORTS_PEOPLE=6500,65000 sets the sizes; BENCH_REPORTS_BACKENDS=sqlite,postgres the
+backends; BENCH_REPORTS_TIMEOUT the seconds one request may take (then it counts as that).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psutil
+import requests
+
+from aitally.ingest.storage import open_storage
+from tests.ingest import fleet_db
+from tests.ingest.conftest import PgCluster, Server
+
+REPO = Path(__file__).resolve().parent.parent
+PEOPLE = [int(n) for n in os.environ.get("BENCH_REPORTS_PEOPLE", "6500,65000").split(",")]
+BACKENDS = os.environ.get("BENCH_REPORTS_BACKENDS", "sqlite,postgres").split(",")
+TIMEOUT = float(os.environ.get("BENCH_REPORTS_TIMEOUT", "600"))
+REPORTS = {
+    "adoption_week": "/v1/reports/adoption?granularity=week",
+    "adoption_day": "/v1/reports/adoption?granularity=day",
+    "usage_week": "/v1/reports/usage?granularity=week",
+    "effectiveness_week": "/v1/reports/effectiveness?granularity=week",
+    "levels_volume": "/v1/reports/levels?recipe=volume",
+    "levels_consistency": "/v1/reports/levels?recipe=consistency",
+    "levels_depth": "/v1/reports/levels?recipe=depth",
+    "levels_absolute": "/v1/reports/levels?recipe=absolute",
+    "dashboard": "/dashboard",
+}
+
+
+@contextmanager
+def peak_rss(pid: int) -> Iterator[list[float]]:
+    """Samples the process's resident memory every 50 ms; yields [peak MiB] (filled at exit)."""
+    proc = psutil.Process(pid)
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            try:
+                peak[0] = max(peak[0], proc.memory_info().rss / 2**20)
+            except psutil.Error:
+                return
+            stop.wait(0.05)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield peak
+    finally:
+        stop.set()
+        thread.join()
+
+
+def time_reports(server: Server) -> dict[str, float]:
+    """Seconds per report (TIMEOUT when it did not answer in time) and the server's peak RSS."""
+    out: dict[str, float] = {}
+    with peak_rss(server.proc.pid) as peak:
+        for name, path in REPORTS.items():
+            t = time.perf_counter()
+            try:
+                status = server.admin("GET", path, timeout=TIMEOUT).status_code
+            except requests.Timeout:
+                status = 0
+            out[f"{name}_s"] = round(time.perf_counter() - t, 2) if status == 200 else TIMEOUT
+            print(f"  {name:<20} {out[f'{name}_s']:8.2f} s  ({status})", flush=True)
+    out["peak_rss_mib"] = round(peak[0], 1)
+    return out
+
+
+def before_tree(work: Path) -> Path:
+    """The code this branch started from, as an importable `aitally` package (PYTHONPATH)."""
+    base = subprocess.run(
+        ["git", "-C", str(REPO), "merge-base", "HEAD", "main"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    src = work / "before-src"
+    src.mkdir()
+    archive = work / "before.tar"
+    subprocess.run(
+        ["git", "-C", str(REPO), "archive", "-o", str(archive), base, "core", "ingest"],
+        check=True,
+    )
+    with tarfile.open(archive) as tar:
+        tar.extractall(src, filter="data")
+    view = work / "before" / "aitally"
+    view.mkdir(parents=True)
+    (view / "__init__.py").write_text("")
+    for part in ("core", "ingest"):
+        (view / part).symlink_to(src / part)
+    return view.parent
+
+
+def as_before(db: str, work: Path, cluster: PgCluster | None) -> str:
+    """A copy of the database that the older code accepts (its schema version, 4)."""
+    if db.startswith("sqlite"):
+        path = Path(db.removeprefix("sqlite:///"))
+        copy = work / "before.db"
+        shutil.copy(path, copy)
+        lite = sqlite3.connect(copy)
+        lite.execute("DELETE FROM schema_version WHERE version > 4")
+        lite.commit()
+        lite.close()
+        return f"sqlite:///{copy}"
+    import psycopg
+
+    assert cluster is not None
+    name = db.rsplit("/", 1)[1]
+    url = cluster.url.rsplit("/", 1)[0] + "/before_" + name
+    with psycopg.connect(cluster.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE before_{name} TEMPLATE {name}")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM schema_version WHERE version > 4")
+    return url
+
+
+def fill(db: str, people: int) -> tuple[float, int]:
+    """Seconds to write the fleet (records and rollups), and its records."""
+    storage = open_storage(db)
+    try:
+        t = time.perf_counter()
+        records = fleet_db.fill(storage, people)
+        return round(time.perf_counter() - t, 1), records
+    finally:
+        storage.close()
+
+
+def run_size(
+    backend: str, db: str, people: int, work: Path, cluster: PgCluster | None, before: Path | None
+) -> dict[str, Any]:
+    """Fills one database of `people`, times the reports after (and before) on it."""
+    seconds, records = fill(db, people)
+    print(f"{backend} {people} people: {records} records written in {seconds} s", flush=True)
+    out: dict[str, Any] = {f"{backend}_{people}_fill_s": seconds}
+    out[f"{backend}_{people}_records"] = records
+    runs: list[tuple[str, str, Path | None]] = [("after", db, None)]
+    if before is not None:
+        runs.append(("before", as_before(db, work, cluster), before))
+    for label, url, path in runs:
+        print(f" {label}:", flush=True)
+        env_before = os.environ.get("PYTHONPATH")
+        if path is not None:
+            os.environ["PYTHONPATH"] = str(path)  # the server child imports the older code
+        try:
+            server = Server(url, work, "--log-level", "warning")
+        finally:
+            if path is not None:
+                os.environ.pop("PYTHONPATH")
+                if env_before is not None:
+                    os.environ["PYTHONPATH"] = env_before
+        try:
+            for key, value in time_reports(server).items():
+                out[f"{backend}_{people}_{label}_{key}"] = value
+        finally:
+            server.stop()
+    return out
+
+
+def main() -> dict[str, Any]:
+    results: dict[str, Any] = {"people": ",".join(map(str, PEOPLE)), "weeks": 12}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        older = before_tree(work)
+        cluster = None
+        if "postgres" in BACKENDS:
+            try:
+                cluster = PgCluster()
+            except BaseException as exc:  # pytest.skip raises a BaseException
+                print(f"postgres: not measured ({exc})")
+        try:
+            for backend in BACKENDS:
+                if backend == "postgres" and cluster is None:
+                    continue
+                for people in PEOPLE:
+                    if cluster is not None and backend == "postgres":
+                        db = cluster.new_database()
+                    else:
+                        db = f"sqlite:///{work / f'fleet-{people}.db'}"
+                    first = older if people == PEOPLE[0] else None
+                    results |= run_size(backend, db, people, work, cluster, first)
+                    if db.startswith("sqlite"):
+                        Path(db.removeprefix("sqlite:///")).unlink()
+        finally:
+            if cluster is not None:
+                cluster.stop()
+    return results
+
+
+if __name__ == "__main__":
+    main()
