@@ -11,7 +11,7 @@ from typing import Any
 
 from aitally.core.textsafe import csv_safe
 from aitally.core.wire import TOKEN_KINDS
-from aitally.ingest.rows import Bucket, TokenSums
+from aitally.ingest.rows import Bucket, ModelCell, UsageCell, UsageClass
 from aitally.ingest.storage import Storage
 from aitally.ingest.suppress import (
     ALL,
@@ -190,12 +190,26 @@ def adoption(
     )
 
 
-def _token_fields(sums: dict[str, float]) -> dict[str, int]:
-    return {kind: int(sums.get(kind, 0)) for kind in TOKEN_KINDS}
+def _tokens(cell: UsageCell | ModelCell) -> dict[str, int]:
+    values = (cell.tok_input, cell.tok_output, cell.tok_cache_read, cell.tok_cache_write)
+    return dict(zip(TOKEN_KINDS, (*values, cell.tok_reasoning), strict=True))
 
 
-def _token_values(tokens: TokenSums) -> dict[str, float]:
-    return {kind: float(v or 0) for kind, v in zip(TOKEN_KINDS, tokens, strict=True)}
+def _renamed(classes: list[UsageClass], k: int) -> dict[tuple[str, str], dict[str, str]]:
+    """Per (day, tool) of the classes, what merge_small does to each name it groups (tools,
+    or a tool's models): {name: (other)} for the merged, {name: ''} for the hidden; names
+    shown as they are are left out. The classes stand for the people (suppress.People), so
+    (other) counts each person once whatever number of its names they used."""
+    groups: dict[tuple[str, str], dict[str, Group]] = defaultdict(dict)
+    for c in classes:
+        for name in c.names:
+            groups[(c.day, c.tool)].setdefault(name, Group(name)).add_class(c, c.people)
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for key, by_name in groups.items():
+        shown = {g.key for g in merge_small(list(by_name.values()), k)}
+        other = OTHER if OTHER in shown else ""
+        out[key] = {name: other for name in by_name if name not in shown}
+    return out
 
 
 def usage(
@@ -206,60 +220,55 @@ def usage(
     s, e = start.isoformat(), end.isoformat()
     # Suppression happens per day, and only what a day shows rolls up into its week or month:
     # then every figure is a sum of day cells of >= k people, and no two reports, of any
-    # granularities, differ by the figures of fewer than k people.
-    days: dict[str, dict[str, Group]] = defaultdict(dict)
-    for row in storage.activity(s, e):
-        values = {
-            "active_seconds": float(row.active_seconds or 0),
-            "sessions": float(row.sessions or 0),
-            "turns": float(row.turns or 0),
-            **_token_values(row.tokens),
-        }
-        days[row.day].setdefault(row.tool, Group(row.tool)).add(row.person, **values)
-    periods: dict[str, dict[str, Group]] = defaultdict(dict)
-    shown_tools: dict[str, set[str]] = {}
-    for day, tools in days.items():
-        period = period_start(dt.date.fromisoformat(day), granularity).isoformat()
-        shown = merge_small(list(tools.values()), k)
-        shown_tools[day] = {g.key for g in shown}
-        whole = total(list(tools.values()), k)
-        for g in [*shown, *([whole] if whole else [])]:
-            periods[period].setdefault(g.key, Group(g.key)).absorb(g)
+    # granularities, differ by the figures of fewer than k people. Classes of people decide
+    # per day what is shown; the database then sums the shown cells of each period and counts
+    # their distinct people.
+    tool_classes = storage.tool_classes(s, e)
+    day_people: dict[str, int] = defaultdict(int)
+    for c in tool_classes:
+        day_people[c.day] += c.people
+    days = [
+        (day, period_start(dt.date.fromisoformat(day), granularity).isoformat(), str(int(n >= k)))
+        for day, n in sorted(day_people.items())
+    ]
+    tools = [
+        (day, tool, name)
+        for (day, _), names in _renamed(tool_classes, k).items()
+        for tool, name in names.items()
+    ]
+    cells = storage.usage_cells(days, tools, ALL)
     tool_rows: list[dict[str, Any]] = [
         {
-            "period": period,
-            "tool": g.key,
-            "people": len(g.persons),
-            "active_seconds": round(g.sums.get("active_seconds", 0.0), 1),
-            "sessions": int(g.sums.get("sessions", 0)),
-            "turns": int(g.sums.get("turns", 0)),
-            "tokens": _token_fields(g.sums),
+            "period": c.period,
+            "tool": c.name,
+            "people": c.people,
+            "active_seconds": round(c.active_seconds, 1),
+            "sessions": c.sessions,
+            "turns": c.turns,
+            "tokens": _tokens(c),
         }
-        for period, groups in sorted(periods.items())
-        for g in sorted(groups.values(), key=_row_order)
+        for c in sorted(cells, key=lambda c: (c.period, *_row_order(c.name)))
     ]
     # Models by the same rule, within each tool a day shows under its own name.
-    model_cells: dict[tuple[str, str], dict[str, Group]] = defaultdict(dict)
-    for m in storage.model_tokens(s, e):
-        if m.tool in shown_tools.get(m.day, set()):
-            model_cells[(m.day, m.tool)].setdefault(m.model, Group(m.model)).add(
-                m.person, **_token_values(m.tokens)
-            )
-    model_periods: dict[tuple[str, str], dict[str, Group]] = defaultdict(dict)
-    for (day, tool), by_model in model_cells.items():
-        period = period_start(dt.date.fromisoformat(day), granularity).isoformat()
-        for g in merge_small(list(by_model.values()), k):
-            model_periods[(period, tool)].setdefault(g.key, Group(g.key)).absorb(g)
+    hidden = {(day, tool) for day, tool, _ in tools}
+    models = [
+        (day, tool, model, name)
+        for (day, tool), names in _renamed(storage.model_classes(s, e), k).items()
+        if (day, tool) not in hidden
+        for model, name in names.items()
+    ]
     model_rows: list[dict[str, Any]] = [
         {
-            "period": period,
-            "tool": tool,
-            "model": g.key,
-            "people": len(g.persons),
-            "tokens": _token_fields(g.sums),
+            "period": m.period,
+            "tool": m.tool,
+            "model": m.name,
+            "people": m.people,
+            "tokens": _tokens(m),
         }
-        for (period, tool), groups in sorted(model_periods.items())
-        for g in sorted(groups.values(), key=_row_order)
+        for m in sorted(
+            storage.model_cells(days, tools, models),
+            key=lambda m: (m.period, m.tool, *_row_order(m.name)),
+        )
     ]
     columns = ["period", "tool", "people", "active_seconds", "sessions", "turns"]
     columns += [f"tokens.{kind}" for kind in TOKEN_KINDS]
@@ -275,9 +284,9 @@ def usage(
     )
 
 
-def _row_order(g: Group) -> tuple[int, str]:
+def _row_order(name: str) -> tuple[int, str]:
     """Named groups first, then OTHER, then ALL, as a reader expects."""
-    return ({OTHER: 1, ALL: 2}.get(g.key, 0), g.key)
+    return ({OTHER: 1, ALL: 2}.get(name, 0), name)
 
 
 def flat_row(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:

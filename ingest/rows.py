@@ -5,10 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-TokenSums = tuple[float | None, float | None, float | None, float | None, float | None]
-"""Summed token figures in `TOKEN_KINDS` order; None where no record had the figure."""
-
-
 class Stored(NamedTuple):
     """What storing one batch did."""
 
@@ -52,34 +48,47 @@ class Device:
     """None until the device has sent a batch"""
 
 
-class Activity(NamedTuple):
-    """Sums over the non-pause records of one person, UTC day, tool and org unit."""
+class UsageClass(NamedTuple):
+    """The people of one day (and tool) who used the same set of tools (or models), and how
+    many they are (storage_usage)."""
 
-    person: str
-    """the reporting key: user, else device, else the enrollment; never shown"""
-    day: str
-    """YYYY-MM-DD"""
-    tool: str
-    org_unit: str | None
-    active_seconds: float | None
-    sessions: float | None
-    turns: float | None
-    tokens: TokenSums
-
-    @property
-    def active(self) -> bool:
-        """Presence alone is not use: a row counts with active time, turns or tokens."""
-        return bool(self.active_seconds or self.turns or any(self.tokens))
-
-
-class ModelTokens(NamedTuple):
-    """Token sums of one person, UTC day, tool and model."""
-
-    person: str
     day: str
     tool: str
-    model: str
-    tokens: TokenSums
+    """'' for classes by tool"""
+    names: frozenset[str]
+    """the tools, or the tool's models, they used that day"""
+    people: int
+
+
+class UsageCell(NamedTuple):
+    """One row of the usage report before rounding: distinct people and sums of a period and
+    a shown name (a tool, (other) or (all))."""
+
+    period: str
+    name: str
+    people: int
+    active_seconds: float
+    sessions: int
+    turns: int
+    tok_input: int
+    tok_output: int
+    tok_cache_read: int
+    tok_cache_write: int
+    tok_reasoning: int
+
+
+class ModelCell(NamedTuple):
+    """One row of the usage report's models: a period, tool and shown model name."""
+
+    period: str
+    tool: str
+    name: str
+    people: int
+    tok_input: int
+    tok_output: int
+    tok_cache_read: int
+    tok_cache_write: int
+    tok_reasoning: int
 
 
 class AuditEntry(NamedTuple):

@@ -12,13 +12,14 @@ from typing import Any
 from aitally.core.wire import OUTCOME_KINDS
 from aitally.ingest.identity import Attribution, Enrollment
 from aitally.ingest.migrations import render, statements
-from aitally.ingest.rollups import TOKENS, upsert_statements
-from aitally.ingest.rows import Activity, Device, DeviceHealth, ModelTokens, Stored, TokenSums
+from aitally.ingest.rollups import upsert_statements
+from aitally.ingest.rows import Device, DeviceHealth, Stored
 from aitally.ingest.schema import Record, Tokens
 from aitally.ingest.storage_classes import ClassStore
 from aitally.ingest.storage_outcomes import OutcomeStore
 from aitally.ingest.storage_people import PeopleStore
 from aitally.ingest.storage_retention import RetentionStore
+from aitally.ingest.storage_usage import UsageStore
 from aitally.ingest.wire import Batch
 
 
@@ -64,23 +65,9 @@ _UPSERT_HEALTH = """
 """
 
 
-CHUNK = 10_000
-"""Rows a streamed report query takes from the database at a time."""
-
-
 def utc_day(ts: float) -> str:
     """The UTC calendar day of an epoch time, YYYY-MM-DD."""
     return dt.datetime.fromtimestamp(ts, dt.UTC).date().isoformat()
-
-
-def _sum(value: Any) -> float | None:
-    """A SUM() as a float (PostgreSQL sums integers as numeric), None for no values."""
-    return None if value is None else float(value)
-
-
-def _sums(values: Sequence[Any]) -> TokenSums:
-    a, b, c, d, e = (_sum(v) for v in values)
-    return (a, b, c, d, e)
 
 
 def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
@@ -114,7 +101,7 @@ def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
     )
 
 
-class Storage(PeopleStore, RetentionStore, OutcomeStore, ClassStore, ABC):
+class Storage(PeopleStore, RetentionStore, OutcomeStore, ClassStore, UsageStore, ABC):
     """One database, shared by request threads through a connection pool of the backend's."""
 
     dialect: str
@@ -362,33 +349,6 @@ class Storage(PeopleStore, RetentionStore, OutcomeStore, ClassStore, ABC):
         return Stored(accepted, duplicate, taken)
 
     # --- report queries ---------------------------------------------------------------
-    def activity(self, since_day: str, until_day: str) -> Iterator[Activity]:
-        """Sums per person, day, tool and org unit over the days given (pauses excluded),
-        read a chunk at a time: a report holds its groups, never every row at once."""
-        with self.reporting() as cur:
-            cur.execute(
-                "SELECT person, day, tool, NULLIF(org_unit, ''), active_seconds, sessions, "
-                f"turns, {_TOK} FROM person_days WHERE day >= ? AND day <= ?",
-                (since_day, until_day),
-            )
-            while rows := cur.fetchmany(CHUNK):
-                for r in rows:
-                    yield Activity(
-                        r[0], r[1], r[2], r[3], _sum(r[4]), _sum(r[5]), _sum(r[6]), _sums(r[7:12])
-                    )
-
-    def model_tokens(self, since_day: str, until_day: str) -> Iterator[ModelTokens]:
-        """Token sums per person, day, tool and model over the days given (pauses excluded),
-        a chunk at a time."""
-        with self.reporting() as cur:
-            cur.execute(
-                f"SELECT person, day, tool, model, {', '.join(TOKENS)} FROM person_day_models "
-                "WHERE day >= ? AND day <= ?",
-                (since_day, until_day),
-            )
-            while rows := cur.fetchmany(CHUNK):
-                for r in rows:
-                    yield ModelTokens(r[0], r[1], r[2], r[3], _sums(r[4:9]))
 
 
 def open_storage(url: str) -> Storage:
