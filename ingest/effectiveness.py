@@ -16,61 +16,71 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aitally.ingest.reports import REPORT_VERSION, ReportError, buckets, window
-from aitally.ingest.rows import OutcomeSums
+from aitally.ingest.rows import FIGURE_SUMS, OutcomeClass, OutcomeItem
 from aitally.ingest.storage import Storage
 from aitally.ingest.suppress import ALL, NO_ORG, OTHER, Group, merge_small, nested_safe, total
 
-Ratio = tuple[Callable[[OutcomeSums], float], Callable[[OutcomeSums], float], int]
-FIGURES: dict[str, Ratio] = {
-    # name: (numerator, denominator, decimals shown)
-    "acceptance_rate": (lambda s: s.edits_accepted, lambda s: s.edits_decided, 3),
-    "lines_per_active_hour": (lambda s: s.lines_kept, lambda s: s.lines_seconds / 3600, 1),
-    "kept_change_share": (lambda s: s.kept_sessions, lambda s: s.outcome_sessions, 3),
-    "failure_rate": (lambda s: s.commands_failed, lambda s: s.commands_run, 3),
+DECIMALS = {
+    "acceptance_rate": 3,  # edits accepted / edits accepted or rejected
+    "lines_per_active_hour": 1,  # lines kept / active hours, of records with both
+    "kept_change_share": 3,  # sessions with a kept change / sessions with any outcome
+    "failure_rate": 3,  # commands failed / commands run
+    "commits_with_ai_per_person_week": 2,  # commits with AI / active person-weeks with them
 }
 PERSON_WEEKS = "commits_with_ai_per_person_week"
-COLUMNS = ["period", "tool", "org_unit", "people", *FIGURES, PERSON_WEEKS]
+COLUMNS = ["period", "tool", "org_unit", "people", *FIGURE_SUMS]
 
 
 @dataclass
 class Cell:
-    """The people of one period, tool and org unit, and each figure's contributors and sums."""
+    """The people of one period, tool and org unit (as classes, suppress.People), each
+    figure's contributors and sums, and the weeks with commits of each contributor."""
 
     people: Group
     figures: dict[str, Group] = field(default_factory=dict)
-    person_weeks: set[tuple[str, str]] = field(default_factory=set)
+    sums: dict[str, list[float]] = field(default_factory=dict)
+    commit_weeks: dict[OutcomeClass, tuple[int, frozenset[str]]] = field(default_factory=dict)
 
-    def add(self, s: OutcomeSums) -> None:
-        """Adds one person's sums of one bucket (with active use)."""
-        self.people.add(s.person)
-        for name, (num, den, _) in FIGURES.items():
-            if den(s) > 0:
-                self.figures.setdefault(name, Group(name)).add(s.person, num=num(s), den=den(s))
-        if s.commit_active:
-            # A person-week counts once, however many tools or buckets it spans.
-            self.person_weeks.add((s.person, s.week))
-            self.figures.setdefault(PERSON_WEEKS, Group(PERSON_WEEKS)).add(
-                s.person, num=s.commits_with_ai
-            )
+    def add(self, member: OutcomeClass, item: OutcomeItem) -> None:
+        """Counts a class of people, with the figures they contribute to in this cell."""
+        self.people.add_class(member, member.people)
+        for name in item.figures:
+            self.figures.setdefault(name, Group(name)).add_class(member, member.people)
+        if item.commit_weeks:
+            # A person-week counts once, however many tools or org units it spans.
+            _, weeks = self.commit_weeks.get(member, (0, frozenset()))
+            self.commit_weeks[member] = (member.people, weeks | item.commit_weeks)
+
+    def add_sums(self, values: tuple[float, ...]) -> None:
+        """Adds one period, tool and org unit's sums (OutcomeCell.sums)."""
+        for i, name in enumerate(FIGURE_SUMS):
+            num, den = self.sums.setdefault(name, [0.0, 0.0])
+            self.sums[name] = [num + values[2 * i], den + values[2 * i + 1]]
 
     def absorb(self, other: Cell) -> None:
         """Merges another cell (a small org unit into (other))."""
         self.people.absorb(other.people)
         for name, g in other.figures.items():
             self.figures.setdefault(name, Group(name)).absorb(g)
-        self.person_weeks |= other.person_weeks
+        for name, (num, den) in other.sums.items():
+            mine = self.sums.setdefault(name, [0.0, 0.0])
+            self.sums[name] = [mine[0] + num, mine[1] + den]
+        for member, (n, weeks) in other.commit_weeks.items():
+            _, mine_weeks = self.commit_weeks.get(member, (0, frozenset()))
+            self.commit_weeks[member] = (n, mine_weeks | weeks)
 
     def value(self, name: str) -> float:
         """The figure's ratio (the cell has contributors to it)."""
-        g = self.figures[name]
+        num, den = self.sums[name]
         if name == PERSON_WEEKS:
-            return round(g.sums["num"] / len(self.person_weeks), 2)
-        return round(g.sums["num"] / g.sums["den"], FIGURES[name][2])
+            den = sum(n * len(weeks) for n, weeks in self.commit_weeks.values())
+        elif name == "lines_per_active_hour":
+            den /= 3600
+        return round(num / den, DECIMALS[name])
 
 
 def _merged(by_org: dict[str, Cell], k: int) -> dict[str, Cell]:
@@ -109,13 +119,17 @@ def effectiveness(
     if granularity == "day":
         raise ReportError("granularity: effectiveness counts person-weeks; use week or month")
     start, end = window(granularity, since, until)
+    cut = buckets(granularity, start, end)
     cells: dict[tuple[str, str], dict[str, Cell]] = defaultdict(dict)
-    for s in storage.outcome_sums(buckets(granularity, start, end)):
-        if not s.active:
-            continue  # presence alone is not use, as in adoption: no empty groups to merge
-        org = s.org_unit or NO_ORG
-        for tool in (s.tool, ALL):
-            cells[(s.period, tool)].setdefault(org, Cell(Group(org))).add(s)
+    # Classes of people, as in adoption: the same sets as person by person, in few rows.
+    for c in storage.outcome_classes(cut):
+        for item in c.items:
+            org = item.org_unit or NO_ORG
+            for tool in (item.tool, ALL):
+                cells[(c.period, tool)].setdefault(org, Cell(Group(org))).add(c, item)
+    for sums in storage.outcome_cells(cut):
+        for tool in (sums.tool, ALL):
+            cells[(sums.period, tool)][sums.org_unit or NO_ORG].add_sums(sums.sums)
     shown = {key: _merged(by_org, k) for key, by_org in cells.items()}
     rows: list[dict[str, Any]] = []
     for (period, tool), by_key in sorted(shown.items()):
@@ -132,7 +146,7 @@ def effectiveness(
                 "org_unit": key,
                 "people": len(cell.people.persons),
             }
-            for name in [*FIGURES, PERSON_WEEKS]:
+            for name in FIGURE_SUMS:
                 row[name] = cell.value(name) if _shown(name, cell, enclosing, k) else None
             rows.append(row)
     return {

@@ -111,38 +111,45 @@ class Bucket(NamedTuple):
     last_day: str
 
 
-class OutcomeSums(NamedTuple):
-    """One person's outcome sums in one bucket, tool and org unit (storage_outcomes)."""
+FIGURE_SUMS = (
+    "acceptance_rate",
+    "lines_per_active_hour",
+    "kept_change_share",
+    "failure_rate",
+    "commits_with_ai_per_person_week",
+)
+"""The effectiveness figures, in the order of OutcomeCell.sums (storage_outcomes)."""
 
-    period: str
-    week: str
-    person: str
+
+class OutcomeItem(NamedTuple):
+    """Where one person counts in the effectiveness report of a period: a tool and org unit
+    with active use, and there the figures they contribute to."""
+
     tool: str
     org_unit: str | None
-    active_seconds: float
-    """of active records (rows.Activity.active)"""
-    active: float
-    """1 when any record was active, else 0"""
-    edits_accepted: float
-    edits_decided: float
-    """accepted plus rejected"""
-    lines_kept: float
-    """lines_accepted where the tool records it (Cursor), else lines_added"""
-    lines_seconds: float
-    """active seconds of the records that carry a line figure"""
-    kept_records: float
-    """records (of any kind) with an accepted edit or accepted lines"""
-    kept_sessions: float
-    """segments with an accepted edit or accepted lines"""
-    outcome_sessions: float
-    """segments that carry any outcome count"""
-    commits_with_ai: float
-    commit_active: float
-    """1 when an active record carries commits_with_ai, else 0"""
-    commands_failed: float
-    commands_run: float
-    agentic_segments: float
-    """records with a multi-step change that reached a commit (rollups.AGENTIC)"""
+    figures: frozenset[str]
+    """FIGURE_SUMS names whose denominator their rows make above 0"""
+    commit_weeks: frozenset[str]
+    """ISO weeks (Mondays) in which an active record of theirs carried commits_with_ai"""
+
+
+class OutcomeClass(NamedTuple):
+    """The people of one period with the same effectiveness items, and how many they are."""
+
+    period: str
+    items: frozenset[OutcomeItem]
+    people: int
+
+
+class OutcomeCell(NamedTuple):
+    """The sums of one period, tool and org unit over the rows of people with active use."""
+
+    period: str
+    tool: str
+    org_unit: str | None
+    sums: tuple[float, ...]
+    """per FIGURE_SUMS name, its numerator then its denominator, summed over the rows that
+    contribute to it (the last denominator counts rows, not person-weeks)"""
 
 
 class PersonFigures(NamedTuple):

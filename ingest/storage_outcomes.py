@@ -1,32 +1,27 @@
 """Report queries over outcome counts and active days, summed in SQL (GROUP BY) from the
-rollups (aitally.ingest.rollups) so a report reads one row per person, tool and week, never one
+rollups (aitally.ingest.rollups): the effectiveness report reads classes of people (who look the
+same to it) and sums per period, tool and org unit; levels read one row per person; never one
 per record or day (mixed into `aitally.ingest.storage.Storage`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import datetime as dt
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from aitally.ingest.rows import Bucket, OutcomeSums, PersonFigures, SeenIn
+from aitally.ingest.rows import (
+    FIGURE_SUMS,
+    Bucket,
+    OutcomeCell,
+    OutcomeClass,
+    OutcomeItem,
+    PersonFigures,
+    SeenIn,
+)
 
-_SUMS = """
-    SUM(d.active_seconds),
-    MAX(CASE WHEN d.active_records > 0 THEN 1 ELSE 0 END),
-    SUM(d.edits_accepted),
-    SUM(d.edits_decided),
-    SUM(d.lines_kept),
-    SUM(d.lines_seconds),
-    SUM(d.kept_records),
-    SUM(d.kept_sessions),
-    SUM(d.outcome_sessions),
-    SUM(d.commits_with_ai),
-    MAX(CASE WHEN d.commit_records > 0 THEN 1 ELSE 0 END),
-    SUM(d.commands_failed),
-    SUM(d.commands_run),
-    SUM(d.agentic_segments)
-"""
-"""OutcomeSums' figures from the rollup rows (aitally.ingest.rollups.FIGURES sums per record)."""
+_PART = "\x1f"  # between the parts of an item; no tool name nor org unit holds a control
+_ITEM = "\x1e"  # character (aitally.ingest.schema, aitally.ingest.identity)
 
 
 def values_list(rows: Sequence[tuple[str, ...]]) -> tuple[str, list[str]]:
@@ -44,30 +39,74 @@ def _number(value: Any) -> float:
 class OutcomeStore:
     """The queries behind the effectiveness, depth and engagement reports."""
 
+    concat: str
+    """the dialect's string aggregate: group_concat (SQLite) or string_agg (PostgreSQL)"""
+
     def reporting(self) -> AbstractContextManager[Any]:  # pragma: no cover - overridden
         """A cursor for one report's reads (aitally.ingest.storage.Storage)."""
         raise NotImplementedError
 
-    def outcome_sums(self, buckets: Sequence[Bucket]) -> Iterator[OutcomeSums]:
-        """Outcome sums per bucket (a period cut at ISO week ends), person, tool and org unit.
-
-        Records are non-pause ones of any kind; only what a figure needs is summed (see the
-        fields of OutcomeSums), so a tool that records nothing of a kind adds nothing.
-        """
+    def _outcomes(self, buckets: Sequence[Bucket], select: str) -> list[Any]:
+        """The rows of `select` over `s`: per bucket, person, tool and org unit ('' for none)
+        with active use, the figures' numerators n0..n4 and denominators d0..d4 (FIGURES;
+        d4 is 1 when an active record carries commits_with_ai)."""
         if not buckets:
-            return
-        values, params = values_list([(b.period, b.week, b.first_day, b.last_day) for b in buckets])
+            return []
+        days, params = values_list(_bucket_days(buckets))
         with self.reporting() as cur:
+            # Days meet their bucket by equality (one lookup each), never by a range join.
             cur.execute(
-                f"WITH b (period, week, first_day, last_day) AS (VALUES {values}) "
-                f"SELECT b.period, b.week, d.person, d.tool, NULLIF(d.org_unit, ''), {_SUMS} "
-                "FROM person_days d JOIN b ON d.day >= b.first_day AND d.day <= b.last_day "
-                "GROUP BY b.period, b.week, d.person, d.tool, d.org_unit",
+                f"WITH b (day, period, week) AS (VALUES {days}), s AS ("
+                "SELECT b.period, b.week, d.person, d.tool, d.org_unit, "
+                "SUM(d.edits_accepted) AS n0, SUM(d.edits_decided) AS d0, "
+                "SUM(d.lines_kept) AS n1, SUM(d.lines_seconds) AS d1, "
+                "SUM(d.kept_sessions) AS n2, SUM(d.outcome_sessions) AS d2, "
+                "SUM(d.commands_failed) AS n3, SUM(d.commands_run) AS d3, "
+                "SUM(d.commits_with_ai) AS n4, "
+                "MAX(CASE WHEN d.commit_records > 0 THEN 1 ELSE 0 END) AS d4 "
+                "FROM person_days d JOIN b ON b.day = d.day "
+                "GROUP BY b.period, b.week, d.person, d.tool, d.org_unit "
+                f"HAVING MAX(d.active_records) > 0) {select}",
                 params,
             )
-            while rows := cur.fetchmany(10_000):  # a chunk at a time, as Storage.activity
-                for r in rows:
-                    yield OutcomeSums(*r[:5], *(_number(v) for v in r[5:]))
+            return list(cur.fetchall())
+
+    def outcome_classes(self, buckets: Sequence[Bucket]) -> list[OutcomeClass]:
+        """Per period, the classes of people with active use in it who look the same to the
+        effectiveness report: in which (tool, org unit) cells they count, to which figures
+        they contribute there, and in which weeks an active record carried commits_with_ai."""
+        flags = " || ".join(
+            f"CASE WHEN SUM(d{i}) > 0 THEN '{i}' ELSE '' END" for i in range(len(FIGURE_SUMS))
+        )
+        rows = self._outcomes(
+            buckets,
+            f"SELECT period, profile, COUNT(*) FROM (SELECT period, person, "
+            f"{self.concat}(item, '{_ITEM}') AS profile FROM (SELECT period, person, "
+            f"tool || '{_PART}' || org_unit || '{_PART}' || {flags} || '{_PART}' || "
+            f"COALESCE({self.concat}(CASE WHEN d4 > 0 THEN week END, ','), '') AS item "
+            "FROM s GROUP BY period, person, tool, org_unit) i GROUP BY period, person) p "
+            "GROUP BY period, profile",
+        )
+        merged: dict[tuple[str, frozenset[OutcomeItem]], int] = {}
+        for period, profile, n in rows:
+            # The aggregates' order is not fixed: the same items may come in two orders.
+            items = frozenset(_item(i) for i in profile.split(_ITEM))
+            merged[(period, items)] = merged.get((period, items), 0) + int(n)
+        return [OutcomeClass(period, items, n) for (period, items), n in merged.items()]
+
+    def outcome_cells(self, buckets: Sequence[Bucket]) -> list[OutcomeCell]:
+        """Per period, tool and org unit, each figure's sums over the rows of people with
+        active use that contribute to it (its denominator above 0)."""
+        sums = ", ".join(
+            f"SUM(CASE WHEN d{i} > 0 THEN n{i} ELSE 0 END), SUM(d{i})"
+            for i in range(len(FIGURE_SUMS))
+        )
+        rows = self._outcomes(
+            buckets,
+            f"SELECT period, tool, NULLIF(org_unit, ''), {sums} FROM s "
+            "GROUP BY period, tool, org_unit",
+        )
+        return [OutcomeCell(r[0], r[1], r[2], tuple(_number(v) for v in r[3:])) for r in rows]
 
     def person_figures(
         self, weeks: Sequence[Bucket], since4: str, tool: str | None
@@ -107,3 +146,24 @@ class OutcomeStore:
             )
             rows = cur.fetchall()
         return [SeenIn(r[0], r[1], int(r[2])) for r in rows]
+
+
+def _item(text: str) -> OutcomeItem:
+    tool, org_unit, flags, weeks = text.split(_PART)
+    return OutcomeItem(
+        tool,
+        org_unit or None,
+        frozenset(FIGURE_SUMS[int(i)] for i in flags),
+        frozenset(w for w in weeks.split(",") if w),
+    )
+
+
+def _bucket_days(buckets: Sequence[Bucket]) -> list[tuple[str, str, str]]:
+    """(day, period, week) for every day of the buckets."""
+    out = []
+    for b in buckets:
+        day = dt.date.fromisoformat(b.first_day)
+        while day.isoformat() <= b.last_day:
+            out.append((day.isoformat(), b.period, b.week))
+            day += dt.timedelta(days=1)
+    return out
