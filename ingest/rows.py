@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+
 class Stored(NamedTuple):
     """What storing one batch did."""
 

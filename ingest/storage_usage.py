@@ -77,7 +77,10 @@ class UsageStore:
             return []
         p, p_params = values_list(days)
         x, x_params = values_list([*renamed, _NONE])
-        sums = f"COUNT(DISTINCT d.person), SUM(d.active_seconds), SUM(d.sessions), SUM(d.turns), {_TOK_SUMS}"
+        sums = (
+            "COUNT(DISTINCT d.person), SUM(d.active_seconds), SUM(d.sessions), SUM(d.turns), "
+            f"{_TOK_SUMS}"
+        )
         with self.reporting() as cur:
             cur.execute(
                 f"WITH p (day, period, whole) AS (VALUES {p}), x (day, tool, name) AS (VALUES {x}) "
@@ -113,8 +116,8 @@ class UsageStore:
         name = "COALESCE(y.name, m.model)"
         with self.reporting() as cur:
             cur.execute(
-                f"WITH p (day, period, whole) AS (VALUES {p}), x (day, tool, name) AS (VALUES {x}), "
-                f"y (day, tool, model, name) AS (VALUES {y}) "
+                f"WITH p (day, period, whole) AS (VALUES {p}), "
+                f"x (day, tool, name) AS (VALUES {x}), y (day, tool, model, name) AS (VALUES {y}) "
                 f"SELECT p.period, m.tool, {name}, COUNT(DISTINCT m.person), {_TOK_SUMS} "
                 "FROM person_day_models m JOIN p ON p.day = m.day "
                 "LEFT JOIN x ON x.day = m.day AND x.tool = m.tool "
@@ -124,5 +127,7 @@ class UsageStore:
             )
             rows = cur.fetchall()
         return [
-            ModelCell(r[0], r[1], r[2], int(r[3]), *(int(v or 0) for v in r[4:])) for r in rows if r[2]
+            ModelCell(r[0], r[1], r[2], int(r[3]), *(int(v or 0) for v in r[4:]))
+            for r in rows
+            if r[2]
         ]
