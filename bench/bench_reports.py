@@ -36,6 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 PEOPLE = [int(n) for n in os.environ.get("BENCH_REPORTS_PEOPLE", "6500,65000").split(",")]
 BACKENDS = os.environ.get("BENCH_REPORTS_BACKENDS", "sqlite,postgres").split(",")
 TIMEOUT = float(os.environ.get("BENCH_REPORTS_TIMEOUT", "600"))
+BEFORE_VERSION = 5
+"""The schema version of the code this branch started from (main's migrations when it left)."""
 REPORTS = {
     "adoption_week": "/v1/reports/adoption?granularity=week",
     "adoption_day": "/v1/reports/adoption?granularity=day",
@@ -115,13 +117,13 @@ def before_tree(work: Path) -> Path:
 
 
 def as_before(db: str, work: Path, cluster: PgCluster | None) -> str:
-    """A copy of the database that the older code accepts (its schema version, 4)."""
+    """A copy of the database that the older code accepts (its schema version, BEFORE_VERSION)."""
     if db.startswith("sqlite"):
         path = Path(db.removeprefix("sqlite:///"))
         copy = work / "before.db"
         shutil.copy(path, copy)
         lite = sqlite3.connect(copy)
-        lite.execute("DELETE FROM schema_version WHERE version > 4")
+        lite.execute("DELETE FROM schema_version WHERE version > ?", (BEFORE_VERSION,))
         lite.commit()
         lite.close()
         return f"sqlite:///{copy}"
@@ -133,7 +135,7 @@ def as_before(db: str, work: Path, cluster: PgCluster | None) -> str:
     with psycopg.connect(cluster.url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE before_{name} TEMPLATE {name}")
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DELETE FROM schema_version WHERE version > 4")
+        conn.execute("DELETE FROM schema_version WHERE version > %s", (BEFORE_VERSION,))
     return url
 
 

@@ -110,6 +110,8 @@ MIGRATIONS: list[str] = [
     """,
     # 5: the report rollups (aitally.ingest.rollups), filled from the records stored so far.
     rollups.MIGRATION,
+    # 6: person_days refilled: lines_kept counts only the lines of records with active time.
+    rollups.REBUILD_DAYS,
 ]
 
 _TYPES = {

@@ -57,7 +57,12 @@ FIGURES: dict[str, tuple[str, str]] = {
         "{BIGINT}",
         "SUM(COALESCE(r.out_edits_accepted, 0) + COALESCE(r.out_edits_rejected, 0))",
     ),
-    "lines_kept": ("{BIGINT}", f"SUM(COALESCE({_LINES}, 0))"),
+    # Lines of the records with active time only: they are divided by that time (below),
+    # and a Cursor day's own record (docs/clients/cursor.md) carries lines without any.
+    "lines_kept": (
+        "{BIGINT}",
+        f"SUM(CASE WHEN r.active_seconds > 0 THEN COALESCE({_LINES}, 0) ELSE 0 END)",
+    ),
     "lines_seconds": (
         "{REAL}",
         f"SUM(CASE WHEN {_LINES} IS NOT NULL THEN r.active_seconds ELSE 0 END)",
@@ -158,3 +163,9 @@ MIGRATION = f"""
 """
 """Creates both rollups and fills them from the records already stored. On SQLite the rows
 are stored in key order (day first), so a report's days are read in one sweep."""
+
+REBUILD_DAYS = f"""
+    DELETE FROM person_days;
+    {upsert_statements("1 = 1")[0]}
+"""
+"""Refills person_days from the records, when a figure's sum changed (FIGURES)."""
