@@ -119,7 +119,9 @@ def nested_safe(inner: Group, outer: Group, k: int) -> bool:
     both would isolate those few (a tool's row beside all tools', an org within all)."""
     if not inner.persons <= outer.persons:
         return True
-    return not 0 < len(outer.persons - inner.persons) < k
+    # A subset's difference has the sizes' difference of people (a class of People weighs the
+    # same wherever it is a member): no set of the difference to build.
+    return not 0 < len(outer.persons) - len(inner.persons) < k
 
 
 def total(groups: list[Group], k: int) -> Group | None:

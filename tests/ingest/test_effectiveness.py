@@ -206,3 +206,26 @@ def test_cli_answers_what_the_api_answers(central: Server) -> None:
 def test_fixture_is_what_the_test_says() -> None:
     people = {r["person"] for r in json.loads(FIXTURE.read_text())["records"]}
     assert len(people) == 10 and Path(FIXTURE).stat().st_size < 10_000
+
+
+@pytest.fixture(params=BACKENDS)
+def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    server = Server(backend_db(request, tmp_path), tmp_path, "--min-group-size", str(K))
+    yield server
+    server.stop()
+
+
+def test_lines_per_active_hour_leaves_out_lines_without_active_time(empty: Server) -> None:
+    # Three people each kept 30 lines in an hour of Cursor, and their day's own Cursor record
+    # (docs/clients/cursor.md: counts read while no chat was in use) carries 100 lines and no
+    # active time: those lines have no hours to go over, so the figure stays 30 an hour.
+    for login in ("c1", "c2", "c3"):
+        timed = record(tool="cursor", active=3600.0, models={}, tokens=None)
+        timed["outcomes"] = {"lines_suggested": 60, "lines_accepted": 30}
+        day = record(tool="cursor", active=0.0, turns=0, models={}, tokens=None)
+        day["outcomes"] = {"lines_suggested": 200, "lines_accepted": 100}
+        empty.post_as(login, [timed, day], org_unit="eng")
+    rows = _rows(_get(empty, "/v1/reports/effectiveness?granularity=week"), "tool", "org_unit")
+    assert {key: row["lines_per_active_hour"] for key, row in rows.items()} == {
+        (tool, org): 30.0 for tool in ("cursor", ALL) for org in ("eng", ALL)
+    }

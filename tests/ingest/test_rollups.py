@@ -116,3 +116,31 @@ def test_migration_builds_rollups_of_records_already_stored(tmp_path: Path) -> N
     assert [r[:5] for r in days] == [("p1", "2026-11-02", "codex", "", 90.0)]
     assert dict(zip(FIGURES, days[0][4:], strict=True))["commands_run"] == 4
     assert models == [("p1", "2026-11-02", "codex", "gpt-5", 10, 5, 0, 0, 0)]
+
+
+def test_migration_6_refills_person_days_from_the_records(tmp_path: Path) -> None:
+    # A database at version 5 summed lines of records without active time too: migration 6
+    # rebuilds person_days from the records with the current sums.
+    path = tmp_path / "v5.db"
+    db = f"sqlite:///{path}"
+    open_storage(db).close()
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO records (record_id, device_id, batch_id, received_at, kind, tool, "
+        "started_at, ended_at, day, active_seconds, present_seconds, turns, sessions, "
+        "signals, person, org_unit, out_lines_accepted) VALUES (?, 'd1', 'b1', 0, 'segment', "
+        "'cursor', 0, 0, '2026-11-02', ?, 60, 0, 1, '', 'p1', NULL, ?)",
+        ("r1", 0.0, 100),
+    )
+    conn.execute(
+        "INSERT INTO person_days (person, day, tool, org_unit, "
+        f"{', '.join(FIGURES)}) VALUES ('p1', '2026-11-02', 'cursor', '', "
+        f"{', '.join('100' if f == 'lines_kept' else '0' for f in FIGURES)})"
+    )
+    conn.execute("DELETE FROM schema_version WHERE version > 5")
+    conn.commit()
+    conn.close()
+    open_storage(db).close()
+    days, _ = rollups(db)
+    assert [dict(zip(FIGURES, r[4:], strict=True))["lines_kept"] for r in days] == [0]
+    assert rollups(db) == rebuilt(db)
