@@ -122,12 +122,13 @@ def effectiveness(
     cut = buckets(granularity, start, end)
     cells: dict[tuple[str, str], dict[str, Cell]] = defaultdict(dict)
     # Classes of people, as in adoption: the same sets as person by person, in few rows.
-    for c in storage.outcome_classes(cut):
+    classes, sums_of = storage.outcomes(cut)
+    for c in classes:
         for item in c.items:
             org = item.org_unit or NO_ORG
             for tool in (item.tool, ALL):
                 cells[(c.period, tool)].setdefault(org, Cell(Group(org))).add(c, item)
-    for sums in storage.outcome_cells(cut):
+    for sums in sums_of:
         for tool in (sums.tool, ALL):
             cells[(sums.period, tool)][sums.org_unit or NO_ORG].add_sums(sums.sums)
     shown = {key: _merged(by_org, k) for key, by_org in cells.items()}

@@ -46,15 +46,29 @@ class OutcomeStore:
         """A cursor for one report's reads (aitally.ingest.storage.Storage)."""
         raise NotImplementedError
 
-    def _outcomes(self, buckets: Sequence[Bucket], select: str) -> list[Any]:
-        """The rows of `select` over `s`: per bucket, person, tool and org unit ('' for none)
-        with active use, the figures' numerators n0..n4 and denominators d0..d4 (FIGURES;
-        d4 is 1 when an active record carries commits_with_ai)."""
+    def outcomes(self, buckets: Sequence[Bucket]) -> tuple[list[OutcomeClass], list[OutcomeCell]]:
+        """What the effectiveness report reads, from one pass over the rollup (the per-bucket
+        sums `s`, used twice, are computed once):
+
+        - per period, the classes of people with active use in it who look the same to the
+          report: in which (tool, org unit) cells they count, to which figures they contribute
+          there, and in which weeks an active record carried commits_with_ai;
+        - per period, tool and org unit, each figure's sums over the rows of people with
+          active use that contribute to it (its denominator above 0).
+        """
         if not buckets:
-            return []
+            return [], []
         days, params = values_list(_bucket_days(buckets))
+        figures = range(len(FIGURE_SUMS))
+        flags = " || ".join(f"CASE WHEN SUM(d{i}) > 0 THEN '{i}' ELSE '' END" for i in figures)
+        sums = ", ".join(
+            f"SUM(CASE WHEN d{i} > 0 THEN n{i} ELSE 0 END), SUM(d{i})" for i in figures
+        )
         with self.reporting() as cur:
-            # Days meet their bucket by equality (one lookup each), never by a range join.
+            # s: per bucket, person, tool and org unit ('' for none) with active use, the
+            # figures' numerators n0..n4 and denominators d0..d4 (FIGURE_SUMS; d4 is 1 when an
+            # active record carries commits_with_ai). Days meet their bucket by equality (one
+            # lookup each), never by a range join. Rows of sums have no class size (NULL).
             cur.execute(
                 f"WITH b (day, period, week) AS (VALUES {days}), s AS ("
                 "SELECT b.period, b.week, d.person, d.tool, d.org_unit, "
@@ -66,47 +80,33 @@ class OutcomeStore:
                 "MAX(CASE WHEN d.commit_records > 0 THEN 1 ELSE 0 END) AS d4 "
                 "FROM person_days d JOIN b ON b.day = d.day "
                 "GROUP BY b.period, b.week, d.person, d.tool, d.org_unit "
-                f"HAVING MAX(d.active_records) > 0) {select}",
+                "HAVING MAX(d.active_records) > 0) "
+                f"SELECT period, profile, COUNT(*), {', '.join(['NULL'] * 2 * len(figures))} "
+                f"FROM (SELECT period, person, {self.concat}(item, '{_ITEM}') AS profile "
+                f"FROM (SELECT period, person, tool || '{_PART}' || org_unit || '{_PART}' || "
+                f"{flags} || '{_PART}' || "
+                f"COALESCE({self.concat}(CASE WHEN d4 > 0 THEN week END, ','), '') AS item "
+                "FROM s GROUP BY period, person, tool, org_unit) i GROUP BY period, person) p "
+                "GROUP BY period, profile "
+                f"UNION ALL SELECT period, tool || '{_PART}' || org_unit, NULL, {sums} FROM s "
+                "GROUP BY period, tool, org_unit",
                 params,
             )
-            return list(cur.fetchall())
-
-    def outcome_classes(self, buckets: Sequence[Bucket]) -> list[OutcomeClass]:
-        """Per period, the classes of people with active use in it who look the same to the
-        effectiveness report: in which (tool, org unit) cells they count, to which figures
-        they contribute there, and in which weeks an active record carried commits_with_ai."""
-        flags = " || ".join(
-            f"CASE WHEN SUM(d{i}) > 0 THEN '{i}' ELSE '' END" for i in range(len(FIGURE_SUMS))
-        )
-        rows = self._outcomes(
-            buckets,
-            f"SELECT period, profile, COUNT(*) FROM (SELECT period, person, "
-            f"{self.concat}(item, '{_ITEM}') AS profile FROM (SELECT period, person, "
-            f"tool || '{_PART}' || org_unit || '{_PART}' || {flags} || '{_PART}' || "
-            f"COALESCE({self.concat}(CASE WHEN d4 > 0 THEN week END, ','), '') AS item "
-            "FROM s GROUP BY period, person, tool, org_unit) i GROUP BY period, person) p "
-            "GROUP BY period, profile",
-        )
+            rows = cur.fetchall()
         merged: dict[tuple[str, frozenset[OutcomeItem]], int] = {}
-        for period, profile, n in rows:
+        cells = []
+        for period, text, n, *values in rows:
+            if n is None:
+                tool, org_unit = text.split(_PART)
+                cells.append(
+                    OutcomeCell(period, tool, org_unit or None, tuple(_number(v) for v in values))
+                )
+                continue
             # The aggregates' order is not fixed: the same items may come in two orders.
-            items = frozenset(_item(i) for i in profile.split(_ITEM))
+            items = frozenset(_item(i) for i in text.split(_ITEM))
             merged[(period, items)] = merged.get((period, items), 0) + int(n)
-        return [OutcomeClass(period, items, n) for (period, items), n in merged.items()]
-
-    def outcome_cells(self, buckets: Sequence[Bucket]) -> list[OutcomeCell]:
-        """Per period, tool and org unit, each figure's sums over the rows of people with
-        active use that contribute to it (its denominator above 0)."""
-        sums = ", ".join(
-            f"SUM(CASE WHEN d{i} > 0 THEN n{i} ELSE 0 END), SUM(d{i})"
-            for i in range(len(FIGURE_SUMS))
-        )
-        rows = self._outcomes(
-            buckets,
-            f"SELECT period, tool, NULLIF(org_unit, ''), {sums} FROM s "
-            "GROUP BY period, tool, org_unit",
-        )
-        return [OutcomeCell(r[0], r[1], r[2], tuple(_number(v) for v in r[3:])) for r in rows]
+        classes = [OutcomeClass(period, items, n) for (period, items), n in merged.items()]
+        return classes, cells
 
     def person_figures(
         self, weeks: Sequence[Bucket], since4: str, tool: str | None
