@@ -42,6 +42,7 @@ RATE = float(os.environ.get("BENCH_FLEET_RATE", "240"))  # offered batches/s, al
 CEILING_S = float(os.environ.get("BENCH_FLEET_CEILING_S", "10"))
 CEILING_CLIENTS = 16
 WORKERS = [int(w) for w in os.environ.get("BENCH_FLEET_WORKERS", "1,2,4").split(",")]
+DATABASES = os.environ.get("BENCH_FLEET_DBS", "sqlite,postgres").split(",")
 ENROLL_N = int(os.environ.get("BENCH_FLEET_ENROLL", "300"))
 PERIOD = 300.0  # the agent's upload interval, seconds
 SIM_HOUR = 3600.0
@@ -243,7 +244,8 @@ def main() -> dict[str, Any]:
         work = Path(tmp)
         cluster = None
         try:
-            cluster = PgCluster()
+            if "postgres" in DATABASES:
+                cluster = PgCluster()
         except BaseException as exc:  # pytest.skip raises a BaseException
             print(f"postgres: not measured ({exc})")
         try:
@@ -258,16 +260,18 @@ def main() -> dict[str, Any]:
                 f"enroll {ENROLL_N} devices: fresh connections {results['enroll_fresh_s']} s, "
                 f"one kept-alive connection {results['enroll_kept_alive_s']} s"
             )
-            dbs = {"sqlite": f"sqlite:///{work / 'stages.db'}"}
-            if cluster is not None:
+            dbs = {}
+            if "sqlite" in DATABASES:
+                dbs["sqlite"] = f"sqlite:///{work / 'stages.db'}"
+            if cluster is not None and "postgres" in DATABASES:
                 dbs["postgres"] = cluster.new_database()
             print(f"{'CPU us per batch':16}" + "".join(f"{s:>13}" for s in STEPS))
             for name, db in dbs.items():
                 us = stages(db)
                 results.update({f"stage_{name}_{k.replace(' ', '_')}_us": v for k, v in us.items()})
                 print(f"{name:16}" + "".join(f"{us[s]:13.0f}" for s in STEPS), flush=True)
-            configs = [("sqlite", w) for w in WORKERS]
-            if cluster is not None:
+            configs = [("sqlite", w) for w in WORKERS if "sqlite" in DATABASES]
+            if cluster is not None and "postgres" in DATABASES:
                 configs += [("postgres", w) for w in WORKERS]
             for name, workers in configs:
                 if name == "sqlite":

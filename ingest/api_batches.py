@@ -12,12 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, TypeAdapter
 
-from aitally.ingest.auth import DeviceAuth
+from aitally.ingest.auth import DeviceToken, unknown_device
 from aitally.ingest.body import BodyError, check_headers, gunzip_capped, read_capped
 from aitally.ingest.context import Context
 from aitally.ingest.identity import (
     Attribution,
-    Enrollment,
     attribute,
     level_of_record,
     owner_tags,
@@ -25,7 +24,7 @@ from aitally.ingest.identity import (
 from aitally.ingest.jsonlog import Throttle
 from aitally.ingest.ratelimit import retry_after
 from aitally.ingest.responses import problem, problems
-from aitally.ingest.storage import StorageBusy
+from aitally.ingest.storage import StorageBusy, Upload
 from aitally.ingest.wire import BatchEnvelope, EnvelopeError, parse_batch
 
 log = logging.getLogger(__name__)
@@ -80,40 +79,40 @@ class BatchResult(BaseModel):
         }
     },
 )
-async def post_batch(request: Request, device: DeviceAuth) -> JSONResponse:
+async def post_batch(request: Request, hashed: DeviceToken) -> JSONResponse:
     """Store a batch of records (docs/wire-protocol.md); the body is read here, within caps.
 
     Who the records count for comes from the device's enrollment: a record's own `user`,
     `device` and `org_unit` are accepted for compatibility and not believed.
     """
     ctx: Context = request.app.state.ctx
-    wait = ctx.buckets.take(device.device_id)
-    if wait > 0:
-        ctx.metrics.batches_refused.labels(status="429").inc()
-        return problem(429, "device over its batch rate", {"Retry-After": retry_after(wait)})
     if not ctx.inflight.enter():
         ctx.metrics.batches_refused.labels(status="503").inc()
         return problem(503, "server overloaded; retry later", {"Retry-After": "2"})
     try:
-        return await _take_batch(ctx, request, device)
+        return await _take_batch(ctx, request, hashed)
     finally:
         ctx.inflight.leave()
 
 
-async def _take_batch(ctx: Context, request: Request, device: Enrollment) -> JSONResponse:
+async def _take_batch(ctx: Context, request: Request, hashed: str) -> JSONResponse:
+    body: bytes | BodyError
+    gzipped = False
     try:
         gzipped = check_headers(
             request.headers.get("content-length"), request.headers.get("content-encoding")
         )
-        raw = await read_capped(request.stream())
+        body = await read_capped(request.stream())
     except BodyError as exc:
-        return _refuse(ctx, device.device_id, exc.status, str(exc))
+        body = exc  # answered after the token check, as before it: a bad token's answer is 401
     try:
-        result = await run_in_threadpool(_process, ctx, device, raw, gzipped)
-    except (BodyError, EnvelopeError) as exc:
-        return _refuse(ctx, device.device_id, exc.status, str(exc))
+        device, result = await run_in_threadpool(_upload, ctx, hashed, body, gzipped)
     except StorageBusy:
         return problem(503, "server busy; retry later", {"Retry-After": "5"})
+    if device is not None:
+        request.state.device = device  # the request log names the device
+    if isinstance(result, JSONResponse):
+        return result
     # Logged on the request's own line (aitally.ingest.app.Observe): one line per batch.
     request.state.batch = {
         "batch_id": result["batch_id"][:64],
@@ -122,6 +121,30 @@ async def _take_batch(ctx: Context, request: Request, device: Enrollment) -> JSO
         "rejected": len(result["rejected"]),
     }
     return JSONResponse(result)
+
+
+def _upload(
+    ctx: Context, hashed: str, body: bytes | BodyError, gzipped: bool
+) -> tuple[str | None, JSONResponse | dict[str, Any]]:
+    """The device the token belongs to and what became of its batch (or the refusal): the
+    token checked, the device's rate, then the batch stored, on one connection
+    (Storage.upload), off the event loop."""
+    with ctx.storage.upload(hashed) as upload:
+        if upload.device is None:
+            return None, unknown_device()
+        device = upload.device.device_id
+        wait = ctx.buckets.take(device)
+        if wait > 0:
+            ctx.metrics.batches_refused.labels(status="429").inc()
+            return device, problem(
+                429, "device over its batch rate", {"Retry-After": retry_after(wait)}
+            )
+        try:
+            if isinstance(body, BodyError):
+                raise body
+            return device, _process(ctx, upload, body, gzipped)
+        except (BodyError, EnvelopeError) as exc:
+            return device, _refuse(ctx, device, exc.status, str(exc))
 
 
 def _refuse(ctx: Context, device: str, status: int, message: str) -> JSONResponse:
@@ -136,8 +159,10 @@ def _refuse(ctx: Context, device: str, status: int, message: str) -> JSONRespons
     return problem(status, message)
 
 
-def _process(ctx: Context, who: Enrollment, raw: bytes, gzipped: bool) -> dict[str, Any]:
+def _process(ctx: Context, upload: Upload, raw: bytes, gzipped: bool) -> dict[str, Any]:
     """Decompress, parse, validate and store, off the event loop."""
+    who = upload.device
+    assert who is not None  # _upload answered an unknown token
     device = who.device_id
     body = gunzip_capped(raw) if gzipped else raw
     try:
@@ -154,7 +179,7 @@ def _process(ctx: Context, who: Enrollment, raw: bytes, gzipped: bool) -> dict[s
         if shape not in by_shape:
             by_shape[shape] = attribute(ctx.keys, who, shape, batch.batch_id, now)
         attributions.append(by_shape[shape])
-    stored = ctx.storage.store_batch(device, batch, attributions, owner_tags(ctx.keys, device), now)
+    stored = upload.store(batch, attributions, owner_tags(ctx.keys, device), now)
     first_index: dict[str, int] = {}
     for index, rec in zip(batch.indexes, batch.records, strict=True):
         first_index.setdefault(rec.record_id, index)

@@ -1,8 +1,9 @@
 """Authentication: device tokens and the admin token, checked as FastAPI dependencies.
 
-Routes declare what they need (`dependencies=[AdminAuth]`, a `device: DeviceAuth`
+Routes declare what they need (`dependencies=[AdminAuth]`, a `hashed: DeviceToken`
 parameter); a failed check raises `Refused` with the exact answer (401 with its
-`WWW-Authenticate` challenge, or 503 when the database is busy).
+`WWW-Authenticate` challenge). A device token is looked up in the batch's own transaction
+(`device_token`).
 """
 
 from __future__ import annotations
@@ -16,15 +17,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials
 
 from aitally.ingest.context import Context
-from aitally.ingest.identity import Enrollment
 from aitally.ingest.ratelimit import retry_after
 from aitally.ingest.responses import Refused, bearer, problem, unauthorized
-from aitally.ingest.storage import StorageBusy
 
 
 def new_device() -> tuple[str, str]:
@@ -108,26 +106,30 @@ async def require_admin_page(request: Request) -> None:
         )
 
 
-async def authenticated_device(
+async def device_token(
     request: Request, _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Enrollment:
-    """The enrollment an active device token belongs to; 401 without one, 503 when busy."""
+) -> str:
+    """The hash of the device token a request carries, not yet checked; 401 without one.
+
+    The check itself (an active device by that hash) is the first read of the route's own
+    transaction (`Storage.upload`, answered by `unknown_device` when it fails): a dependency
+    would need a transaction and a thread-pool hop of its own, and holding the batch's
+    connection from here would let a client that sends its body slowly hold it too.
+    """
     token = credential(request.headers.get("authorization"))
     if token is None:
         raise Refused(unauthorized("missing bearer token; enroll with POST /v1/enroll"))
-    try:
-        device = await run_in_threadpool(_ctx(request).storage.device_for_token, token_hash(token))
-    except StorageBusy:
-        raise Refused(problem(503, "server busy; retry later", {"Retry-After": "5"})) from None
-    if device is None:
-        raise Refused(unauthorized("unknown or revoked device token; enroll again"))
-    request.state.device = device.device_id  # the request log names the device
-    return device
+    return token_hash(token)
+
+
+def unknown_device() -> JSONResponse:
+    """The answer to a device token that belongs to no active device."""
+    return unauthorized("unknown or revoked device token; enroll again")
 
 
 AdminAuth = Depends(require_admin)
 """For `dependencies=[AdminAuth]`: the route answers only the admin token."""
 AdminPageAuth = Depends(require_admin_page)
 """For `dependencies=[AdminPageAuth]`: as AdminAuth, answered with a Basic challenge."""
-DeviceAuth = Annotated[Enrollment, Depends(authenticated_device)]
-"""A handler parameter `device: DeviceAuth` is the authenticated device's enrollment."""
+DeviceToken = Annotated[str, Depends(device_token)]
+"""A handler parameter `hashed: DeviceToken` is the hash of the device token presented."""

@@ -101,6 +101,20 @@ def _record_row(r: Record, who: Attribution) -> tuple[Any, ...]:
     )
 
 
+def _enrollment(cur: Any, token_hash: str) -> Enrollment | None:
+    """The enrollment of the active device a token hash belongs to, read on cur, else None."""
+    cur.execute(
+        "SELECT device_id, person, level, org_unit, device_name FROM devices "
+        "WHERE token_hash = ? AND revoked_at IS NULL",
+        (token_hash,),
+    )
+    row = cur.fetchone()
+    if row is None:
+        return None
+    # Devices enrolled before identities were bound count as one person each.
+    return Enrollment(row[0], row[1] or f"enrolled:{row[0]}", row[2] or "identified", *row[3:5])
+
+
 class Storage(PeopleStore, RetentionStore, OutcomeStore, ClassStore, UsageStore, ABC):
     """One database, shared by request threads through a connection pool of the backend's."""
 
@@ -222,16 +236,23 @@ class Storage(PeopleStore, RetentionStore, OutcomeStore, ClassStore, UsageStore,
     def device_for_token(self, token_hash: str) -> Enrollment | None:
         """The enrollment of the active device a token hash belongs to, else None."""
         with self.reading() as cur:
-            cur.execute(
-                "SELECT device_id, person, level, org_unit, device_name FROM devices "
-                "WHERE token_hash = ? AND revoked_at IS NULL",
-                (token_hash,),
-            )
-            row = cur.fetchone()
-        if row is None:
-            return None
-        # Devices enrolled before identities were bound count as one person each.
-        return Enrollment(row[0], row[1] or f"enrolled:{row[0]}", row[2] or "identified", *row[3:5])
+            return _enrollment(cur, token_hash)
+
+    @contextmanager
+    def upload(self, token_hash: str) -> Iterator[Upload]:
+        """One upload on one pooled connection: the device its token belongs to (None when
+        unknown or revoked), then, through Upload.store, its batch. On PostgreSQL both are one
+        transaction (bench/README.md, Fleet: the lookup's own transaction cost three round
+        trips); on SQLite the lookup reads outside the write lock, as device_for_token does."""
+        with self._connection() as conn:
+            cur = self._begin(conn, write=False)
+            yield Upload(self, conn, cur, _enrollment(cur, token_hash))
+
+    def _writing(self, conn: Any, cur: Any) -> Any:
+        """A cursor in a write transaction on conn, after cur has read on it: here the read
+        ends and a write transaction begins."""
+        conn.commit()
+        return self._begin(conn, write=True)
 
     def revoke(self, device_id: str, now: float) -> bool:
         """Revokes an active device; False when there is none by that id."""
@@ -298,57 +319,88 @@ class Storage(PeopleStore, RetentionStore, OutcomeStore, ClassStore, UsageStore,
         A record id already stored under an owner not in `mine` belongs to another device:
         it is reported in `taken`, never counted as a duplicate.
         """
+        with self.transaction() as cur:
+            return self._store(cur, device_id, batch, who, mine, now)
+
+    def _store(
+        self,
+        cur: Any,
+        device_id: str,
+        batch: Batch,
+        who: Sequence[Attribution],
+        mine: frozenset[str],
+        now: float,
+    ) -> Stored:
+        """store_batch's work, on cur (in a write transaction)."""
         unique: dict[str, tuple[Record, Attribution]] = {}
         for r, w in zip(batch.records, who, strict=True):
             unique.setdefault(r.record_id, (r, w))  # a record twice in one batch: a duplicate
         rows = [_record_row(r, w) for r, w in unique.values()]
         h = batch.health
-        with self.transaction() as cur:
-            new = set(self._insert_returning(cur, _INSERT_RECORD, rows)) if rows else set()
-            accepted = len(new)
-            taken = self._taken(cur, [rid for rid in unique if rid not in new], mine)
-            # Models of records that were already stored are already stored too.
-            models = [
-                (rid, name, *tokens)
-                for rid, (r, _) in unique.items()
-                if rid in new
-                for name, tokens in r.models.items()
-            ]
-            duplicate = len(batch.records) - accepted - len(taken)
-            # The writes whose results nobody reads leave together (bench/README.md, Fleet).
-            with self._pipelined(cur):
-                if models:
-                    cur.executemany(_INSERT_MODEL, models)
-                if new:
-                    # The report rollups (aitally.ingest.rollups) move with the records they
-                    # sum, after the models: the model rollup reads them.
-                    ids = sorted(new)
-                    marks = ", ".join("?" * len(ids))
-                    for stmt in upsert_statements(f"r.record_id IN ({marks})"):
-                        cur.execute(stmt, ids)
-                cur.execute(
-                    "UPDATE devices SET last_seen_at = ?, "
-                    "agent_version = COALESCE(?, agent_version), os = COALESCE(?, os) "
-                    "WHERE device_id = ?",
-                    (now, batch.agent_version, batch.agent_os, device_id),
-                )
-                cur.execute(
-                    _UPSERT_HEALTH,
-                    (
-                        device_id,
-                        now,
-                        accepted,
-                        duplicate,
-                        len(batch.rejected) + len(taken),
-                        h.get("queue_depth"),
-                        h.get("dead_letter"),
-                        json.dumps(h.get("dropped", {})),
-                        json.dumps(h.get("parse_errors", {})),
-                    ),
-                )
+        new = set(self._insert_returning(cur, _INSERT_RECORD, rows)) if rows else set()
+        accepted = len(new)
+        taken = self._taken(cur, [rid for rid in unique if rid not in new], mine)
+        # Models of records that were already stored are already stored too.
+        models = [
+            (rid, name, *tokens)
+            for rid, (r, _) in unique.items()
+            if rid in new
+            for name, tokens in r.models.items()
+        ]
+        duplicate = len(batch.records) - accepted - len(taken)
+        # The writes whose results nobody reads leave together (bench/README.md, Fleet).
+        with self._pipelined(cur):
+            if models:
+                cur.executemany(_INSERT_MODEL, models)
+            if new:
+                # The report rollups (aitally.ingest.rollups) move with the records they
+                # sum, after the models: the model rollup reads them.
+                ids = sorted(new)
+                marks = ", ".join("?" * len(ids))
+                for stmt in upsert_statements(f"r.record_id IN ({marks})"):
+                    cur.execute(stmt, ids)
+            cur.execute(
+                "UPDATE devices SET last_seen_at = ?, "
+                "agent_version = COALESCE(?, agent_version), os = COALESCE(?, os) "
+                "WHERE device_id = ?",
+                (now, batch.agent_version, batch.agent_os, device_id),
+            )
+            cur.execute(
+                _UPSERT_HEALTH,
+                (
+                    device_id,
+                    now,
+                    accepted,
+                    duplicate,
+                    len(batch.rejected) + len(taken),
+                    h.get("queue_depth"),
+                    h.get("dead_letter"),
+                    json.dumps(h.get("dropped", {})),
+                    json.dumps(h.get("parse_errors", {})),
+                ),
+            )
         return Stored(accepted, duplicate, taken)
 
     # --- report queries ---------------------------------------------------------------
+
+
+class Upload:
+    """One upload's connection (Storage.upload): the device its token belongs to, and the
+    batch stored on the same connection."""
+
+    def __init__(self, storage: Storage, conn: Any, cur: Any, device: Enrollment | None) -> None:
+        self._storage, self._conn, self._cur = storage, conn, cur
+        self.device = device
+        """The active device the token belongs to; None when unknown or revoked."""
+
+    def store(
+        self, batch: Batch, who: Sequence[Attribution], mine: frozenset[str], now: float
+    ) -> Stored:
+        """As Storage.store_batch, for this upload's device; at most once."""
+        assert self.device is not None, "an unknown token stores nothing"
+        storage = self._storage
+        cur = storage._writing(self._conn, self._cur)
+        return storage._store(cur, self.device.device_id, batch, who, mine, now)
 
 
 def open_storage(url: str) -> Storage:

@@ -150,6 +150,9 @@ class PostgresStorage(Storage):
     def _begin(self, conn: Any, write: bool) -> Any:
         return _Cursor(conn.cursor())  # psycopg opens the transaction on first execute
 
+    def _writing(self, conn: Any, cur: Any) -> Any:
+        return cur  # the read's transaction goes on: writing needs no lock taken up front
+
     def _pipelined(self, cur: Any) -> AbstractContextManager[Any]:
         # psycopg's pipeline mode: statements are sent at once, answers read at the block's end.
         return cast(AbstractContextManager[Any], cur.raw.connection.pipeline())

@@ -132,6 +132,26 @@ def test_whole_batch_errors(shared_server: Server) -> None:
         assert r.json()["error"]
 
 
+def test_a_bad_token_is_answered_401_whatever_its_body(shared_server: Server) -> None:
+    """The token is checked in the batch's transaction, after the body is read; its answer
+    still comes first, as when the check ran before the body was read."""
+    s = shared_server
+    device, token = s.enroll()
+    assert s.admin("DELETE", f"/v1/devices/{device}").status_code == 204
+    bodies = [
+        (b"{not json", {}),
+        (b" " * ((5 << 20) + 1), {}),  # over the wire cap
+        (json.dumps(batch([])).encode(), {"Content-Encoding": "br"}),
+        (b"\x1f\x8b not really gzip", {"Content-Encoding": "gzip"}),
+    ]
+    for bad in ("not-a-token", token):  # unknown, revoked
+        for body, headers in bodies:
+            r = s.post(bad, body, **headers)
+            assert r.status_code == 401, (bad, body[:20], r.text)
+            assert r.json()["error"] == "unknown or revoked device token; enroll again"
+            assert "Bearer" in r.headers["WWW-Authenticate"]
+
+
 def _rss(server: Server) -> int:
     return int(psutil.Process(server.proc.pid).memory_info().rss)
 
@@ -212,6 +232,8 @@ def test_device_over_its_rate_gets_429(tmp_path: Path) -> None:
         codes = [server.post(token, batch([record()])) for _ in range(3)]
         assert [c.status_code for c in codes] == [200, 200, 429]
         assert int(codes[2].headers["Retry-After"]) >= 1
+        # Over its rate, a device's batch is refused before its body is looked at.
+        assert server.post(token, b"{not json").status_code == 429
         _, other = server.enroll()  # another device has its own budget
         assert server.post(other, batch([record()])).status_code == 200
     finally:

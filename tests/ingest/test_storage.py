@@ -1,15 +1,23 @@
-"""Storage of outcome counts on SQLite and PostgreSQL: stored once, NULL where not sent."""
+"""Storage on SQLite and PostgreSQL: outcome counts stored once, NULL where not sent; an
+upload's token lookup and batch on one connection (one transaction on PostgreSQL)."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from aitally.core.wire import OUTCOME_KINDS
+from aitally.ingest.auth import new_device, token_hash
+from aitally.ingest.identity import Enrollment, KeyRing, attribute, owner_tags
 from aitally.ingest.migrations import render, statements
 from aitally.ingest.storage import OUTCOME_COLUMNS, open_storage
+from aitally.ingest.wire import parse_batch
 from tests.ingest.builders import batch, record
-from tests.ingest.conftest import Server
+from tests.ingest.conftest import PgCluster, Server
 from tests.privacy.conftest import query
 
 COLUMNS = ", ".join(OUTCOME_COLUMNS)
@@ -72,3 +80,66 @@ def test_migration_adds_outcome_columns_to_an_older_database(tmp_path: Path) -> 
         storage.close()
     rows = query(f"sqlite:///{path}", f"SELECT record_id, {COLUMNS} FROM records")
     assert rows == [("r1", *[None] * len(OUTCOME_KINDS))]
+
+
+def _upload_one(db: str, revoke: bool = False) -> tuple[list[Any], list[Any], int]:
+    """One upload through Storage.upload: the transactions open on db right after the token
+    lookup and right after the store (pg_stat_activity's xact_start), and records stored."""
+    storage = open_storage(db)
+    try:
+        device_id, token = new_device()
+        who = Enrollment(device_id, f"enrolled:{device_id}", "pseudonymous", "eng", None)
+        storage.enroll(who, token_hash(token), "t", "0.1", time.time())
+        if revoke:
+            storage.revoke(device_id, time.time())
+        now = time.time()
+        parsed = parse_batch(batch([record(), record()]), now)
+        keys = KeyRing((("k1", b"s" * 40),))
+        who_of = [attribute(keys, who, "pseudonymous", parsed.batch_id, now)] * 2
+        with storage.upload(token_hash(token)) as upload:
+            if upload.device is None:
+                return [], [], _records(db)
+            assert upload.device.device_id == device_id
+            after_lookup = _open_transactions(db)
+            stored = upload.store(parsed, who_of, owner_tags(keys, device_id), now)
+            assert stored.accepted == 2
+            after_store = _open_transactions(db)
+        assert not _open_transactions(db)
+        return after_lookup, after_store, _records(db)
+    finally:
+        storage.close()
+
+
+def _records(db: str) -> int:
+    return int(query(db, "SELECT COUNT(*) FROM records")[0][0])
+
+
+def _open_transactions(db: str) -> list[Any]:
+    if not db.startswith("postgresql://"):
+        return []
+    return query(
+        db,
+        "SELECT xact_start FROM pg_stat_activity "
+        "WHERE datname = current_database() AND state = 'idle in transaction'",
+    )
+
+
+@pytest.mark.postgres
+def test_upload_checks_the_token_in_the_batch_transaction(pg_cluster: PgCluster) -> None:
+    db = pg_cluster.new_database()
+    after_lookup, after_store, stored = _upload_one(db)
+    # One transaction from the token lookup to the last insert (bench/README.md, Fleet).
+    assert len(after_lookup) == 1 and after_store == after_lookup
+    assert stored == 2
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_upload_of_a_revoked_token_finds_no_device(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if backend == "postgres":
+        db = request.getfixturevalue("pg_cluster").new_database()
+    else:
+        db = f"sqlite:///{tmp_path / 'u.db'}"
+    assert _upload_one(db, revoke=True)[2] == 0
+    assert _upload_one(db)[2] == 2  # the same path stores on SQLite too
