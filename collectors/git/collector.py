@@ -85,11 +85,12 @@ class GitCollector:
     def step(self, now: float) -> None:
         if self.git is None:
             return
-        self._learn()
+        live = sessions.live_process_sessions(self.store.conn)
+        self._learn(live)
         if self._sessions:
             with self.store.transaction() as conn:
                 repo_commits.hold(conn, list(self._sessions), now + self.after + HOLD_SLACK)
-        self._read_due(self.git, now)
+        self._read_due(self.git, now, {sid for _, _, sid in live})
 
     def interrupt(self) -> None:
         """Nothing long-running to interrupt: every git run is bounded."""
@@ -99,9 +100,8 @@ class GitCollector:
         with self.store.transaction() as conn:
             repo_commits.release(conn)
 
-    def _learn(self) -> None:
+    def _learn(self, live: list[tuple[int, float, int]]) -> None:
         """Each live process's repository, looked for once per process."""
-        live = sessions.live_process_sessions(self.store.conn)
         alive = {(pid, ct) for pid, ct, _ in live}
         for gone in set(self._processes) - alive:
             del self._processes[gone]
@@ -113,9 +113,9 @@ class GitCollector:
             if repo is not None and repo not in self._given_up and sid not in self._sessions:
                 self._sessions[sid] = _Repository(repo)
 
-    def _read_due(self, git: Git, now: float) -> None:
+    def _read_due(self, git: Git, now: float, live: set[int]) -> None:
+        """Reads the segments due now, at most READS_PER_STEP; live: sessions with a process."""
         budget = READS_PER_STEP
-        live = {sid for _, _, sid in sessions.live_process_sessions(self.store.conn)}
         for sid, repo in list(self._sessions.items()):
             pending = repo_commits.to_read(self.store.conn, sid)
             if not pending and sid not in live:
