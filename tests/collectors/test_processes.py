@@ -121,24 +121,44 @@ def test_recognises_tools_and_ignores_lookalikes(procs: Procs, tmp_path: Path) -
     assert notes.pid not in found and editor.pid not in found
 
 
-def test_children_fold_into_owner_and_their_cpu_counts(procs: Procs) -> None:
-    # The "claude" process starts a child that burns CPU, as a Bash tool call would.
-    burn = "import time\nt=time.time()\nwhile time.time()-t<3: pass\ntime.sleep(60)"
+def test_children_fold_into_owner_and_their_cpu_counts(procs: Procs, tmp_path: Path) -> None:
+    # The "claude" process starts a child that burns CPU, as a Bash tool call would. The child
+    # burns a measured 0.6 s of its own CPU only once the scanner holds its baseline, then says
+    # so: a loaded machine makes it take longer, never burn less.
+    ready, go, done = (tmp_path / n for n in ("ready", "go", "done"))
+    burn = (
+        "import os,time\n"
+        f"open({str(ready)!r},'w').close()\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.01)\n"
+        "t=time.process_time()\n"
+        "while time.process_time()-t<0.6: pass\n"
+        f"open({str(done)!r},'w').close()\n"
+        "time.sleep(60)"
+    )
     code = (
         f"import subprocess,sys,time\nsubprocess.Popen([sys.executable,'-c',{burn!r}])\n"
         "time.sleep(60)"
     )
     owner = procs.python_as("claude", code)
+    _wait_for_file(ready)
     scanner = ProcessScanner(Catalog.load())
-    time.sleep(0.3)
     first = {o.pid for o in scanner.scan() if isinstance(o, ProcessSeen)}
     (child,) = psutil.Process(owner.pid).children()
     assert owner.pid in first and child.pid not in first
-    time.sleep(1.0)
+    go.touch()
+    _wait_for_file(done)
     seen = [o for o in scanner.scan() if isinstance(o, ProcessSeen) and o.pid == owner.pid]
     assert len(seen) == 1 and seen[0].cpu_delta > 0.5  # the child's CPU, credited to the owner
     helpers = [t for t in scanner.known.values() if t is not None and t.owner == owner.pid]
     assert helpers, "the child is tracked as a helper of its owner"
+
+
+def _wait_for_file(path: Path, timeout: float = 60.0) -> None:
+    """Until a child process has created `path`; generous, as a loaded machine is slow."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} not created within {timeout:.0f} s"
+        time.sleep(0.02)
 
 
 def test_sessions_open_and_close_with_process(procs: Procs, tmp_path: Path) -> None:
