@@ -23,6 +23,7 @@ from aitally.ingest.identity import (
 from aitally.ingest.oidc import ProofError
 from aitally.ingest.ratelimit import retry_after
 from aitally.ingest.responses import problem, problems
+from aitally.ingest.rows import Device
 from aitally.ingest.schema import PRINTABLE
 
 router = APIRouter()
@@ -59,38 +60,11 @@ class Enrolled(BaseModel):
     identity: str = Field(description='"asserted" (enroll secret only) or "oidc" (proven)')
 
 
-class DeviceHealthAnswer(BaseModel):
-    """A device's upload counters and the health figures its agent sent last."""
-
-    batches: int
-    accepted: int
-    duplicate: int
-    rejected: int
-    queue_depth: int | None
-    dead_letter: int | None
-    dropped: dict[str, int]
-    parse_errors: dict[str, int]
-
-
-class DeviceAnswer(BaseModel):
-    """One enrolled device."""
-
-    device_id: str
-    label: str | None
-    agent_version: str | None
-    os: str | None
-    enrolled_at: float
-    last_seen_at: float | None
-    revoked_at: float | None
-    revoked: bool
-    proof: str | None
-    health: DeviceHealthAnswer | None
-
-
 class DeviceList(BaseModel):
     """Every enrolled device, revoked ones too."""
 
-    devices: list[DeviceAnswer]
+    # The storage rows themselves: pydantic validates and documents dataclasses by their fields.
+    devices: list[Device]
 
 
 @router.post("/v1/enroll", response_model=Enrolled, responses=problems(400, 401, 403, 429, 503))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from aitally.ingest.rows import Device, DeviceHealth
 from tests.ingest.conftest import ADMIN_TOKEN, Server
 
 
@@ -71,3 +73,8 @@ def test_openapi_document_lists_the_contract(api: Api) -> None:
         "/metrics",
         "/dashboard",
     } <= set(doc["paths"])
+    # The device list documents the storage row itself, every field of it (ingest/rows.py).
+    schemas = doc["components"]["schemas"]
+    assert schemas["DeviceList"]["properties"]["devices"]["items"]["$ref"].endswith("/Device")
+    assert schemas["Device"]["required"] == [f.name for f in fields(Device)]
+    assert schemas["DeviceHealth"]["required"] == [f.name for f in fields(DeviceHealth)]
