@@ -22,7 +22,7 @@ from aitally.collectors.files import roots
 from aitally.collectors.files import watcher as file_collector
 from aitally.collectors.files.adapters import gemini_process
 from aitally.collectors.git import collector as git_collector
-from aitally.collectors.processes import ProcessScanner
+from aitally.collectors.processes import SCOPE_VARIABLE, ProcessScanner
 from aitally.core import exit_status, paths
 from aitally.core.collector import Collector
 from aitally.core.config import Config
@@ -95,7 +95,14 @@ class Agent:
             watched=roots.resolved_by_tool(
                 set(TOOL_IDS), self.cfg.get("collectors", "extra_roots")
             ),
+            scope=agent_cfg["process_scope"],
         )
+        if agent_cfg["process_scope"]:
+            log.info(
+                "counting only tool processes started with %s=%s",
+                SCOPE_VARIABLE,
+                agent_cfg["process_scope"],
+            )
         collectors = build_collectors(self.cfg, store, sessionizer)
         reconcile_processes(store, sessionizer)
         store.kv_set("agent_pid", str(os.getpid()))

@@ -15,12 +15,16 @@ import psutil
 from aitally.collectors import process_links
 from aitally.collectors.catalog import Catalog
 from aitally.collectors.process_links import Linker
+from aitally.core.config import env_name
 from aitally.core.observation import Observation, ProcessGone, ProcessLink, ProcessSeen, Role
 
 log = logging.getLogger(__name__)
 
 # fork() to exec() takes microseconds to milliseconds; two seconds leaves a wide margin.
 YOUNG_SECONDS = 2.0
+# The variable a tool process carries to be in an agent's `agent.process_scope`: the setting's
+# own environment name, so an agent and the tools started from one shell share it.
+SCOPE_VARIABLE = env_name("agent", "process_scope")
 
 
 @dataclass(slots=True)
@@ -61,8 +65,11 @@ class ProcessScanner:
         recheck_every: float = 600.0,
         linkers: Mapping[str, Linker] | None = None,
         watched: Mapping[str, Sequence[str]] | None = None,
+        scope: str = "",
     ) -> None:
         self.catalog = catalog
+        # Non-empty: only tool processes whose SCOPE_VARIABLE has this value are sessions.
+        self.scope = scope
         # Asked each scan until they answer; the catalog's `session_file` patterns every scan.
         self.linkers = dict(linkers or {})
         # tool -> the resolved folders the agent reads: only sessions in them are linked to.
@@ -100,6 +107,8 @@ class ProcessScanner:
             cpu = self._cpu(proc)
         found = self.catalog.match(cmdline, exe)
         if found is not None and found.role == "daemon":
+            if not self._in_scope(proc):
+                return None
             # A daemon a session starts (Codex's app-server) outlives it: its own root, never
             # folded into the session's activity.
             return Tracked(proc, found.tool, found.surface, "daemon", ctime, cpu=cpu)
@@ -111,9 +120,19 @@ class ProcessScanner:
             return Tracked(
                 proc, parent.tool, parent.surface, "helper", ctime, root, cpu, standalone=standalone
             )
-        if found is None or found.role == "helper":
+        if found is None or found.role == "helper" or not self._in_scope(proc):
             return None
         return Tracked(proc, found.tool, found.surface, found.role, ctime, cpu=cpu)
+
+    def _in_scope(self, proc: psutil.Process) -> bool:
+        """Whether a tool process is this agent's to count: with a scope set, only one whose
+        environment carries it (read only then, and only that one variable compared)."""
+        if not self.scope:
+            return True
+        try:
+            return proc.environ().get(SCOPE_VARIABLE) == self.scope
+        except psutil.AccessDenied:
+            return False
 
     @staticmethod
     def _cpu(proc: psutil.Process) -> float:

@@ -150,6 +150,11 @@ def _parse_env(name: str, spec: Key, raw: str) -> Any:
     return raw
 
 
+def env_name(section: str, key: str) -> str:
+    """The environment variable that sets `section.key`, e.g. AITALLY_UPLOAD_ENDPOINT."""
+    return f"{ENV_PREFIX}{section}_{key}".upper()
+
+
 def env_layer(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
     """AITALLY_<SECTION>_<KEY> variables, e.g. AITALLY_UPLOAD_ENDPOINT."""
     out: dict[str, dict[str, Any]] = {}

@@ -73,6 +73,13 @@ SCHEMA: dict[str, dict[str, Key]] = {
             int, 30, "days of existing tool history read on first start", minimum=0, maximum=3650
         ),
         "paused_allowed": Key(bool, True, "whether the engineer may pause collection"),
+        # Two agents of one user side by side (test suites on one machine) each count only the
+        # tool processes started with their value in AITALLY_AGENT_PROCESS_SCOPE.
+        "process_scope": Key(
+            str,
+            "",
+            "count only tool processes whose AITALLY_AGENT_PROCESS_SCOPE is this; empty: all",
+        ),
     },
     "store": {
         "max_bytes": Key(int, 256 * MiB, "size bound of the local store", minimum=MiB),

@@ -1,4 +1,5 @@
-"""Shared fixtures: every test gets its own data folder and config, never the real ones."""
+"""Shared fixtures: every test gets its own data folder, config and process scope, never the
+real ones."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import os
 import shutil
 import ssl
 import sys
+import uuid
 from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from aitally.collectors.processes import SCOPE_VARIABLE
 from tests.enroll_server import EnrollHandler, serve
 from tests.uploader.helpers import self_signed
 
@@ -26,7 +29,8 @@ TOOL_VARIABLES = {"CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DIR", "COPILOT_HOME
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """HOME, AITALLY_DATA_DIR and AITALLY_CONFIG point into tmp; tool, AITALLY_* and OTEL_*
-    variables are cleared, so no test ever reads or writes the real user's files."""
+    variables are cleared, so no test ever reads or writes the real user's files; the agent's
+    process scope (`agent.process_scope`) is the test's own."""
     for name in list(os.environ):
         if name.startswith(("AITALLY_", "XDG_", "OTEL_")) or name in TOOL_VARIABLES:
             monkeypatch.delenv(name)
@@ -38,6 +42,9 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
     cfg = tmp_path / "aitally-config.toml"
     cfg.write_text("")
     monkeypatch.setenv("AITALLY_CONFIG", str(cfg))
+    # The test's agents count only the tool processes the test starts (children inherit the
+    # variable): other suites' lookalikes running on the same machine stay out of its sessions.
+    monkeypatch.setenv(SCOPE_VARIABLE, f"test-{uuid.uuid4().hex}")
     yield data
 
 

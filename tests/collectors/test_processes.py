@@ -19,7 +19,7 @@ import pytest
 from aitally.agent import reports
 from aitally.collectors.catalog import Catalog
 from aitally.collectors.files.adapters import gemini_process
-from aitally.collectors.processes import ProcessScanner
+from aitally.collectors.processes import SCOPE_VARIABLE, ProcessScanner
 from aitally.core.observation import ProcessGone, ProcessLink, ProcessSeen
 from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store
@@ -119,6 +119,25 @@ def test_recognises_tools_and_ignores_lookalikes(procs: Procs, tmp_path: Path) -
     assert found[codex.pid] == ("codex", "session")
     assert found[ollama.pid] == ("ollama", "daemon")
     assert notes.pid not in found and editor.pid not in found
+
+
+def test_a_scope_leaves_tool_processes_started_outside_it_alone(procs: Procs) -> None:
+    # The suite sets the test's own scope (tests/conftest.py): `own` inherits it.
+    own = procs.copy_of_sleep("claude")
+    exe = str(procs.root / "bin" / "claude")
+    unscoped_env = {k: v for k, v in os.environ.items() if k != SCOPE_VARIABLE}
+    foreign = procs.start([exe, "60"], env=unscoped_env)  # another suite's lookalike
+    other = procs.start([exe, "60"], env={**os.environ, SCOPE_VARIABLE: "another-agent"})
+    codex = procs.root / "bin" / "codex"
+    codex.symlink_to(sys.executable)
+    daemon = ["-c", "import time; time.sleep(60)", "app-server", "--managed-daemon"]
+    codex_daemon = procs.start([str(codex), *daemon], env=unscoped_env)
+    scoped = tools_by_pid(ProcessScanner(Catalog.load(), scope=os.environ[SCOPE_VARIABLE]))
+    assert own.pid in scoped
+    assert not {foreign.pid, other.pid, codex_daemon.pid} & set(scoped)
+    # Without a scope the very same processes are all counted: the scope is what leaves them out.
+    unscoped = tools_by_pid(ProcessScanner(Catalog.load()))
+    assert {own.pid, foreign.pid, other.pid, codex_daemon.pid} <= set(unscoped)
 
 
 def test_children_fold_into_owner_and_their_cpu_counts(procs: Procs, tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ def write_config(path: Path, server: Server, level: str, **agent: float) -> None
         f"endpoint = '{server.url}'",
         f"interval = {agent.get('upload_interval', 1)}",
         f"read_timeout = {agent.get('read_timeout', 30)}",
+        f"backoff_max = {agent.get('backoff_max', 900)}",
         "jitter = 0",
         "[privacy]",
         f"level = '{level}'",
@@ -63,7 +64,9 @@ def enroll() -> None:
 class FakeClaude:
     """A process the catalog takes for Claude Code, with its live-session file and transcript."""
 
-    def __init__(self, home: Path, session_id: str = CLAUDE_SAMPLE) -> None:
+    def __init__(
+        self, home: Path, session_id: str = CLAUDE_SAMPLE, env: dict[str, str] | None = None
+    ) -> None:
         self.home = home
         self.session_id = session_id
         bin_dir = home / "bin"
@@ -73,7 +76,7 @@ class FakeClaude:
             shutil.copy(SLEEP, exe)
         # Working in the temporary home, not in a git repository (whose commits the agent
         # would wait for: docs/clients/git.md).
-        self.proc = subprocess.Popen([str(exe), "600"], cwd=home)
+        self.proc = subprocess.Popen([str(exe), "600"], cwd=home, env=env)
         sessions = home / ".claude" / "sessions"
         sessions.mkdir(parents=True, exist_ok=True)
         self.registry = sessions / f"{self.proc.pid}.json"
