@@ -14,6 +14,7 @@ from aitally.ingest import auth
 from aitally.ingest.api_people import record_read
 from aitally.ingest.auth import AdminAuth
 from aitally.ingest.context import Context
+from aitally.ingest.field_rules import PRINTABLE
 from aitally.ingest.identity import (
     Enrollment,
     check_login,
@@ -24,7 +25,6 @@ from aitally.ingest.oidc import ProofError
 from aitally.ingest.ratelimit import retry_after
 from aitally.ingest.responses import problem, problems
 from aitally.ingest.rows import Device
-from aitally.ingest.schema import PRINTABLE
 
 router = APIRouter()
 

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 
 from aitally.ingest.auth import AdminAuth
 from aitally.ingest.context import Context
+from aitally.ingest.field_rules import PRINTABLE
 from aitally.ingest.identity import persons_of
 from aitally.ingest.responses import problem, problems
-from aitally.ingest.schema import PRINTABLE
 from aitally.ingest.storage import Storage
 
 router = APIRouter(dependencies=[AdminAuth])

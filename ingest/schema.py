@@ -1,12 +1,11 @@
-"""The batch body as pydantic models: the one definition that validates and documents it.
+"""The record of the batch body as a pydantic model: the one definition that validates and
+documents it.
 
 `Record` validates one record (`Record.model_validate(obj, context={"now": ts})`) and is
-what storage stores; `BatchEnvelope` validates the envelope around the records. The
+what storage stores; `aitally.ingest.wire` validates the envelope around the records. The
 OpenAPI body of POST /v1/batches is generated from both. Names, vocabularies and limits
-come from `aitally.core.wire`, which the agent's uploader shares.
-
-Each field carries a `Reason`: the text a rejected record's `reason` gives for it
-(`aitally.ingest.wire` turns pydantic's errors into those texts).
+come from `aitally.core.wire`, which the agent's uploader shares; each field carries a
+`Reason` (`aitally.ingest.field_rules`), its figures are `aitally.ingest.record_figures`.
 """
 
 from __future__ import annotations
@@ -15,9 +14,7 @@ import datetime as dt
 import re
 import time
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -25,11 +22,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    GetPydanticSchema,
     ValidationInfo,
     WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError, core_schema
 
 from aitally.core.wire import (
     KEYED_HASH_PATTERN,
@@ -39,7 +34,6 @@ from aitally.core.wire import (
     MAX_ORG_UNIT,
     MAX_SECONDS,
     MAX_TOOL_VERSION,
-    OUTCOME_KINDS,
     PRIVACY_LEVELS,
     RECORD_KINDS,
     RECORD_SCHEMA,
@@ -51,39 +45,19 @@ from aitally.core.wire import (
     Signal,
     Surface,
 )
+from aitally.ingest.field_rules import (
+    PRINTABLE,
+    Reason,
+    count_reason,
+    one_of,
+    rejected,
+    text_reason,
+)
+from aitally.ingest.record_figures import Count, OutcomeFigures, TokenFigures
 
-# No control characters (C0, DEL, C1: terminal escapes); lone surrogates (JSON "\ud800")
-# fail as strings before this.
-PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
-CUSTOM = "aitally_record"  # the error type whose message is already the reason
 _KEYED_HASH = re.compile(KEYED_HASH_PATTERN)
 _EARLIEST = dt.datetime(2020, 1, 1, tzinfo=dt.UTC).timestamp()
 _FUTURE_SLACK = 2 * 86400.0  # laptop clocks drift; further ahead is a broken clock
-
-
-@dataclass(frozen=True)
-class Reason:
-    """A field's rejection text: `default`, or the entry for pydantic's error type."""
-
-    default: str
-    by_type: Mapping[str, str] = field(default_factory=dict)
-
-    def text(self, error_type: str) -> str:
-        """The reason for an error of this pydantic type."""
-        return self.by_type.get(error_type, self.default)
-
-
-def _count_reason(minimum: int, suffix: str = "") -> Reason:
-    too_big = f"must be at most {MAX_COUNT}"
-    return Reason(f"must be an integer >= {minimum}{suffix}", {"less_than_equal": too_big})
-
-
-def _text_reason(limit: int) -> Reason:
-    return Reason(f"must be 1..{limit} printable characters", {"string_type": "must be a string"})
-
-
-def _one_of(values: tuple[str, ...], suffix: str = "") -> Reason:
-    return Reason("must be one of " + ", ".join(sorted(values)) + suffix)
 
 
 def _seconds_field(description: str, example: float) -> Any:
@@ -97,41 +71,37 @@ _SECONDS_REASON = Reason(
 )
 
 
-def _fail(message: str) -> PydanticCustomError:
-    return PydanticCustomError(CUSTOM, message)
-
-
 def _canonical_uuid(value: str) -> str:
     """Any UUID form, stored lower-case canonical."""
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise _fail("required, a UUID string") from None
+        raise rejected("required, a UUID string") from None
 
 
 def _timestamp(value: Any, info: ValidationInfo) -> float:
     """An ISO 8601 time with a zone, from 2020 to 2 days past the server clock, as epoch s."""
     if not isinstance(value, str):
-        raise _fail("required, an ISO 8601 UTC time")
+        raise rejected("required, an ISO 8601 UTC time")
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise _fail("must be an ISO 8601 UTC time like 2026-11-25T21:00:00Z") from None
+        raise rejected("must be an ISO 8601 UTC time like 2026-11-25T21:00:00Z") from None
     if parsed.tzinfo is None:
-        raise _fail("must carry a time zone (Z)")
+        raise rejected("must carry a time zone (Z)")
     ts = parsed.timestamp()
     now = info.context["now"] if info.context else time.time()
     if ts < _EARLIEST or ts > now + _FUTURE_SLACK:
-        raise _fail("out of range (before 2020 or in the future)")
+        raise rejected("out of range (before 2020 or in the future)")
     started = info.data.get("started_at")
     if info.field_name == "ended_at" and started is not None and ts < started:
-        raise _fail("must not be before started_at")
+        raise rejected("must not be before started_at")
     return ts
 
 
 def _keyed_hash(value: str | None) -> str | None:
     if value is not None and not _KEYED_HASH.match(value):
-        raise _fail("must be a keyed hash hmac:<key id>:<hex> or null")
+        raise rejected("must be a keyed hash hmac:<key id>:<hex> or null")
     return value
 
 
@@ -140,112 +110,6 @@ def _or_empty(empty: list[Any] | dict[str, Any]) -> Any:
     return BeforeValidator(lambda value: value or type(empty)())
 
 
-Count = Annotated[int, Field(ge=0, le=MAX_COUNT), _count_reason(0)]
-TokenCount = Annotated[
-    int | None, Field(ge=0, le=MAX_COUNT, examples=[1200]), _count_reason(0, " or null")
-]
-
-
-class TokenCounts(BaseModel):
-    """Token figures of a record or of one model in it; null: the tool records none."""
-
-    model_config = ConfigDict(strict=True, title="TokenCounts")
-
-    input: Annotated[TokenCount, Field(description="input (prompt) tokens")] = None
-    output: Annotated[TokenCount, Field(description="output (completion) tokens")] = None
-    cache_read: Annotated[TokenCount, Field(description="tokens read from the prompt cache")] = None
-    cache_write: Annotated[TokenCount, Field(description="tokens written to the prompt cache")] = (
-        None
-    )
-    reasoning: Annotated[TokenCount, Field(description="reasoning (thinking) tokens")] = None
-
-
-class Tokens(NamedTuple):
-    """Validated token figures in `TOKEN_KINDS` order, as storage writes them."""
-
-    input: int | None
-    output: int | None
-    cache_read: int | None
-    cache_write: int | None
-    reasoning: int | None
-
-
-def _as_tokens(counts: TokenCounts) -> Tokens:
-    return Tokens(
-        counts.input, counts.output, counts.cache_read, counts.cache_write, counts.reasoning
-    )
-
-
-# Validated and documented as the TokenCounts object, held as a Tokens tuple.
-TokenFigures = Annotated[
-    Tokens,
-    GetPydanticSchema(
-        lambda _type, handler: core_schema.no_info_after_validator_function(
-            _as_tokens, handler(TokenCounts)
-        )
-    ),
-]
-OutcomeCount = Annotated[int | None, Field(ge=0, le=MAX_COUNT, examples=[3]), _count_reason(0)]
-
-
-class OutcomeCounts(BaseModel):
-    """What a use produced, content-free (docs/measuring.md); a key absent: not recorded.
-
-    Unknown keys are refused (rather than ignored like unknown record fields): a count under
-    a misspelt name would otherwise vanish without anyone noticing.
-    """
-
-    model_config = ConfigDict(strict=True, extra="forbid", title="OutcomeCounts")
-
-    edits_proposed: Annotated[OutcomeCount, Field(description="code edits the tool proposed")] = (
-        None
-    )
-    edits_accepted: Annotated[
-        OutcomeCount, Field(description="proposed edits the person accepted (modified ones too)")
-    ] = None
-    edits_rejected: Annotated[
-        OutcomeCount, Field(description="proposed edits the person rejected")
-    ] = None
-    edits_modified: Annotated[
-        OutcomeCount, Field(description="accepted edits the person changed before accepting")
-    ] = None
-    lines_added: Annotated[OutcomeCount, Field(description="lines the tool's edits added")] = None
-    lines_removed: Annotated[OutcomeCount, Field(description="lines the tool's edits removed")] = (
-        None
-    )
-    commands_run: Annotated[OutcomeCount, Field(description="shell commands the tool ran")] = None
-    commands_failed: Annotated[
-        OutcomeCount, Field(description="commands that failed (non-zero exit, refused, blocked)")
-    ] = None
-    commits: Annotated[OutcomeCount, Field(description="commits made in the session")] = None
-    commits_with_ai: Annotated[
-        OutcomeCount, Field(description="commits carrying an AI co-author trailer or note")
-    ] = None
-    lines_suggested: Annotated[
-        OutcomeCount, Field(description="lines suggested (tab and composer, Cursor)")
-    ] = None
-    lines_accepted: Annotated[
-        OutcomeCount, Field(description="suggested lines the person accepted (Cursor)")
-    ] = None
-
-
-Outcomes = tuple[int | None, ...]
-"""Validated outcome counts in `OUTCOME_KINDS` order (None: not recorded), as stored."""
-
-
-def _as_outcomes(counts: OutcomeCounts) -> Outcomes:
-    return tuple(getattr(counts, kind) for kind in OUTCOME_KINDS)
-
-
-# Validated and documented as the OutcomeCounts object, held as a tuple.
-OutcomeFigures = Annotated[
-    Outcomes,
-    GetPydanticSchema(
-        lambda _type, handler: core_schema.no_info_after_validator_function(
-            _as_outcomes, handler(OutcomeCounts)
-        )
-    ),
-]
 ModelName = Annotated[str, Field(min_length=1, max_length=MAX_MODEL_NAME, pattern=PRINTABLE)]
 _HASH_EXAMPLE = "hmac:k1:" + "3f" * 16
 
@@ -271,7 +135,7 @@ class Record(BaseModel):
     kind: Annotated[
         RecordKind,
         Field(description="`daily_total` only at privacy level `aggregate`", examples=["segment"]),
-        _one_of(RECORD_KINDS),
+        one_of(RECORD_KINDS),
     ]
     tool: Annotated[
         str,
@@ -285,7 +149,7 @@ class Record(BaseModel):
     surface: Annotated[
         Surface | None,
         Field(description="where the tool runs", examples=["cli"]),
-        _one_of(SURFACES, " or null"),
+        one_of(SURFACES, " or null"),
     ] = None
     tool_version: Annotated[
         str | None,
@@ -296,7 +160,7 @@ class Record(BaseModel):
             description="the tool's version as it reports it",
             examples=["2.0.1"],
         ),
-        _text_reason(MAX_TOOL_VERSION),
+        text_reason(MAX_TOOL_VERSION),
     ] = None
     started_at: Annotated[
         float,
@@ -331,7 +195,7 @@ class Record(BaseModel):
             description="1 for a segment; the count for a daily_total",
             examples=[1],
         ),
-        _count_reason(1),
+        count_reason(1),
     ] = 1
     tokens: Annotated[
         TokenFigures | None,
@@ -380,7 +244,7 @@ class Record(BaseModel):
             examples=[_HASH_EXAMPLE],
         ),
         AfterValidator(_keyed_hash),
-        _text_reason(MAX_IDENTITY),
+        text_reason(MAX_IDENTITY),
     ] = None
     user: Annotated[
         str | None,
@@ -392,7 +256,7 @@ class Record(BaseModel):
             "keyed hash at `pseudonymous`); not believed: the enrollment decides",
             examples=[_HASH_EXAMPLE],
         ),
-        _text_reason(MAX_IDENTITY),
+        text_reason(MAX_IDENTITY),
     ] = None
     device: Annotated[
         str | None,
@@ -403,7 +267,7 @@ class Record(BaseModel):
             description="host name at `identified`, else null; not believed",
             examples=[_HASH_EXAMPLE],
         ),
-        _text_reason(MAX_IDENTITY),
+        text_reason(MAX_IDENTITY),
     ] = None
     org_unit: Annotated[
         str | None,
@@ -414,7 +278,7 @@ class Record(BaseModel):
             description="org unit from managed policy; not believed: the enrollment's is stored",
             examples=["eng"],
         ),
-        _text_reason(MAX_ORG_UNIT),
+        text_reason(MAX_ORG_UNIT),
     ] = None
     privacy_level: Annotated[
         PrivacyLevel | None,
@@ -423,11 +287,5 @@ class Record(BaseModel):
             "record at this level or the enrollment's, whichever is stricter",
             examples=["pseudonymous"],
         ),
-        _one_of(PRIVACY_LEVELS, " or null"),
+        one_of(PRIVACY_LEVELS, " or null"),
     ] = None
-
-
-def field_reason(model: type[BaseModel], name: str) -> Reason:
-    """The Reason declared on one field of model."""
-    found = [m for m in model.model_fields[name].metadata if isinstance(m, Reason)]
-    return found[0]

@@ -12,9 +12,10 @@ from typing import Any
 from aitally.core.wire import OUTCOME_KINDS
 from aitally.ingest.identity import Attribution, Enrollment
 from aitally.ingest.migrations import render, statements
+from aitally.ingest.record_figures import Tokens
 from aitally.ingest.rollups import upsert_statements
 from aitally.ingest.rows import Device, DeviceHealth, Stored
-from aitally.ingest.schema import Record, Tokens
+from aitally.ingest.schema import Record
 from aitally.ingest.storage_classes import ClassStore
 from aitally.ingest.storage_outcomes import OutcomeStore
 from aitally.ingest.storage_people import PeopleStore

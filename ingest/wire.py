@@ -23,7 +23,9 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from aitally.core.wire import BATCH_SCHEMA, MAX_COUNT, MAX_RECORDS, OUTCOME_KINDS, BatchSchema
-from aitally.ingest.schema import CUSTOM, OutcomeCounts, Record, TokenCounts, field_reason
+from aitally.ingest.field_rules import CUSTOM, field_reason
+from aitally.ingest.record_figures import OutcomeCounts, TokenCounts
+from aitally.ingest.schema import Record
 
 # Lone surrogates (JSON "\ud800") cannot be encoded to UTF-8: storing or echoing one fails.
 _CONTROL = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")

@@ -7,7 +7,7 @@ from typing import Any
 
 from aitally.core.wire import MAX_RECORDS, OUTCOME_KINDS, RECORD_KINDS, TOKEN_KINDS
 from aitally.ingest.api_batches import body_schema
-from aitally.ingest.schema import OutcomeCounts
+from aitally.ingest.record_figures import OutcomeCounts
 from aitally.ingest.wire import parse_batch
 from tests.ingest.builders import batch, record
 
