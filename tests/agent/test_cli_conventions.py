@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from aitally.agent.cli.cmd_agent import NOT_RUNNING
 from aitally.core import cli_help
 from tests.conftest import aitally_cmd
 from tests.enroll_server import GOOD_SECRET
+from tests.waiting import wait_for
 
 
 def cli(*args: str, **kw: object) -> subprocess.CompletedProcess[str]:
@@ -64,10 +64,7 @@ def test_status_check_log_path_process_name(isolated_env: Path) -> None:
     assert json.loads(cli("doctor", "--json").stdout)["log_file"] == log_file
     agent = subprocess.Popen(aitally_cmd("run"), stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while cli("status", "--check").returncode != 0 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert cli("status", "--check").returncode == 0
+        wait_for(lambda: cli("status", "--check").returncode == 0, timeout=20)
         if sys.platform.startswith("linux"):
             assert Path(f"/proc/{agent.pid}/comm").read_text().strip() == "aitally"
     finally:

@@ -17,6 +17,7 @@ import pytest
 
 from aitally.core import exit_status
 from tests.conftest import aitally_cmd
+from tests.waiting import wait_for
 
 SLEEP = shutil.which("sleep") or "/bin/sleep"
 
@@ -29,16 +30,6 @@ def sessions_for(pid: int) -> list[dict]:
     res = cli("sessions", "--json")
     assert res.returncode == 0, res.stderr
     return [s for s in json.loads(res.stdout)["sessions"] if pid in s["pids"]]
-
-
-def wait_for(cond: Callable[[], object], timeout: float = 15.0) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture

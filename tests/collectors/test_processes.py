@@ -23,6 +23,7 @@ from aitally.collectors.processes import SCOPE_VARIABLE, ProcessScanner
 from aitally.core.observation import ProcessGone, ProcessLink, ProcessSeen
 from aitally.core.sessionizer import Sessionizer
 from aitally.core.store import Store
+from tests.waiting import wait_for
 
 SLEEP = shutil.which("sleep") or "/bin/sleep"
 # Past process_links.SLACK, so that a file last written before a process started is not its.
@@ -159,25 +160,17 @@ def test_children_fold_into_owner_and_their_cpu_counts(procs: Procs, tmp_path: P
         "time.sleep(60)"
     )
     owner = procs.python_as("claude", code)
-    _wait_for_file(ready)
+    wait_for(ready.exists, timeout=60)
     scanner = ProcessScanner(Catalog.load())
     first = {o.pid for o in scanner.scan() if isinstance(o, ProcessSeen)}
     (child,) = psutil.Process(owner.pid).children()
     assert owner.pid in first and child.pid not in first
     go.touch()
-    _wait_for_file(done)
+    wait_for(done.exists, timeout=60)  # generous: a loaded machine burns it slowly
     seen = [o for o in scanner.scan() if isinstance(o, ProcessSeen) and o.pid == owner.pid]
     assert len(seen) == 1 and seen[0].cpu_delta > 0.5  # the child's CPU, credited to the owner
     helpers = [t for t in scanner.known.values() if t is not None and t.owner == owner.pid]
     assert helpers, "the child is tracked as a helper of its owner"
-
-
-def _wait_for_file(path: Path, timeout: float = 60.0) -> None:
-    """Until a child process has created `path`; generous, as a loaded machine is slow."""
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path.name} not created within {timeout:.0f} s"
-        time.sleep(0.02)
 
 
 def test_sessions_open_and_close_with_process(procs: Procs, tmp_path: Path) -> None:

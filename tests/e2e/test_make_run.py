@@ -12,7 +12,8 @@ from pathlib import Path
 import requests
 
 from tests.conftest import aitally_cmd
-from tests.e2e.whole_path import FakeClaude, sample_lines, wait_for
+from tests.e2e.whole_path import FakeClaude, sample_lines
+from tests.waiting import wait_for
 
 
 def test_make_run_shows_a_tool_session_on_both_dashboards(tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from aitally.collectors.processes import SCOPE_VARIABLE
-from tests.e2e.whole_path import Agent, FakeClaude, cli, wait_for
+from tests.e2e.whole_path import Agent, FakeClaude, cli
+from tests.waiting import wait_for
 
 OTHER_SESSION = "0e4f1c2a-6b7d-4e8f-9a0b-1c2d3e4f5a6b"
 

@@ -17,8 +17,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.e2e.whole_path import Agent, cli, enroll, wait_for, write_config
+from tests.e2e.whole_path import Agent, cli, enroll, write_config
 from tests.ingest.conftest import Server
+from tests.waiting import wait_for
 
 SOAK_SECONDS = float(os.environ.get("AITALLY_SOAK_SECONDS", "90"))
 DRAIN_SECONDS = 180.0

@@ -19,10 +19,10 @@ from tests.e2e.whole_path import (
     FakeClaude,
     enroll,
     sample_lines,
-    wait_for,
     write_config,
 )
 from tests.ingest.conftest import Server
+from tests.waiting import wait_for
 
 CANARY = b"CANARY-"
 

@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import SAMPLES, aitally_cmd
@@ -19,17 +18,6 @@ CLAUDE_SAMPLE = "4bd3503e-e3c4-424d-8bef-a86530d0a17e"
 CLAUDE_PROJECT = "-home-dev-src-payments-api"
 # The sample's true totals (tests/fixtures/real-clients/README.md).
 CLAUDE_TOTALS = {"input": 4343, "output": 536, "cache_read": 33950, "cache_write": 2734}
-
-
-def wait_for(cond: Callable[[], object], timeout: float = 30.0, step: float = 0.2) -> object:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout:.0f} s")
-        time.sleep(step)
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -20,6 +20,7 @@ from aitally.core import otlp_routes
 from aitally.core.otlp_routes import Route, Upstream
 from aitally.core.store import Store
 from tests.collectors.otlp.helpers import port_of, post, protobuf_logs, recorded_logs, token_of
+from tests.waiting import wait_for
 
 
 class _Collector(ThreadingHTTPServer):
@@ -88,9 +89,7 @@ def test_accepted_bodies_reach_the_persons_collector_unchanged(
     assert headers["content-type"] == "application/x-protobuf"
     assert headers["api-key"] == "their-secret"
     assert token_of(receiver) not in str(headers)  # our token never leaves the machine
-    deadline = time.monotonic() + 5
-    while _counters(isolated_env).get("sent") != 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: _counters(isolated_env).get("sent") == 1, timeout=5, step=0.05)
     assert _counters(isolated_env) == {"sent": 1}
     # Another tool's path, or the bare path, has no upstream: nothing more is sent.
     port, secret = port_of(receiver), token_of(receiver)

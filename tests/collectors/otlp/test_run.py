@@ -14,7 +14,6 @@ import pytest
 
 from aitally.collectors.otlp.token import FILE_NAME
 from aitally.core.store import Store
-from tests.agent.test_run import wait_for
 from tests.collectors.otlp.helpers import (
     CANARY,
     SESSION,
@@ -31,6 +30,7 @@ from tests.collectors.otlp.helpers import (
     recorded_transcript,
 )
 from tests.conftest import aitally_cmd
+from tests.waiting import wait_for
 
 
 def _kv_port(data: Path) -> int | None:
