@@ -121,7 +121,9 @@ class ProcessScanner:
                 proc, parent.tool, parent.surface, "helper", ctime, root, cpu, standalone=standalone
             )
         if found is None or found.role == "helper" or not self._in_scope(proc):
-            return None
+            # Caught between fork and exec, a process still shows its parent's command line
+            # (and environment): a verdict of "not a tool" is only final once it is older.
+            return "young" if now - ctime < YOUNG_SECONDS else None
         return Tracked(proc, found.tool, found.surface, found.role, ctime, cpu=cpu)
 
     def _in_scope(self, proc: psutil.Process) -> bool:

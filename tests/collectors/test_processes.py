@@ -141,6 +141,27 @@ def test_a_scope_leaves_tool_processes_started_outside_it_alone(procs: Procs) ->
     assert {own.pid, foreign.pid, other.pid, codex_daemon.pid} <= set(unscoped)
 
 
+def test_a_process_seen_before_its_exec_is_found_once_it_becomes_the_tool(
+    procs: Procs, tmp_path: Path
+) -> None:
+    """A launcher that execs the tool keeps its pid: a scan between fork and exec sees the
+    launcher's command line, and that "not a tool" must not stick to the pid."""
+    claude = procs.root / "bin" / "claude"
+    shutil.copy(SLEEP, claude)
+    go = tmp_path / "go"
+    code = (
+        "import os, sys, time\n"
+        "while not os.path.exists(sys.argv[1]): time.sleep(0.01)\n"
+        "os.execv(sys.argv[2], [sys.argv[2], '60'])\n"
+    )
+    launcher = procs.python_as("launcher", code, str(go), str(claude))
+    scanner = ProcessScanner(Catalog.load())
+    assert launcher.pid not in tools_by_pid(scanner)
+    go.touch()
+    wait_for(lambda: psutil.Process(launcher.pid).name() == "claude", 10)
+    assert tools_by_pid(scanner)[launcher.pid] == ("claude-code", "session")
+
+
 def test_children_fold_into_owner_and_their_cpu_counts(procs: Procs, tmp_path: Path) -> None:
     # The "claude" process starts a child that burns CPU, as a Bash tool call would. The child
     # burns a measured 0.6 s of its own CPU only once the scanner holds its baseline, then says
