@@ -118,7 +118,7 @@ class Sessionizer:
                     ob = dataclasses.replace(ob, at=wall)
                 if (
                     paused
-                    and isinstance(ob, _DATED + (ProcessSeen,))
+                    and isinstance(ob, (*_DATED, ProcessSeen))
                     and any(start <= ob.at < end for start, end in paused)
                 ):
                     # The engineer paused collection: nothing of that time is recorded.
