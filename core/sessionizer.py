@@ -40,6 +40,9 @@ PENDING_LINKS = 256
 PROCESS_KEY_PREFIX = "proc:"
 # A reply's figures in TOKEN_KINDS order, read in one call (once per reply in a backfill).
 _token_values = attrgetter(*TOKEN_KINDS)
+# The observations dated by the tool's own clock (a tuple: `A | B` would build a union type
+# for every observation of a catch-up).
+_DATED = (Usage, Activity, OutcomeCounts)
 
 
 def process_key(pid: int, create_time: float) -> str:
@@ -99,11 +102,12 @@ class Sessionizer:
         """Applies one batch in one transaction: observations, file positions, counters and
         `state` (kv rows, e.g. the OTLP receiver's last batch time) land together or not at all."""
         wall = time.time() if now is None else now
+        future = wall + FUTURE_SLACK
         with self._transaction() as conn:
             paused = pauses.windows(conn)
             kept: list[Observation] = []
             for ob in observations:
-                if isinstance(ob, Usage | Activity | OutcomeCounts) and ob.at > wall + FUTURE_SLACK:
+                if isinstance(ob, _DATED) and ob.at > future:
                     self.problems.warning(
                         f"future:{ob.tool}",
                         "%s: a record dated %.0f s ahead of the clock is counted as of now",
@@ -114,7 +118,7 @@ class Sessionizer:
                     ob = dataclasses.replace(ob, at=wall)
                 if (
                     paused
-                    and isinstance(ob, Usage | Activity | OutcomeCounts | ProcessSeen)
+                    and isinstance(ob, (*_DATED, ProcessSeen))
                     and any(start <= ob.at < end for start, end in paused)
                 ):
                     # The engineer paused collection: nothing of that time is recorded.

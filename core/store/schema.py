@@ -138,4 +138,28 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX repo_commits_segment ON repo_commits(segment_id);
     """,
+    # 5: a billed call's claim is one row, call:<id> with the signal that counted it in its
+    # own column, instead of two (call:<id> and call:<id>:<signal>): one insert fewer per
+    # reply in a catch-up (bench/README.md, File collectors). The claims of before are carried
+    # over for the two signals that carry call ids (transcript, otlp).
+    """
+    ALTER TABLE usage_seen ADD COLUMN signal TEXT;
+    UPDATE usage_seen SET signal = CASE
+        WHEN EXISTS (SELECT 1 FROM usage_seen AS s WHERE s.tool = usage_seen.tool
+                     AND s.dedup_key = usage_seen.dedup_key || ':transcript') THEN 'transcript'
+        WHEN EXISTS (SELECT 1 FROM usage_seen AS s WHERE s.tool = usage_seen.tool
+                     AND s.dedup_key = usage_seen.dedup_key || ':otlp') THEN 'otlp'
+        END
+    WHERE dedup_key LIKE 'call:%';
+    DELETE FROM usage_seen WHERE dedup_key LIKE 'call:%' AND substr(dedup_key, -11) = ':transcript'
+        AND EXISTS (SELECT 1 FROM usage_seen AS c WHERE c.tool = usage_seen.tool
+                    AND c.dedup_key
+                        = substr(usage_seen.dedup_key, 1, length(usage_seen.dedup_key) - 11)
+                    AND c.signal = 'transcript');
+    DELETE FROM usage_seen WHERE dedup_key LIKE 'call:%' AND substr(dedup_key, -5) = ':otlp'
+        AND EXISTS (SELECT 1 FROM usage_seen AS c WHERE c.tool = usage_seen.tool
+                    AND c.dedup_key
+                        = substr(usage_seen.dedup_key, 1, length(usage_seen.dedup_key) - 5)
+                    AND c.signal = 'otlp');
+    """,
 ]

@@ -36,22 +36,19 @@ def claim_call(conn: sqlite3.Connection, tool: str, call_id: str, signal: str, a
 
     True when the call is unclaimed or already this signal's (a later copy of the same reply
     in the same source); False when another signal counted it first, so it is not doubled.
+    One row per call, the claiming signal in its column: a first claim, the common case of a
+    catch-up, is one insert.
     """
-    first = conn.execute(
-        "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at) VALUES (?, ?, ?)",
-        (tool, f"call:{call_id}", at),
-    )
-    mine = f"call:{call_id}:{signal}"
-    if first.rowcount > 0:
-        conn.execute(
-            "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at) VALUES (?, ?, ?)",
-            (tool, mine, at),
-        )
+    key = f"call:{call_id}"
+    if conn.execute(
+        "INSERT OR IGNORE INTO usage_seen(tool, dedup_key, at, signal) VALUES (?, ?, ?, ?)",
+        (tool, key, at, signal),
+    ).rowcount:
         return True
     row = conn.execute(
-        "SELECT 1 FROM usage_seen WHERE tool = ? AND dedup_key = ?", (tool, mine)
+        "SELECT signal FROM usage_seen WHERE tool = ? AND dedup_key = ?", (tool, key)
     ).fetchone()
-    return row is not None
+    return row is not None and row[0] == signal
 
 
 def mark_usage_seen(

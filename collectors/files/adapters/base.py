@@ -162,6 +162,9 @@ def dig(obj: Any, *keys: str) -> Any:
 def text(value: Any, limit: int = 200) -> str | None:
     """An id or model name: a short string, or None (never free text, never a string that
     is not Unicode text: a lone surrogate, which JSON escapes can spell, cannot be stored)."""
+    # The common case first (this runs several times per transcript line): an ASCII id.
+    if type(value) is str and 0 < len(value) <= limit and value.isascii():
+        return value
     if not isinstance(value, str) or not 0 < len(value) <= limit:
         return None
     if not value.isascii():

@@ -225,9 +225,15 @@ class ClaudeCode(LineAdapter):
     ) -> list[Observation]:
         """Activity and token usage of one person's or assistant's line."""
         version = text(obj.get("version"), 40)
-        surface = SURFACES.get(str(obj.get("entrypoint")))
+        entrypoint = obj.get("entrypoint")
+        surface = SURFACES.get(entrypoint) if type(entrypoint) is str else None
         if kind == "user":
-            done = _subagent_done(obj, session, at, surface, version)
+            # Most user lines carry no subagent's result: no call for them.
+            done = (
+                _subagent_done(obj, session, at, surface, version)
+                if isinstance(obj.get("toolUseResult"), (dict, Mapping))
+                else []
+            )
             user_kind = self._user_kind(obj)
             prompt_id = text(obj.get("promptId"))
             if user_kind == "prompt" and prompt_id is not None:

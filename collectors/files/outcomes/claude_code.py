@@ -31,7 +31,8 @@ def observe(
     tool: str, obj: Mapping[str, Any], session: str, at: float, st: FileState
 ) -> list[OutcomeCounts]:
     """The outcomes of one transcript line: calls proposed (assistant), answers (user)."""
-    content = dig(obj, "message", "content")
+    msg = obj.get("message")
+    content = msg.get("content") if type(msg) is dict else dig(msg, "content")
     if not isinstance(content, list):
         return []
     calls: dict[str, str] = st.data.setdefault("calls", {})
