@@ -45,11 +45,13 @@ class UsageStore:
     def tool_classes(self, since_day: str, until_day: str) -> list[UsageClass]:
         """Per day, the people with the same set of tools used that day (any row of the
         rollup, active or not), and how many they are; tool is ''."""
+        # A tool twice in a profile (a person in two org units that day) is the same set
+        # once merged; without a DISTINCT first, the rollup's key order (day, person) groups
+        # the rows as they are read, with no sort.
         return self._classes(
             f"SELECT day, '', profile, COUNT(*) FROM (SELECT day, person, "
-            f"{self.concat}(tool, '{_SEP}') AS profile FROM (SELECT DISTINCT day, person, tool "
-            "FROM person_days WHERE day >= ? AND day <= ?) t GROUP BY day, person) p "
-            "GROUP BY day, profile",
+            f"{self.concat}(tool, '{_SEP}') AS profile FROM person_days "
+            "WHERE day >= ? AND day <= ? GROUP BY day, person) p GROUP BY day, profile",
             (since_day, until_day),
         )
 
