@@ -47,8 +47,8 @@ class ClassStore:
                 "a AS (SELECT person, tool, day, org_unit FROM person_days "
                 "WHERE day >= ? AND day <= ? AND active_records > 0), "
                 f"{engaged}, "
-                # Cells: the period's days looked up in the rollup's key (day first), so
-                # no day is matched against another period's.
+                # Cells: the rollup looked up by each bucket's day (its key starts with day),
+                # not read from `a`, which holds the windows' days only.
                 "items (period, person, item) AS ("
                 f"SELECT DISTINCT b.period, d.person, 'c{_PART}' || d.tool || '{_PART}' || "
                 "d.org_unit FROM b JOIN person_days d ON d.day = b.day "
