@@ -2,18 +2,28 @@
 server on SQLite and PostgreSQL, with the server's peak memory, as the fleet grows.
 
 The fleet database is written straight into storage (tests/ingest/fleet_db.py: N people over
-12 full weeks, rollups built by the migration's statements). "before" is the code this branch
-started from (`git merge-base HEAD main`, extracted with git archive and run by the same
-interpreter) on a copy of the same database, at the smallest size only.
+W full weeks, 12 unless named, rollups built by the migration's statements). "before" is the
+code this branch started from (`git merge-base HEAD main`, extracted with git archive and run
+by the same interpreter) on a copy of the same database.
 
-BENCH_REPORTS_PEOPLE=6500,65000 sets the sizes; BENCH_REPORTS_BACKENDS=sqlite,postgres the
-backends; BENCH_REPORTS_TIMEOUT the seconds one request may take (then it counts as that).
+Two modes (BENCH_REPORTS_MODE): `window` (the default) asks each report and the dashboard for
+their default window (the last 12 weeks); `period` asks each report for one period only, as a
+cache refreshing the current periods does: the last weekday, the last full ISO week and the
+month holding the data's last day (levels have no period: their 12 weeks as of that day).
+
+BENCH_REPORTS_PEOPLE=6500,65000,650000:2 sets the sizes (people, and :weeks when not 12);
+BENCH_REPORTS_BACKENDS=sqlite,postgres the backends; BENCH_REPORTS_BEFORE the sizes also timed
+with the code before (default: the first; `none`); BENCH_REPORTS_DB_DIR a folder where SQLite
+fleets are kept and reused by later runs (default: written afresh, then deleted);
+BENCH_REPORTS_TIMEOUT the seconds one request may take (then it counts as that);
+BENCH_REPORTS_REPEAT how many times each is asked (the fastest counts: on a shared machine the
+others' load only ever adds).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-import shutil
 import sqlite3
 import subprocess
 import tarfile
@@ -33,10 +43,20 @@ from tests.ingest import fleet_db
 from tests.ingest.conftest import PgCluster, Server
 
 REPO = Path(__file__).resolve().parent.parent
-PEOPLE = [int(n) for n in os.environ.get("BENCH_REPORTS_PEOPLE", "6500,65000").split(",")]
+SIZES = [
+    (int(people), int(weeks or 12))
+    for people, _, weeks in (
+        size.partition(":")
+        for size in os.environ.get("BENCH_REPORTS_PEOPLE", "6500,65000").split(",")
+    )
+]
 BACKENDS = os.environ.get("BENCH_REPORTS_BACKENDS", "sqlite,postgres").split(",")
+MODE = os.environ.get("BENCH_REPORTS_MODE", "window")
+BEFORE = os.environ.get("BENCH_REPORTS_BEFORE", str(SIZES[0][0]))
+DB_DIR = os.environ.get("BENCH_REPORTS_DB_DIR", "")
 TIMEOUT = float(os.environ.get("BENCH_REPORTS_TIMEOUT", "600"))
-BEFORE_VERSION = 5
+REPEAT = int(os.environ.get("BENCH_REPORTS_REPEAT", "1"))
+BEFORE_VERSION = 6
 """The schema version of the code this branch started from (main's migrations when it left)."""
 REPORTS = {
     "adoption_week": "/v1/reports/adoption?granularity=week",
@@ -49,6 +69,26 @@ REPORTS = {
     "levels_absolute": "/v1/reports/levels?recipe=absolute",
     "dashboard": "/dashboard",
 }
+RECIPES = ("volume", "consistency", "depth", "absolute")
+
+
+def period_reports(end: dt.date) -> dict[str, str]:
+    """Each report for one period of a fleet whose data ends the day before `end` (a Monday):
+    the last weekday (a weekend day has few records), that last week, and its month."""
+    friday, last = (
+        (end - dt.timedelta(days=3)).isoformat(),
+        (end - dt.timedelta(days=1)).isoformat(),
+    )
+    out = {}
+    for report in ("adoption", "usage", "effectiveness"):
+        for granularity, day in (("day", friday), ("week", last), ("month", last)):
+            if report != "effectiveness" or granularity != "day":  # it counts person-weeks
+                out[f"{report}_{granularity}"] = (
+                    f"/v1/reports/{report}?granularity={granularity}&since={day}&until={day}"
+                )
+    for recipe in RECIPES:
+        out[f"levels_{recipe}"] = f"/v1/reports/levels?recipe={recipe}&as_of={end.isoformat()}"
+    return out
 
 
 @contextmanager
@@ -75,19 +115,23 @@ def peak_rss(pid: int) -> Iterator[list[float]]:
         thread.join()
 
 
-def time_reports(server: Server) -> dict[str, float]:
+def time_reports(server: Server, paths: dict[str, str]) -> dict[str, float]:
     """Seconds per report (TIMEOUT when it did not answer in time) and the server's peak RSS."""
     out: dict[str, float] = {}
     with peak_rss(server.proc.pid) as peak:
-        for name, path in REPORTS.items():
-            t = time.perf_counter()
-            try:
-                status = server.admin("GET", path, timeout=TIMEOUT).status_code
-            except requests.Timeout:
-                status = 0
-            out[f"{name}_s"] = round(time.perf_counter() - t, 2) if status == 200 else TIMEOUT
+        for name, path in paths.items():
+            times = []
+            for _ in range(REPEAT):
+                t = time.perf_counter()
+                try:
+                    status = server.admin("GET", path, timeout=TIMEOUT).status_code
+                except requests.Timeout:
+                    status = 0
+                times.append(time.perf_counter() - t if status == 200 else TIMEOUT)
+            out[f"{name}_s"] = round(min(times), 2)
             print(f"  {name:<20} {out[f'{name}_s']:8.2f} s  ({status})", flush=True)
     out["peak_rss_mib"] = round(peak[0], 1)
+    print(f"  {'server peak RSS':<20} {out['peak_rss_mib']:8.1f} MiB", flush=True)
     return out
 
 
@@ -119,10 +163,10 @@ def before_tree(work: Path) -> Path:
 def as_before(db: str, work: Path, cluster: PgCluster | None) -> str:
     """A copy of the database that the older code accepts (its schema version, BEFORE_VERSION)."""
     if db.startswith("sqlite"):
-        path = Path(db.removeprefix("sqlite:///"))
         copy = work / "before.db"
-        shutil.copy(path, copy)
-        lite = sqlite3.connect(copy)
+        with sqlite3.connect(db.removeprefix("sqlite:///")) as source:
+            lite = sqlite3.connect(copy)
+            source.backup(lite)  # with what the write-ahead log still holds
         lite.execute("DELETE FROM schema_version WHERE version > ?", (BEFORE_VERSION,))
         lite.commit()
         lite.close()
@@ -139,25 +183,45 @@ def as_before(db: str, work: Path, cluster: PgCluster | None) -> str:
     return url
 
 
-def fill(db: str, people: int) -> tuple[float, int]:
+def fill(db: str, people: int, weeks: int, end: dt.date) -> tuple[float, int]:
     """Seconds to write the fleet (records and rollups), and its records."""
     storage = open_storage(db)
     try:
         t = time.perf_counter()
-        records = fleet_db.fill(storage, people)
+        records = fleet_db.fill(storage, people, weeks, end)
         return round(time.perf_counter() - t, 1), records
     finally:
         storage.close()
 
 
+def sqlite_fleet(work: Path, people: int, weeks: int, end: dt.date) -> tuple[str, bool]:
+    """The SQLite database of one fleet, and whether it is to be written (not kept from before)."""
+    if not DB_DIR:
+        return f"sqlite:///{work / f'fleet-{people}.db'}", True
+    path = Path(DB_DIR) / f"fleet-{people}x{weeks}-{end.isoformat()}.db"
+    return f"sqlite:///{path}", not path.exists()
+
+
 def run_size(
-    backend: str, db: str, people: int, work: Path, cluster: PgCluster | None, before: Path | None
+    backend: str,
+    db: str,
+    size: tuple[int, int],
+    work: Path,
+    cluster: PgCluster | None,
+    before: Path | None,
+    write: bool = True,
 ) -> dict[str, Any]:
-    """Fills one database of `people`, times the reports after (and before) on it."""
-    seconds, records = fill(db, people)
-    print(f"{backend} {people} people: {records} records written in {seconds} s", flush=True)
-    out: dict[str, Any] = {f"{backend}_{people}_fill_s": seconds}
-    out[f"{backend}_{people}_records"] = records
+    """Fills one database of `size` (people, weeks) unless kept, times the reports after (and
+    before) on it."""
+    people, weeks = size
+    end = fleet_db.last_monday()
+    name = f"{backend}_{people}" + (f"x{weeks}" if weeks != 12 else "")
+    out: dict[str, Any] = {}
+    if write:
+        seconds, records = fill(db, people, weeks, end)
+        print(f"{name}: {records} records written in {seconds} s", flush=True)
+        out |= {f"{name}_fill_s": seconds, f"{name}_records": records}
+    paths = REPORTS if MODE == "window" else period_reports(end)
     runs: list[tuple[str, str, Path | None]] = [("after", db, None)]
     if before is not None:
         runs.append(("before", as_before(db, work, cluster), before))
@@ -174,15 +238,18 @@ def run_size(
                 if env_before is not None:
                     os.environ["PYTHONPATH"] = env_before
         try:
-            for key, value in time_reports(server).items():
-                out[f"{backend}_{people}_{label}_{key}"] = value
+            for key, value in time_reports(server, paths).items():
+                out[f"{name}_{MODE}_{label}_{key}"] = value
         finally:
             server.stop()
+        if url != db and url.startswith("sqlite"):
+            Path(url.removeprefix("sqlite:///")).unlink()  # the before copy
     return out
 
 
 def main() -> dict[str, Any]:
-    results: dict[str, Any] = {"people": ",".join(map(str, PEOPLE)), "weeks": 12}
+    sizes = ",".join(f"{p}:{w}" if w != 12 else str(p) for p, w in SIZES)
+    results: dict[str, Any] = {"people": sizes, "mode": MODE}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         older = before_tree(work)
@@ -196,14 +263,15 @@ def main() -> dict[str, Any]:
             for backend in BACKENDS:
                 if backend == "postgres" and cluster is None:
                     continue
-                for people in PEOPLE:
+                for people, weeks in SIZES:
+                    write = True
                     if cluster is not None and backend == "postgres":
                         db = cluster.new_database()
                     else:
-                        db = f"sqlite:///{work / f'fleet-{people}.db'}"
-                    first = older if people == PEOPLE[0] else None
-                    results |= run_size(backend, db, people, work, cluster, first)
-                    if db.startswith("sqlite"):
+                        db, write = sqlite_fleet(work, people, weeks, fleet_db.last_monday())
+                    first = older if str(people) in BEFORE.split(",") else None
+                    results |= run_size(backend, db, (people, weeks), work, cluster, first, write)
+                    if db.startswith("sqlite") and not DB_DIR:
                         Path(db.removeprefix("sqlite:///")).unlink()
         finally:
             if cluster is not None:

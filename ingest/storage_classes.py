@@ -37,33 +37,27 @@ class ClassStore:
         if not buckets:
             return []
         days, d_params = values_list(_days_of(buckets))
-        spans, w_params = values_list(_windows_of(windows))
-        first, last = min(w[1] for w in windows), max(b.last_day for b in buckets)
+        first, last = min(w[1] for w in windows), max(w[2] for w in windows)
+        engaged, e_params = _engaged_items(windows)
         with self.reporting() as cur:
-            # Engaged: two active days inside the window, i.e. two consecutive active days
-            # (day and the one before it, prev) both inside it. Days meet their period and
-            # windows by equality (one lookup each), never by a range join over every row.
+            # a: the active person-days of the windows (a month's first days may lie before
+            # its window: its cells read the rollup by the buckets' days).
             cur.execute(
                 f"WITH b (day, period) AS (VALUES {days}), "
-                f"w (day, period, first_day) AS (VALUES {spans}), "
                 "a AS (SELECT person, tool, day, org_unit FROM person_days "
                 "WHERE day >= ? AND day <= ? AND active_records > 0), "
-                "t AS (SELECT person, tool, day, "
-                "LAG(day) OVER (PARTITION BY person, tool ORDER BY day) AS prev "
-                "FROM (SELECT DISTINCT person, tool, day FROM a) x), "
-                "e AS (SELECT person, day, LAG(day) OVER (PARTITION BY person ORDER BY day) "
-                "AS prev FROM (SELECT DISTINCT person, day FROM a) x), "
+                f"{engaged}, "
+                # Cells: the rollup looked up by each bucket's day (its key starts with day),
+                # not read from `a`, which holds the windows' days only.
                 "items (period, person, item) AS ("
-                f"SELECT b.period, a.person, 'c{_PART}' || a.tool || '{_PART}' || a.org_unit "
-                "FROM a JOIN b ON b.day = a.day "
-                f"UNION SELECT w.period, t.person, 'e{_PART}' || t.tool "
-                "FROM t JOIN w ON w.day = t.day WHERE t.prev >= w.first_day "
-                "UNION SELECT w.period, e.person, 'a' "
-                "FROM e JOIN w ON w.day = e.day WHERE e.prev >= w.first_day) "
+                f"SELECT DISTINCT b.period, d.person, 'c{_PART}' || d.tool || '{_PART}' || "
+                "d.org_unit FROM b JOIN person_days d ON d.day = b.day "
+                "WHERE d.active_records > 0 "
+                "UNION ALL SELECT period, person, item FROM e) "
                 "SELECT period, profile, COUNT(*) FROM "
                 f"(SELECT period, person, {self.concat}(item, '{_ITEM}') AS profile "
                 "FROM items GROUP BY period, person) p GROUP BY period, profile",
-                [*d_params, *w_params, first, last],
+                [*d_params, first, last, *e_params],
             )
             rows = cur.fetchall()
         merged: dict[tuple[str, frozenset[str]], int] = {}
@@ -78,6 +72,42 @@ class ClassStore:
             tools = frozenset(p[1] for p in parts if p[0] == "e")
             out.append(PeopleClass(period, cells, tools, "a" in items, n))
         return out
+
+
+def _engaged_items(windows: Sequence[tuple[str, str, str]]) -> tuple[str, list[str]]:
+    """The CTE `e (period, person, item)` over `a` (active person-days): per period, the
+    people active on 2+ days of its window on a tool ('e' item) and on any ('a'), each once;
+    and its parameters.
+
+    One window (one period, as a cache refreshing the current period asks): the days of the
+    window grouped per person (and tool), no two days alike. Several: a window function per
+    person (and tool) finds each active day's previous one (prev), and a day with prev in the
+    same window makes it two (day and prev); days meet their windows by equality (one lookup
+    each), never by a range join over every row.
+    """
+    if len(windows) == 1:
+        period, first_day, _ = windows[0]
+        return (
+            "e (period, person, item) AS ("
+            f"SELECT CAST(? AS TEXT), person, 'e{_PART}' || tool FROM a WHERE day >= ? "
+            "GROUP BY person, tool HAVING MIN(day) < MAX(day) "
+            "UNION ALL SELECT CAST(? AS TEXT), person, 'a' FROM a WHERE day >= ? "
+            "GROUP BY person HAVING MIN(day) < MAX(day))"
+        ), [period, first_day, period, first_day]
+    spans, params = values_list(_windows_of(windows))
+    return (
+        f"w (day, period, first_day) AS (VALUES {spans}), "
+        "t AS (SELECT person, tool, day, "
+        "LAG(day) OVER (PARTITION BY person, tool ORDER BY day) AS prev "
+        "FROM (SELECT DISTINCT person, tool, day FROM a) x), "
+        "n AS (SELECT person, day, LAG(day) OVER (PARTITION BY person ORDER BY day) "
+        "AS prev FROM (SELECT DISTINCT person, day FROM a) x), "
+        "e (period, person, item) AS ("
+        f"SELECT DISTINCT w.period, t.person, 'e{_PART}' || t.tool "
+        "FROM t JOIN w ON w.day = t.day WHERE t.prev >= w.first_day "
+        "UNION ALL SELECT DISTINCT w.period, n.person, 'a' "
+        "FROM n JOIN w ON w.day = n.day WHERE n.prev >= w.first_day)"
+    ), params
 
 
 def _days_of(buckets: Sequence[Bucket]) -> list[tuple[str, str]]:

@@ -45,11 +45,13 @@ class UsageStore:
     def tool_classes(self, since_day: str, until_day: str) -> list[UsageClass]:
         """Per day, the people with the same set of tools used that day (any row of the
         rollup, active or not), and how many they are; tool is ''."""
+        # A tool twice in a profile (a person in two org units that day) is the same set
+        # once merged; without a DISTINCT first, the rollup's key order (day, person) groups
+        # the rows as they are read, with no sort.
         return self._classes(
             f"SELECT day, '', profile, COUNT(*) FROM (SELECT day, person, "
-            f"{self.concat}(tool, '{_SEP}') AS profile FROM (SELECT DISTINCT day, person, tool "
-            "FROM person_days WHERE day >= ? AND day <= ?) t GROUP BY day, person) p "
-            "GROUP BY day, profile",
+            f"{self.concat}(tool, '{_SEP}') AS profile FROM person_days "
+            "WHERE day >= ? AND day <= ? GROUP BY day, person) p GROUP BY day, profile",
             (since_day, until_day),
         )
 
@@ -77,18 +79,29 @@ class UsageStore:
             return []
         p, p_params = values_list(days)
         x, x_params = values_list([*renamed, _NONE])
-        sums = (
-            "COUNT(DISTINCT d.person), SUM(d.active_seconds), SUM(d.sessions), SUM(d.turns), "
-            f"{_TOK_SUMS}"
+        figures = ("active_seconds", "sessions", "turns", *TOKENS)
+        # c: one row per period, shown name and person, with the person's sums over all its
+        # days (s0..) and over the days that show the all-tools row (w0..); people are then
+        # counted as rows, never by COUNT(DISTINCT), which sorts every person-day per group.
+        per_person = ", ".join(
+            f"SUM(d.{f}) AS s{i}, SUM(CASE WHEN p.whole = '1' THEN d.{f} END) AS w{i}"
+            for i, f in enumerate(figures)
         )
+        shown = ", ".join(f"SUM(s{i})" for i in range(len(figures)))
+        whole = ", ".join(f"SUM(w{i})" for i in range(len(figures)))
+        whole_of_person = ", ".join(f"SUM(w{i}) AS w{i}" for i in range(len(figures)))
         with self.reporting() as cur:
             cur.execute(
-                f"WITH p (day, period, whole) AS (VALUES {p}), x (day, tool, name) AS (VALUES {x}) "
-                f"SELECT p.period, COALESCE(x.name, d.tool), {sums} FROM person_days d "
+                f"WITH p (day, period, whole) AS (VALUES {p}), "
+                f"x (day, tool, name) AS (VALUES {x}), "
+                f"c AS (SELECT p.period, COALESCE(x.name, d.tool) AS name, d.person, {per_person}, "
+                "MAX(CASE WHEN p.whole = '1' THEN 1 ELSE 0 END) AS in_whole FROM person_days d "
                 "JOIN p ON p.day = d.day LEFT JOIN x ON x.day = d.day AND x.tool = d.tool "
-                "GROUP BY p.period, COALESCE(x.name, d.tool) "
-                f"UNION ALL SELECT p.period, ?, {sums} FROM person_days d "
-                "JOIN p ON p.day = d.day WHERE p.whole = '1' GROUP BY p.period",
+                "GROUP BY p.period, COALESCE(x.name, d.tool), d.person) "
+                f"SELECT period, name, COUNT(*), {shown} FROM c GROUP BY period, name "
+                f"UNION ALL SELECT period, ?, COUNT(*), {whole} FROM (SELECT period, person, "
+                f"{whole_of_person} FROM c WHERE in_whole = 1 GROUP BY period, person) a "
+                "GROUP BY period",
                 [*p_params, *x_params, everyone],
             )
             rows = cur.fetchall()

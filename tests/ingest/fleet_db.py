@@ -135,7 +135,28 @@ def fill(
     with storage.transaction() as cur:
         for stmt in upsert_statements("1 = 1"):
             cur.execute(stmt)
+        if storage.dialect == "postgresql":
+            # The statistics autovacuum gathers within a minute of such a load: reports timed
+            # right after it are planned as on a live database.
+            cur.execute("ANALYZE")
     return total
+
+
+def add_record(storage: Storage, person: str, org_unit: str, tool: str, day: dt.date) -> None:
+    """Writes one active record of `person` on `day` beside a fleet, and adds it to the rollups
+    (a planted case a test needs, such as someone active on one day only)."""
+    rid = f"planted-{person}-{tool}-{day.isoformat()}"
+    start = dt.datetime(day.year, day.month, day.day, 9, tzinfo=dt.UTC).timestamp()
+    tok = (1000, 100, 0, 0, 0)
+    row = (
+        rid, f"dev-{person}", f"batch-{person}", start + 300, "segment", tool, start,
+        start + 660, day.isoformat(), 600.0, 660.0, 3, 1, *tok, "process", person,
+        org_unit, person, *(None,) * 10,
+    )  # fmt: skip
+    _write(storage, [row], [(rid, MODELS[tool][0], *tok)])
+    with storage.transaction() as cur:
+        for stmt in upsert_statements(f"r.record_id = '{rid}'"):
+            cur.execute(stmt)
 
 
 def _write(storage: Storage, rows: list[tuple[Any, ...]], models: list[tuple[Any, ...]]) -> int:
