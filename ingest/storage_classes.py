@@ -38,7 +38,9 @@ class ClassStore:
             return []
         days, d_params = values_list(_days_of(buckets))
         spans, w_params = values_list(_windows_of(windows))
-        first, last = min(w[1] for w in windows), max(b.last_day for b in buckets)
+        # A month's engaged window may start after its first days: read from the earlier.
+        first = min(*(w[1] for w in windows), *(b.first_day for b in buckets))
+        last = max(b.last_day for b in buckets)
         with self.reporting() as cur:
             # Engaged: two active days inside the window, i.e. two consecutive active days
             # (day and the one before it, prev) both inside it. Days meet their period and

@@ -152,6 +152,9 @@ class Server:
         )
         if not any(a.startswith("--enroll-burst") for a in extra):
             extra = ("--enroll-burst", "100000", *extra)
+        # Reports live unless a test asks for the cache: most read right after uploading.
+        if not any(a.startswith("--report-refresh") for a in extra):
+            extra = ("--report-refresh", "0", *extra)
         self.log = workdir / f"ingest-{port_file.name}.log"
         self.proc = subprocess.Popen(
             ingest_cmd("serve", "--db", db, "--port", "0", "--port-file", str(port_file), *extra),
