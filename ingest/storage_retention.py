@@ -40,7 +40,6 @@ class RetentionStore:
                 cur.execute("SELECT record_id FROM records WHERE day < ? LIMIT ?", (day, batch))
                 ids = [row[0] for row in cur.fetchall()]
                 if ids:
-                    _invalidate_before(cur, day)
                     marks = ", ".join("?" * len(ids))
                     cur.execute(f"DELETE FROM record_models WHERE record_id IN ({marks})", ids)
                     cur.execute(f"DELETE FROM records WHERE record_id IN ({marks})", ids)
@@ -66,8 +65,8 @@ class RetentionStore:
 
 
 def _invalidate_before(cur: Any, day: str) -> None:
-    """Drops the cached report answers that read any day before `day` (reports read the
-    rollups, so each of their deleting transactions does it too)."""
+    """Drops the cached report answers that read any day before `day`: in each transaction
+    deleting rollups, which is what reports read."""
     invalidate_days(
         cur, "0001-01-01", (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
     )
