@@ -6,12 +6,18 @@ The fleet database is written straight into storage (tests/ingest/fleet_db.py: N
 started from (`git merge-base HEAD main`, extracted with git archive and run by the same
 interpreter) on a copy of the same database, at the smallest size only.
 
+"cached" is the same server with the report cache (serve --report-refresh): the refresher's
+pass over an empty cache (every period it keeps warm), one after a batch of yesterday's records
+(the changed periods only), both in process, then every report with the cache filled.
+
 BENCH_REPORTS_PEOPLE=6500,65000 sets the sizes; BENCH_REPORTS_BACKENDS=sqlite,postgres the
-backends; BENCH_REPORTS_TIMEOUT the seconds one request may take (then it counts as that).
+backends; BENCH_REPORTS_TIMEOUT the seconds one request may take (then it counts as that);
+BENCH_REPORTS_BEFORE=0 leaves out the run of the older code.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import sqlite3
@@ -28,15 +34,20 @@ from typing import Any
 import psutil
 import requests
 
+from aitally.ingest.report_cache import CachedReports
+from aitally.ingest.report_refresh import refresh_pass
 from aitally.ingest.storage import open_storage
 from tests.ingest import fleet_db
+from tests.ingest.builders import record
+from tests.ingest.cache_fleet import upload
 from tests.ingest.conftest import PgCluster, Server
 
 REPO = Path(__file__).resolve().parent.parent
 PEOPLE = [int(n) for n in os.environ.get("BENCH_REPORTS_PEOPLE", "6500,65000").split(",")]
 BACKENDS = os.environ.get("BENCH_REPORTS_BACKENDS", "sqlite,postgres").split(",")
 TIMEOUT = float(os.environ.get("BENCH_REPORTS_TIMEOUT", "600"))
-BEFORE_VERSION = 5
+BEFORE = os.environ.get("BENCH_REPORTS_BEFORE", "1") != "0"
+BEFORE_VERSION = 6
 """The schema version of the code this branch started from (main's migrations when it left)."""
 REPORTS = {
     "adoption_week": "/v1/reports/adoption?granularity=week",
@@ -150,6 +161,39 @@ def fill(db: str, people: int) -> tuple[float, int]:
         storage.close()
 
 
+def time_passes(db: str) -> dict[str, float]:
+    """The refresher's pass over an empty cache, then after a batch of yesterday's records."""
+    storage = open_storage(db)
+    try:
+        cache = CachedReports(storage, True, (10.0, 4.0, 1.0))
+        cold = refresh_pass(cache, 5)
+        yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+        upload(storage, "bench-late", [record(day=yesterday) for _ in range(5)])
+        warm = refresh_pass(cache, 5)
+    finally:
+        storage.close()
+    print(f"  pass cold {cold.seconds} s ({cold.computed}), warm {warm.seconds} s "
+          f"({warm.computed})", flush=True)  # fmt: skip
+    return {
+        "pass_cold_s": cold.seconds,
+        "pass_cold_periods": cold.computed,
+        "pass_warm_s": warm.seconds,
+        "pass_warm_periods": warm.computed,
+    }
+
+
+def time_cached(db: str, work: Path) -> dict[str, float]:
+    """Every report through a server whose cache the passes filled (its own first pass done)."""
+    server = Server(db, work, "--report-refresh", "3600", "--log-level", "info")
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while '"report_refresh"' not in server.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return time_reports(server)
+    finally:
+        server.stop()
+
+
 def run_size(
     backend: str, db: str, people: int, work: Path, cluster: PgCluster | None, before: Path | None
 ) -> dict[str, Any]:
@@ -159,7 +203,7 @@ def run_size(
     out: dict[str, Any] = {f"{backend}_{people}_fill_s": seconds}
     out[f"{backend}_{people}_records"] = records
     runs: list[tuple[str, str, Path | None]] = [("after", db, None)]
-    if before is not None:
+    if before is not None and BEFORE:
         runs.append(("before", as_before(db, work, cluster), before))
     for label, url, path in runs:
         print(f" {label}:", flush=True)
@@ -178,6 +222,9 @@ def run_size(
                 out[f"{backend}_{people}_{label}_{key}"] = value
         finally:
             server.stop()
+    print(" cached:", flush=True)
+    for key, value in (time_passes(db) | time_cached(db, work)).items():
+        out[f"{backend}_{people}_cached_{key}"] = value
     return out
 
 

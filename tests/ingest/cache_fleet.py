@@ -68,4 +68,3 @@ def every_answer(cache: CachedReports, k: int) -> dict[str, str]:
     for recipe in RECIPES:
         out[f"levels/{recipe}"] = json.dumps({**cache.levels(recipe, None, None, k), "as_of": None})
     return out
-
