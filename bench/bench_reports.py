@@ -211,7 +211,8 @@ def run_size(
         if path is not None:
             os.environ["PYTHONPATH"] = str(path)  # the server child imports the older code
         try:
-            server = Server(url, work, "--log-level", "warning")
+            refresh = None if path is not None else "0"  # the older code has no cache
+            server = Server(url, work, "--log-level", "warning", report_refresh=refresh)
         finally:
             if path is not None:
                 os.environ.pop("PYTHONPATH")
