@@ -134,7 +134,7 @@ def create_app(ctx: Context) -> FastAPI:
 
         s = ctx.settings
         task = asyncio.create_task(retention()) if s.retention_worker else None
-        # The report cache is refreshed by one worker, in a thread: a pass computes one period
+        # The report cache is refreshed by one worker, in a thread: a pass computes a few periods
         # at a time on the report connections, never on the event loop.
         refresher = None
         if s.retention_worker and s.report_refresh > 0:

@@ -23,10 +23,12 @@ from typing import NamedTuple
 
 from aitally.ingest.levels import RECIPES
 from aitally.ingest.report_cache import (
+    LEVELS,
     PERIOD_REPORTS,
     VERSION,
     CachedReports,
     period_starts,
+    runs,
 )
 from aitally.ingest.reports import GRANULARITIES, MAX_DAYS, window
 from aitally.ingest.rows import CachedPeriod, PeriodKey
@@ -81,8 +83,9 @@ def refresh_pass(
     cache: CachedReports, k: int, stop: threading.Event | None = None, today: dt.date | None = None
 ) -> PassResult:
     """One pass: unchanged answers marked current, changed ones computed again (kept warm) or
-    dropped (read through again when asked for), missing warm ones computed; one period at a
-    time, each stored in a transaction of its own."""
+    dropped (read through again when asked for), missing warm ones computed; a run of a few
+    consecutive periods at a time (report_cache.runs: memory stays that of a short window),
+    each period stored in a transaction of its own."""
     started = time.time()
     storage = cache.storage
     keys = warm_keys(cache, today or dt.datetime.now(dt.UTC).date(), k)
@@ -98,11 +101,16 @@ def refresh_pass(
     cached = {e.key for e in current} - {e.key for e in changed}
     todo = [key for key in keys if key not in cached]
     computed = 0
-    for key in todo:
+    levels = [key for key in todo if key.report.startswith(LEVELS)]
+    batches = [[key] for key in levels] + runs([key for key in todo if key not in levels])
+    for batch in batches:
         if stop is not None and stop.is_set():
             break
-        cache.compute(key)
-        computed += 1
+        if batch[0].report.startswith(LEVELS):
+            cache.compute(batch[0])
+        else:
+            cache.compute_periods(batch)
+        computed += len(batch)
     dropped = len(stale) + sum(e.key not in warm for e in changed)
     checked = len(current) - len(changed)
     return PassResult(computed, checked, dropped, round(time.time() - started, 3))

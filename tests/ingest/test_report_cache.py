@@ -14,9 +14,16 @@ from pathlib import Path
 import pytest
 
 from aitally.ingest import levels
-from aitally.ingest.report_cache import PERIOD_REPORTS, ROW_LISTS, CachedReports, period_starts
+from aitally.ingest.report_cache import (
+    PERIOD_REPORTS,
+    ROW_LISTS,
+    CachedReports,
+    period_starts,
+    runs,
+)
 from aitally.ingest.report_refresh import refresh_pass
 from aitally.ingest.reports import GRANULARITIES
+from aitally.ingest.rows import PeriodKey
 from aitally.ingest.storage import Storage, open_storage
 from tests.ingest.builders import record
 from tests.ingest.cache_fleet import HOURS, every_answer, fill, person, upload
@@ -151,3 +158,21 @@ def test_levels_of_one_tool_and_other_recipes_versions_are_live(storage: Storage
     cache.levels("absolute", None, None, 5)
     absolute = other.levels("absolute", None, None, 5)  # other thresholds: not the cached one
     assert absolute["recipe_version"] == "absolute-v1:20h-8h-2h"
+
+
+def test_runs_are_short_stretches_of_consecutive_periods_of_one_report() -> None:
+    day = dt.date(2026, 11, 2)
+    days = [(day + dt.timedelta(days=i)).isoformat() for i in range(12) if i != 3]
+    keys = [PeriodKey("adoption", "day", d, 5, "1") for d in days]
+    keys += [
+        PeriodKey("usage", "day", days[0], 5, "1"),
+        PeriodKey("adoption", "day", days[1], 1, "1"),
+    ]
+    got = [[(k.report, k.period[-2:], k.k) for k in run] for run in runs(keys)]
+    assert got == [
+        [("adoption", "03", 1)],
+        [("adoption", "02", 5), ("adoption", "03", 5), ("adoption", "04", 5)],
+        [("adoption", f"{d:02d}", 5) for d in range(6, 13)],  # at most a week of days
+        [("adoption", "13", 5)],
+        [("usage", "02", 5)],
+    ]
