@@ -41,6 +41,14 @@ transaction ends within BATCH_DEADLINE of its received_at; the rest is room for 
 and for the clocks of several ingest replicas."""
 
 
+ORDER = {"week": 0, "month": 1, "day": 2}
+"""Which periods a pass computes first (then the newest first): the dashboard's by default."""
+
+
+def _newest(run: list[PeriodKey]) -> str:
+    return run[-1].period
+
+
 class PassResult(NamedTuple):
     """What one refresh pass did."""
 
@@ -102,7 +110,9 @@ def refresh_pass(
     todo = [key for key in keys if key not in cached]
     computed = 0
     levels = [key for key in todo if key.report.startswith(LEVELS)]
-    batches = [[key] for key in levels] + runs([key for key in todo if key not in levels])
+    stretches = sorted(runs([key for key in todo if key not in levels]), key=_newest, reverse=True)
+    stretches.sort(key=lambda run: ORDER[run[0].granularity])
+    batches = [[key] for key in levels] + stretches
     for batch in batches:
         if stop is not None and stop.is_set():
             break
