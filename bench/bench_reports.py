@@ -18,6 +18,10 @@ fleets are kept and reused by later runs (default: written afresh, then deleted)
 BENCH_REPORTS_TIMEOUT the seconds one request may take (then it counts as that);
 BENCH_REPORTS_REPEAT how many times each is asked (the fastest counts: on a shared machine the
 others' load only ever adds).
+
+"cached" is the same server with the report cache (serve --report-refresh): the refresher's
+pass over an empty cache (every period it keeps warm), one after a batch of yesterday's records
+(the changed periods only), both in process, then every report with the cache filled.
 """
 
 from __future__ import annotations
@@ -38,8 +42,12 @@ from typing import Any
 import psutil
 import requests
 
+from aitally.ingest.report_cache import CachedReports
+from aitally.ingest.report_refresh import refresh_pass
 from aitally.ingest.storage import open_storage
 from tests.ingest import fleet_db
+from tests.ingest.builders import record
+from tests.ingest.cache_fleet import upload
 from tests.ingest.conftest import PgCluster, Server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,7 +64,7 @@ BEFORE = os.environ.get("BENCH_REPORTS_BEFORE", str(SIZES[0][0]))
 DB_DIR = os.environ.get("BENCH_REPORTS_DB_DIR", "")
 TIMEOUT = float(os.environ.get("BENCH_REPORTS_TIMEOUT", "600"))
 REPEAT = int(os.environ.get("BENCH_REPORTS_REPEAT", "1"))
-BEFORE_VERSION = 6
+BEFORE_VERSION = 7
 """The schema version of the code this branch started from (main's migrations when it left)."""
 REPORTS = {
     "adoption_week": "/v1/reports/adoption?granularity=week",
@@ -202,6 +210,39 @@ def sqlite_fleet(work: Path, people: int, weeks: int, end: dt.date) -> tuple[str
     return f"sqlite:///{path}", not path.exists()
 
 
+def time_passes(db: str) -> dict[str, float]:
+    """The refresher's pass over an empty cache, then after a batch of yesterday's records."""
+    storage = open_storage(db)
+    try:
+        cache = CachedReports(storage, True, (10.0, 4.0, 1.0))
+        cold = refresh_pass(cache, 5)
+        yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+        upload(storage, "bench-late", [record(day=yesterday) for _ in range(5)])
+        warm = refresh_pass(cache, 5)
+    finally:
+        storage.close()
+    print(f"  pass cold {cold.seconds} s ({cold.computed}), warm {warm.seconds} s "
+          f"({warm.computed})", flush=True)  # fmt: skip
+    return {
+        "pass_cold_s": cold.seconds,
+        "pass_cold_periods": cold.computed,
+        "pass_warm_s": warm.seconds,
+        "pass_warm_periods": warm.computed,
+    }
+
+
+def time_cached(db: str, work: Path, paths: dict[str, str]) -> dict[str, float]:
+    """Every report through a server whose cache the passes filled (its own first pass done)."""
+    server = Server(db, work, "--report-refresh", "3600", "--log-level", "info")
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while '"report_refresh"' not in server.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return time_reports(server, paths)
+    finally:
+        server.stop()
+
+
 def run_size(
     backend: str,
     db: str,
@@ -231,7 +272,8 @@ def run_size(
         if path is not None:
             os.environ["PYTHONPATH"] = str(path)  # the server child imports the older code
         try:
-            server = Server(url, work, "--log-level", "warning")
+            refresh = None if path is not None else "0"  # the older code has no cache
+            server = Server(url, work, "--log-level", "warning", report_refresh=refresh)
         finally:
             if path is not None:
                 os.environ.pop("PYTHONPATH")
@@ -244,6 +286,9 @@ def run_size(
             server.stop()
         if url != db and url.startswith("sqlite"):
             Path(url.removeprefix("sqlite:///")).unlink()  # the before copy
+    print(" cached:", flush=True)
+    for key, value in (time_passes(db) | time_cached(db, work, paths)).items():
+        out[f"{name}_cached_{key}"] = value
     return out
 
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
-from aitally.ingest import effectiveness as effect_reports
 from aitally.ingest import levels as level_reports
 from aitally.ingest import reports
 from aitally.ingest.api_people import record_read
@@ -18,7 +17,7 @@ from aitally.ingest.auth import AdminAuth, AdminPageAuth
 from aitally.ingest.context import Context
 from aitally.ingest.dashboard import Filters, render_dashboard
 from aitally.ingest.responses import problem, problems
-from aitally.ingest.storage import Storage, StorageBusy
+from aitally.ingest.storage import StorageBusy
 
 router = APIRouter(dependencies=[AdminAuth])  # every report answers the admin only
 pages = APIRouter(dependencies=[AdminPageAuth])  # the same for browsers (Basic challenge)
@@ -56,10 +55,7 @@ async def _answer(
     return JSONResponse(doc)
 
 
-PeriodReport = Callable[[Storage, str, dt.date | None, dt.date | None, int], dict[str, Any]]
-
-
-def _period_route(report: PeriodReport) -> Callable[..., Any]:
+def _period_route(name: str) -> Callable[..., Any]:
     """adoption and usage take the same parameters: whole periods between since and until."""
 
     async def endpoint(
@@ -72,24 +68,26 @@ def _period_route(report: PeriodReport) -> Callable[..., Any]:
         return await _answer(
             request,
             format,
-            lambda c: report(c.storage, granularity, since, until, c.settings.min_group_size),
+            lambda c: c.reports.period_report(
+                name, granularity, since, until, c.settings.min_group_size
+            ),
         )
 
     return endpoint
 
 
-for _name, _report, _summary in (
-    ("adoption", reports.adoption,
+for _name, _summary in (
+    ("adoption",
      "Active people per day, ISO week or month, per tool and org unit; small groups merged."),
-    ("usage", reports.usage,
+    ("usage",
      "Active time, sessions and tokens per tool, and tokens per tool and model (CSV: tools)."),
-    ("effectiveness", effect_reports.effectiveness,
+    ("effectiveness",
      "Acceptance, lines per active hour, kept-change share, failure rate and commits with AI "
      "per active person-week, per week or month, tool and org unit (docs/measuring.md)."),
 ):  # fmt: skip
     router.add_api_route(
         f"/v1/reports/{_name}",
-        _period_route(_report),
+        _period_route(_name),
         methods=["GET"],
         name=_name,
         description=_summary,
@@ -109,9 +107,7 @@ async def levels(
     return await _answer(
         request,
         format,
-        lambda c: level_reports.levels(
-            c.storage, recipe, as_of, tool, c.settings.min_group_size, c.settings.absolute_hours
-        ),
+        lambda c: c.reports.levels(recipe, as_of, tool, c.settings.min_group_size),
     )
 
 
@@ -145,22 +141,19 @@ async def dashboard(
     """Adoption, levels, usage and effectiveness on one page (inline SVG and tables, no
     script), filtered by period, tool and org unit; each table downloadable as CSV."""
     ctx: Context = request.app.state.ctx
-    k, hours = ctx.settings.min_group_size, ctx.settings.absolute_hours
+    k = ctx.settings.min_group_size
     f = Filters(granularity, since, until, tool, org_unit)
 
     def build() -> str:
         first, last = _day("since", since), _day("until", until)
         record_read(ctx, request, "dashboard", dict(request.query_params))
-        s = ctx.storage
+        r = ctx.reports
         return render_dashboard(
             f,
-            reports.adoption(s, granularity, first, last, k),
-            reports.usage(s, granularity, first, last, k),
-            effect_reports.effectiveness(s, granularity, first, last, k),
-            [
-                level_reports.levels(s, recipe, last, tool or None, k, hours)
-                for recipe in level_reports.RECIPES
-            ],
+            r.period_report("adoption", granularity, first, last, k),
+            r.period_report("usage", granularity, first, last, k),
+            r.period_report("effectiveness", granularity, first, last, k),
+            [r.levels(recipe, last, tool or None, k) for recipe in level_reports.RECIPES],
         )
 
     try:

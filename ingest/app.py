@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aitally.ingest import api_admin, api_batches, api_people, api_reports
 from aitally.ingest.context import Context
+from aitally.ingest.report_refresh import Refresher
 from aitally.ingest.responses import Refused, problem, problems
 from aitally.ingest.storage import StorageError
 
@@ -131,10 +132,19 @@ def create_app(ctx: Context) -> FastAPI:
                     log.warning("retention purge failed: %s", exc)
                 await asyncio.sleep(RETENTION_EVERY)
 
-        task = asyncio.create_task(retention()) if ctx.settings.retention_worker else None
+        s = ctx.settings
+        task = asyncio.create_task(retention()) if s.retention_worker else None
+        # The report cache is refreshed by one worker, in a thread: a pass computes a few periods
+        # at a time on the report connections, never on the event loop.
+        refresher = None
+        if s.retention_worker and s.report_refresh > 0:
+            refresher = Refresher(ctx.reports, s.min_group_size, s.report_refresh)
+            refresher.start()
         yield
         if task is not None:
             task.cancel()
+        if refresher is not None:
+            refresher.stop()
 
     # API docs are off unless asked for (--docs): FastAPI's pages load scripts from a CDN.
     docs = {} if ctx.settings.docs else {"docs_url": None, "redoc_url": None}

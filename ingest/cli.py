@@ -68,6 +68,7 @@ def _settings(args: argparse.Namespace, retention: bool = True) -> Settings:
         privacy_floor=args.privacy_floor,
         retention_months=args.retention_months,
         retention_worker=retention,
+        report_refresh=args.report_refresh,
         docs=args.docs,
         absolute_hours=args.absolute_hours,
         oidc=_oidc(args),
@@ -336,6 +337,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="no enrollment is stored less strictly than this level",
     )
     serve.add_argument("--retention-months", type=positive_int, default=13)
+    serve.add_argument(
+        "--report-refresh",
+        type=_rate,
+        default=120.0,
+        metavar="SECONDS",
+        help="seconds between refreshes of the cached report answers; 0 = no cache "
+        "(docs/measuring.md, Cached answers)",
+    )
     serve.add_argument(
         "--absolute-hours",
         type=_hours,

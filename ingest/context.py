@@ -9,6 +9,7 @@ from aitally.ingest.identity import KeyRing
 from aitally.ingest.metrics import Metrics
 from aitally.ingest.oidc import OidcSettings, Verifier
 from aitally.ingest.ratelimit import DeviceBuckets, InFlight
+from aitally.ingest.report_cache import CachedReports
 from aitally.ingest.storage import Storage
 
 ENV_ENROLL_SECRET = "AITALLY_INGEST_ENROLL_SECRET"
@@ -43,7 +44,12 @@ class Settings:
     privacy_floor: str = "identified"
     retention_months: int = 13
     # Whether this process runs the periodic retention purge: one worker of several does.
+    # Whether this process runs the periodic tasks (retention purge, report refresh): one
+    # worker of several does.
     retention_worker: bool = True
+    # Seconds between the report cache's refresh passes (aitally.ingest.report_refresh);
+    # reports lag the uploads by at most this plus one pass. 0: no cache, every report live.
+    report_refresh: float = 120.0
     docs: bool = False
     # The absolute usage-level recipe IT sets: hours a week (average of the last 4 full
     # weeks) at or above which a person is heavy, moderate, light (aitally.ingest.levels).
@@ -65,6 +71,7 @@ class Context:
     enroll_buckets: DeviceBuckets = field(init=False)
     admin_fail_buckets: DeviceBuckets = field(init=False)
     verifier: Verifier | None = field(init=False)
+    reports: CachedReports = field(init=False)
 
     def __post_init__(self) -> None:
         self.buckets = DeviceBuckets(self.settings.device_rate, self.settings.device_burst)
@@ -73,6 +80,7 @@ class Context:
         self.enroll_buckets = DeviceBuckets(s.enroll_rate, s.enroll_burst)
         self.admin_fail_buckets = DeviceBuckets(s.admin_fail_rate, s.admin_fail_burst)
         self.verifier = Verifier(s.oidc) if s.oidc else None
+        self.reports = CachedReports(self.storage, s.report_refresh > 0, s.absolute_hours)
 
 
 MIN_SECRET_CHARS = 16

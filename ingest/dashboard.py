@@ -126,6 +126,8 @@ def render_dashboard(
 ) -> str:
     """The whole page from the report answers it shows."""
     k = adoption["min_group_size"]
+    # The oldest data any figure on the page rests on (each answer's as_of).
+    as_of = min(doc["as_of"] for doc in (adoption, usage, effectiveness, *levels))
     tools = sorted({r["tool"] for r in adoption["rows"] + usage["rows"]} - {ALL})
     orgs = sorted({r["org_unit"] for r in adoption["rows"]} - {ALL})
     if f.tool and f.tool not in tools:
@@ -163,5 +165,7 @@ acceptance rate of proposed edits, lines kept per active hour, share of sessions
 kept change, tool failure rate of commands, commits with AI per active person-week. Each counts
 only the tools that record it.</p>
 {table("effectiveness", effectiveness["columns"], pick(effectiveness["rows"], f))}
+<p class="note" data-as-of="{escape(as_of)}">Figures as of {escape(as_of)}: records received
+since then show at the next refresh.</p>
 </body></html>
 """

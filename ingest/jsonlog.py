@@ -27,6 +27,11 @@ FIELDS = (
     "reason",
     "suppressed",
     "workers",
+    "pid",
+    "computed",
+    "checked",
+    "dropped",
+    "seconds",
 )
 
 

@@ -112,6 +112,26 @@ MIGRATIONS: list[str] = [
     rollups.MIGRATION,
     # 6: person_days refilled: lines_kept counts only the lines of records with active time.
     rollups.REBUILD_DAYS,
+    # 7: report answers kept per period (aitally.ingest.report_cache), an epoch that erasure
+    # and retention advance, and the index that finds the days of records received lately.
+    """
+    CREATE TABLE report_periods (
+        report TEXT NOT NULL,              -- adoption, usage, effectiveness, levels.<recipe>
+        granularity TEXT NOT NULL,
+        period TEXT NOT NULL,              -- the period's first day (levels: the as-of week's)
+        k {BIGINT} NOT NULL,               -- the minimum group size it was suppressed at
+        version TEXT NOT NULL,             -- the report's version (levels: and the recipe's)
+        first_day TEXT NOT NULL,           -- the days the answer reads, first..last
+        last_day TEXT NOT NULL,
+        as_of {REAL} NOT NULL,             -- the data it shows is the database's at this time
+        body TEXT NOT NULL,                -- the one-period answer, suppressed, JSON
+        PRIMARY KEY (report, granularity, period, k, version)
+    );
+    CREATE INDEX report_periods_days ON report_periods (first_day, last_day);
+    CREATE TABLE report_epoch (n {BIGINT} NOT NULL);
+    INSERT INTO report_epoch (n) VALUES (0);
+    CREATE INDEX records_received ON records (received_at);
+    """,
 ]
 
 _TYPES = {

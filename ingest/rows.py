@@ -188,3 +188,27 @@ class PeopleClass(NamedTuple):
     engaged: bool
     """active (on any tool) on 2+ days of those 28"""
     people: int
+
+
+class PeriodKey(NamedTuple):
+    """Which cached answer: a report (levels.<recipe> for levels) over one period, at one
+    minimum group size and version (aitally.ingest.report_cache)."""
+
+    report: str
+    granularity: str
+    period: str
+    k: int
+    version: str
+
+
+class CachedPeriod(NamedTuple):
+    """One period's answer as the report cache keeps it."""
+
+    key: PeriodKey
+    first_day: str
+    """the first day the answer reads (adoption: its engaged window's)"""
+    last_day: str
+    as_of: float
+    """epoch seconds: the answer shows the database as it stood then"""
+    body: str
+    """the one-period answer, JSON (empty when listed without it)"""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -19,6 +20,7 @@ from aitally.ingest.schema import Record
 from aitally.ingest.storage_classes import ClassStore
 from aitally.ingest.storage_outcomes import OutcomeStore
 from aitally.ingest.storage_people import PeopleStore
+from aitally.ingest.storage_report_cache import ReportCacheStore
 from aitally.ingest.storage_retention import RetentionStore
 from aitally.ingest.storage_usage import UsageStore
 from aitally.ingest.wire import Batch
@@ -31,6 +33,12 @@ class StorageError(Exception):
 class StorageBusy(StorageError):
     """Every connection stayed in use past the wait; the caller answers 503."""
 
+
+BATCH_DEADLINE = 60.0
+"""Seconds from a batch's receipt (its records' received_at) to the end of its transaction at
+most: a batch that took longer (queued for the write lock) is rolled back and answered 503, and
+its agent sends it again. The report cache's change detection relies on this bound
+(aitally.ingest.report_refresh.RECEIPT_MARGIN)."""
 
 _TOK = "tok_input, tok_output, tok_cache_read, tok_cache_write, tok_reasoning"
 OUTCOME_COLUMNS = tuple(f"out_{kind}" for kind in OUTCOME_KINDS)
@@ -116,7 +124,9 @@ def _enrollment(cur: Any, token_hash: str) -> Enrollment | None:
     return Enrollment(row[0], row[1] or f"enrolled:{row[0]}", row[2] or "identified", *row[3:5])
 
 
-class Storage(PeopleStore, RetentionStore, OutcomeStore, ClassStore, UsageStore, ABC):
+class Storage(
+    PeopleStore, RetentionStore, ReportCacheStore, OutcomeStore, ClassStore, UsageStore, ABC
+):
     """One database, shared by request threads through a connection pool of the backend's."""
 
     dialect: str
@@ -380,6 +390,8 @@ class Storage(PeopleStore, RetentionStore, OutcomeStore, ClassStore, UsageStore,
                     json.dumps(h.get("parse_errors", {})),
                 ),
             )
+        if time.time() - now > BATCH_DEADLINE:
+            raise StorageBusy(f"the batch waited over {BATCH_DEADLINE:g} s to be stored")
         return Stored(accepted, duplicate, taken)
 
     # --- report queries ---------------------------------------------------------------

@@ -15,7 +15,7 @@ from aitally.ingest.rows import Bucket, PeopleClass
 from aitally.ingest.storage_outcomes import values_list
 
 _PART = "\x1f"  # between the parts of an item; no tool name nor org unit holds a control
-_ITEM = "\x1e"  # character (aitally.ingest.schema, aitally.ingest.identity)
+_ITEM = "\x1e"  # character (aitally.ingest.field_rules, aitally.ingest.identity)
 
 
 class ClassStore:

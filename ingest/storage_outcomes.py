@@ -21,7 +21,7 @@ from aitally.ingest.rows import (
 )
 
 _PART = "\x1f"  # between the parts of an item; no tool name nor org unit holds a control
-_ITEM = "\x1e"  # character (aitally.ingest.schema, aitally.ingest.identity)
+_ITEM = "\x1e"  # character (aitally.ingest.field_rules, aitally.ingest.identity)
 
 
 def values_list(rows: Sequence[tuple[str, ...]]) -> tuple[str, list[str]]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from aitally.ingest.rollups import delete_statements, upsert_statements
 from aitally.ingest.rows import AuditEntry
+from aitally.ingest.storage_report_cache import invalidate_days
 
 
 class PeopleStore:
@@ -48,6 +49,8 @@ class PeopleStore:
         """Re-keys a person's enrollments and records after a key rotation (old -> new)."""
         with self.transaction() as cur:
             for old, new in renames:
+                # Cached answers counted them as two people (or under the old key).
+                _invalidate_people(cur, [old, new])
                 cur.execute("UPDATE devices SET person = ? WHERE person = ?", (new, old))
                 cur.execute(
                     "UPDATE records SET person = ?, user_id = CASE WHEN user_id IS NULL "
@@ -75,6 +78,8 @@ class PeopleStore:
         values = sorted(persons)
         marks = ", ".join("?" * len(values))
         with self.transaction() as cur:
+            # No cached report answer may show them once this commits (docs/privacy.md).
+            _invalidate_people(cur, values)
             cur.execute(
                 "DELETE FROM record_models WHERE record_id IN "
                 f"(SELECT record_id FROM records WHERE person IN ({marks}))",
@@ -108,6 +113,15 @@ class PeopleStore:
             )
             rows = cur.fetchall()
         return [AuditEntry(float(r[0]), r[1], r[2], json.loads(r[3])) for r in rows]
+
+
+def _invalidate_people(cur: Any, persons: Sequence[str]) -> None:
+    """Drops the cached report answers that read any day these people have records on."""
+    marks = ", ".join("?" * len(persons))
+    cur.execute(f"SELECT MIN(day), MAX(day) FROM records WHERE person IN ({marks})", persons)
+    first, last = cur.fetchone()
+    if first is not None:
+        invalidate_days(cur, first, last)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:

@@ -9,11 +9,13 @@ records (the report rollups, aitally.ingest.rollups) go too, one day a transacti
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from contextlib import AbstractContextManager
 from typing import Any
 
 from aitally.ingest.rollups import delete_statements
+from aitally.ingest.storage_report_cache import invalidate_days
 
 PURGE_BATCH = 2000
 """Records per transaction: about 20-40 ms of deleting on the bench machine (bench/README.md)."""
@@ -56,6 +58,15 @@ class RetentionStore:
                 oldest = cur.fetchone()[0]
                 if oldest is None:
                     return
+                _invalidate_before(cur, day)
                 for stmt in delete_statements("day = ?"):
                     cur.execute(stmt, (oldest,))
             time.sleep(pause)
+
+
+def _invalidate_before(cur: Any, day: str) -> None:
+    """Drops the cached report answers that read any day before `day`: in each transaction
+    deleting rollups, which is what reports read."""
+    invalidate_days(
+        cur, "0001-01-01", (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+    )

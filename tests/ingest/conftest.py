@@ -141,7 +141,11 @@ def ingest_cmd(*args: str) -> list[str]:
 class Server:
     """`aitally-ingest serve` as a real child process on a free loopback port."""
 
-    def __init__(self, db: str, workdir: Path, *extra: str) -> None:
+    def __init__(
+        self, db: str, workdir: Path, *extra: str, report_refresh: str | None = "0"
+    ) -> None:
+        """report_refresh: the --report-refresh given unless extra has one (None: none, for
+        a server of older code); most tests read reports right after uploading."""
         self.db = db
         port_file = workdir / f"port-{uuid.uuid4().hex[:8]}"
         env = {k: v for k, v in os.environ.items() if not k.startswith("AITALLY_")}
@@ -152,6 +156,8 @@ class Server:
         )
         if not any(a.startswith("--enroll-burst") for a in extra):
             extra = ("--enroll-burst", "100000", *extra)
+        if report_refresh is not None and not any(a.startswith("--report-refresh") for a in extra):
+            extra = ("--report-refresh", report_refresh, *extra)
         self.log = workdir / f"ingest-{port_file.name}.log"
         self.proc = subprocess.Popen(
             ingest_cmd("serve", "--db", db, "--port", "0", "--port-file", str(port_file), *extra),

@@ -123,8 +123,12 @@ def test_migration_6_refills_person_days_from_the_records(tmp_path: Path) -> Non
     # rebuilds person_days from the records with the current sums.
     path = tmp_path / "v5.db"
     db = f"sqlite:///{path}"
-    open_storage(db).close()
     conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for version, script in enumerate(render("sqlite")[:5], start=1):
+        for stmt in statements(script):
+            conn.execute(stmt)
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
     conn.execute(
         "INSERT INTO records (record_id, device_id, batch_id, received_at, kind, tool, "
         "started_at, ended_at, day, active_seconds, present_seconds, turns, sessions, "
@@ -137,7 +141,6 @@ def test_migration_6_refills_person_days_from_the_records(tmp_path: Path) -> Non
         f"{', '.join(FIGURES)}) VALUES ('p1', '2026-11-02', 'cursor', '', "
         f"{', '.join('100' if f == 'lines_kept' else '0' for f in FIGURES)})"
     )
-    conn.execute("DELETE FROM schema_version WHERE version > 5")
     conn.commit()
     conn.close()
     open_storage(db).close()

@@ -14,7 +14,7 @@ from aitally.core.wire import OUTCOME_KINDS
 from aitally.ingest.auth import new_device, token_hash
 from aitally.ingest.identity import Enrollment, KeyRing, attribute, owner_tags
 from aitally.ingest.migrations import render, statements
-from aitally.ingest.storage import OUTCOME_COLUMNS, open_storage
+from aitally.ingest.storage import BATCH_DEADLINE, OUTCOME_COLUMNS, StorageBusy, open_storage
 from aitally.ingest.wire import parse_batch
 from tests.ingest.builders import batch, record
 from tests.ingest.conftest import PgCluster, Server
@@ -143,3 +143,24 @@ def test_upload_of_a_revoked_token_finds_no_device(
         db = f"sqlite:///{tmp_path / 'u.db'}"
     assert _upload_one(db, revoke=True)[2] == 0
     assert _upload_one(db)[2] == 2  # the same path stores on SQLite too
+
+
+def test_a_batch_stored_past_its_deadline_is_rolled_back(tmp_path: Path) -> None:
+    """The report cache's change detection counts on BATCH_DEADLINE (report_refresh)."""
+    storage = open_storage(f"sqlite:///{tmp_path / 'late.db'}")
+    try:
+        device_id, token = new_device()
+        who = Enrollment(device_id, f"enrolled:{device_id}", "pseudonymous", "eng", None)
+        storage.enroll(who, token_hash(token), "t", "0.1", time.time())
+        keys = KeyRing((("k1", b"s" * 40),))
+        received = time.time() - BATCH_DEADLINE - 1  # as if it waited that long for the lock
+        parsed = parse_batch(batch([record()]), received)
+        who_of = [attribute(keys, who, "pseudonymous", parsed.batch_id, received)]
+        with pytest.raises(StorageBusy, match="waited over"):
+            storage.store_batch(device_id, parsed, who_of, owner_tags(keys, device_id), received)
+        assert storage.received_days(0.0) == {}
+        now = time.time()
+        storage.store_batch(device_id, parsed, who_of, owner_tags(keys, device_id), now)
+        assert storage.received_days(0.0)
+    finally:
+        storage.close()
