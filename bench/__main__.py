@@ -223,6 +223,30 @@ HEADLINES = [
         "postgres_w1_bytes_per_record",
         "PostgreSQL",
     ),
+    (
+        "dashboard, 6,500 people, cached",
+        "bench_reports",
+        "sqlite_6500_cached_dashboard_s",
+        "s",
+        "sqlite_6500_window_after_dashboard_s",
+        "live",
+    ),
+    (
+        "dashboard, 65,000 people, cached",
+        "bench_reports",
+        "sqlite_65000_cached_dashboard_s",
+        "s",
+        "sqlite_65000_window_after_dashboard_s",
+        "live",
+    ),
+    (
+        "report pass after a batch, 65k",
+        "bench_reports",
+        "sqlite_65000_cached_pass_warm_s",
+        "s",
+        "sqlite_65000_cached_pass_cold_s",
+        "empty cache",
+    ),
 ]
 
 
