@@ -43,7 +43,6 @@ class Settings:
     # No enrollment is stored less strictly than this level, whatever the agent asks.
     privacy_floor: str = "identified"
     retention_months: int = 13
-    # Whether this process runs the periodic retention purge: one worker of several does.
     # Whether this process runs the periodic tasks (retention purge, report refresh): one
     # worker of several does.
     retention_worker: bool = True
